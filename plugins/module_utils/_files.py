@@ -1,0 +1,127 @@
+# -*- coding: utf-8 -*-
+# Copyright: gh200.sglang contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""File helpers shared by the gh200.sglang modules (private to the collection).
+
+Pure standard-library code: atomic writes whose final mode and owner hold from the first byte,
+and path checks confined to a root that never follow symbolic links.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import errno
+import json
+import os
+import stat
+import tempfile
+import time
+
+
+class PathProblem(Exception):
+    """A path that must not be used; the message names the path and the cause."""
+
+
+def atomic_write(path, data, mode=0o600, uid=None, gid=None):
+    """Write ``data`` (bytes) to ``path`` atomically.
+
+    The temporary file is created next to ``path`` with ``O_EXCL|O_NOFOLLOW`` and mode 0600, its
+    final mode and owner are set on the open descriptor before any byte is written, and it then
+    replaces ``path`` with ``rename`` (which replaces a symlink at ``path`` rather than following it).
+    """
+    directory = os.path.dirname(path) or "."
+    fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), dir=directory)
+    try:
+        if uid is not None or gid is not None:
+            os.fchown(fd, -1 if uid is None else uid, -1 if gid is None else gid)
+        os.fchmod(fd, mode)
+        view = memoryview(data)
+        while view:
+            written = os.write(fd, view)
+            view = view[written:]
+        os.fsync(fd)
+        os.close(fd)
+        fd = None
+        os.rename(tmp, path)
+        tmp = None
+    finally:
+        if fd is not None:
+            os.close(fd)
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+
+
+def read_bytes(path):
+    """Content of a regular file, never through a symlink; None when it does not exist."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError as exc:
+        if exc.errno == errno.ENOENT:
+            return None
+        if exc.errno == errno.ELOOP:
+            raise PathProblem("%s is a symlink; refusing to read through it" % path)
+        raise
+    with os.fdopen(fd, "rb") as handle:
+        return handle.read()
+
+
+def symlink_problem(root, path):
+    """Why ``path`` (at or under ``root``) is unsafe, or None.
+
+    Every component from ``root`` down to ``path`` is checked with ``lstat``: a symlink whose
+    target leaves ``root`` is a problem; so is ``root`` itself being a symlink. Missing
+    components are not a problem here.
+    """
+    root = os.path.normpath(root)
+    path = os.path.normpath(path)
+    if path != root and not path.startswith(root + os.sep):
+        return "%s is outside the host tree root %s" % (path, root)
+    real_root = os.path.realpath(root)
+    current = root
+    parts = [] if path == root else os.path.relpath(path, root).split(os.sep)
+    for part in [None] + parts:
+        if part is not None:
+            current = os.path.join(current, part)
+        try:
+            info = os.lstat(current)
+        except OSError as exc:
+            if exc.errno == errno.ENOENT:
+                return None
+            raise
+        if stat.S_ISLNK(info.st_mode):
+            target = os.path.realpath(current)
+            if current == root:
+                return "%s is a symlink (to %s); the host tree root must be a real directory" % (current, target)
+            if target != real_root and not target.startswith(real_root + os.sep):
+                return "%s is a symlink to %s, outside the host tree root %s" % (current, target, root)
+    return None
+
+
+def ownership_problem(path, uid, user):
+    """Why ``path`` is not owned by ``uid``, or None (also None when it does not exist)."""
+    try:
+        info = os.lstat(path)
+    except OSError as exc:
+        if exc.errno == errno.ENOENT:
+            return None
+        raise
+    if info.st_uid != uid:
+        return "%s is owned by uid %d, not by the host user %s (uid %d)" % (path, info.st_uid, user, uid)
+    return None
+
+
+def read_json(path, quarantine=True):
+    """Parsed JSON of ``path``; None when missing. A corrupt file is renamed aside and None returned."""
+    raw = read_bytes(path)
+    if raw is None:
+        return None
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        if quarantine:
+            os.rename(path, "%s.corrupt-%d" % (path, int(time.time())))
+        return None

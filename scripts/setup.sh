@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# Idempotent set-up for gh200.sglang on a development or CI machine:
+#   1. .venv with the pinned toolchain (requirements/test.txt),
+#   2. the collection visible to Ansible as gh200.sglang (collections/ symlink),
+#   3. a Docker engine (an existing one, or Debian's docker.io started with no bridge network),
+#   4. the local dry-run host user (when run as root) and its Python packages,
+#   5. the test-bed images, built offline with debootstrap + docker import.
+# Writes .cache/testbed.env, which scripts/verify-local.sh and scripts/test.sh read.
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cd "$repo"
+die() { echo "setup: $*" >&2; exit 1; }
+say() { echo "setup: $*"; }
+is_root() { [ "$(id -u)" -eq 0 ]; }
+mkdir -p .cache
+
+apt_install() {
+  is_root || die "missing Debian packages ($*) and installing them needs root: run scripts/setup.sh as root, or install them with 'sudo apt-get install $*'."
+  if [ ! -f .cache/apt-updated ]; then
+    apt-get update -qq >/dev/null && touch .cache/apt-updated
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+# --- 1. Python toolchain ------------------------------------------------------------------
+python=${GH200_PYTHON:-}
+if [ -z "$python" ]; then
+  for candidate in python3.11 python3.12 python3; do
+    if command -v "$candidate" >/dev/null 2>&1 && "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+      python=$(command -v "$candidate"); break
+    fi
+  done
+fi
+[ -n "$python" ] || die "no Python 3.11 or newer found: install python3.11 (or set GH200_PYTHON to one)."
+stamp=$(cat requirements/*.txt <("$python" -VV) | sha256sum | cut -c1-16)
+if [ "$(cat .venv/.gh200-stamp 2>/dev/null)" != "$stamp" ]; then
+  say "creating .venv with $("$python" -V)"
+  rm -rf .venv
+  "$python" -m venv .venv
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements/test.txt >.cache/pip-install.log 2>&1 \
+    || { tail -n 20 .cache/pip-install.log >&2; die "installing requirements/test.txt failed (log: .cache/pip-install.log)."; }
+  echo "$stamp" >.venv/.gh200-stamp
+else
+  say ".venv is up to date"
+fi
+
+# ansible-test sanity runs shellcheck on the scripts when it is installed.
+command -v shellcheck >/dev/null 2>&1 || apt_install shellcheck
+
+# --- 2. The collection as Ansible sees it -------------------------------------------------
+mkdir -p collections/ansible_collections/gh200
+ln -sfn ../../.. collections/ansible_collections/gh200/sglang
+
+# --- 3. Docker engine ---------------------------------------------------------------------
+if ! command -v docker >/dev/null 2>&1; then
+  apt_install docker.io
+fi
+engine_answers() { docker info >/dev/null 2>&1; }
+if ! engine_answers; then
+  if [ -S /var/run/docker.sock ] && ! is_root && [ ! -w /var/run/docker.sock ]; then
+    die "the Docker engine socket /var/run/docker.sock is not writable by $(id -un): add the user to its group ('sudo usermod -aG $(stat -c %G /var/run/docker.sock) $(id -un)', then log in again) or run as root."
+  fi
+  is_root || die "no Docker engine answers and starting one needs root: start Docker yourself (and add $(id -un) to the docker group), or run scripts/setup.sh as root."
+  command -v dockerd >/dev/null 2>&1 || apt_install docker.io
+  say "starting dockerd (no bridge network, no iptables); log in /var/log/gh200-sglang-dockerd.log"
+  # No default bridge: containers use the host network (loopback) or none.
+  setsid nohup dockerd --bridge=none --iptables=false --ip-masq=false \
+    >>/var/log/gh200-sglang-dockerd.log 2>&1 </dev/null &
+  for _ in $(seq 1 60); do engine_answers && break; sleep 1; done
+  engine_answers || die "dockerd did not answer within 60 s: see /var/log/gh200-sglang-dockerd.log."
+fi
+say "Docker engine $(docker version --format '{{.Server.Version}}') answers"
+
+# --- 4. Host user for the local dry-run -----------------------------------------------------
+# As root, the host side of the dry-run runs as an unprivileged user, so ownership checks mean
+# something. Otherwise the invoking user is the host user.
+if is_root; then
+  host_user=${GH200_DRYRUN_USER:-gh200dry}
+  if ! id "$host_user" >/dev/null 2>&1; then
+    uid=1000
+    while getent passwd "$uid" >/dev/null || getent group "$uid" >/dev/null; do uid=$((uid + 1)); done
+    groupadd -g "$uid" "$host_user"
+    useradd -m -u "$uid" -g "$uid" -s /bin/bash "$host_user"
+    say "created host user $host_user (uid $uid)"
+  fi
+  sock_group=$(stat -c %G /var/run/docker.sock 2>/dev/null || echo root)
+  if [ "$sock_group" != root ] && ! id -nG "$host_user" | tr ' ' '\n' | grep -qx "$sock_group"; then
+    usermod -aG "$sock_group" "$host_user"
+  fi
+  # The dry-run host's interpreter is the system Python, as on a real host.
+  host_python=/usr/bin/python3
+  "$host_python" -c 'import docker, requests, prometheus_client' 2>/dev/null \
+    || apt_install python3-docker python3-requests python3-prometheus-client
+else
+  host_user=$(id -un)
+  host_python=$repo/.venv/bin/python
+fi
+host_uid=$(id -u "$host_user")
+host_gid=$(id -g "$host_user")
+host_home=$(getent passwd "$host_user" | cut -d: -f6)
+become=false
+[ "$host_user" = "$(id -un)" ] || become=true
+
+# STAND-IN model for the dry-run (no real weights are downloaded here).
+model_dir=$host_home/sglang-observability/models/standin/tiny-model
+if [ ! -f "$model_dir/config.json" ]; then
+  run_as_host() { if [ "$become" = true ]; then runuser -u "$host_user" -- "$@"; else "$@"; fi; }
+  run_as_host mkdir -p "$model_dir"
+  run_as_host cp tests/testbed/standin-model/config.json "$model_dir/config.json"
+fi
+
+# --- 5. Test-bed images (stand-ins) -------------------------------------------------------
+if ! command -v debootstrap >/dev/null 2>&1; then
+  need_build=0
+  for img in gh200-testhost sglang-dev-standin; do docker image inspect "$img:testbed" >/dev/null 2>&1 || need_build=1; done
+  [ "$need_build" -eq 0 ] || apt_install debootstrap
+fi
+for img in gh200-testhost sglang-dev-standin; do
+  tests/testbed/build-image.sh "$img" "$host_uid" "$host_gid"
+done
+
+cat >.cache/testbed.env <<EOF
+# Written by scripts/setup.sh
+GH200_DRYRUN_USER=$host_user
+GH200_DRYRUN_PYTHON=$host_python
+GH200_DRYRUN_BECOME=$become
+GH200_TESTBED_UID=$host_uid
+GH200_TESTBED_GID=$host_gid
+EOF
+say "ready (host user $host_user, uid $host_uid)"

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Every test, after all set-up (idempotent): linters, ansible-test sanity, pytest units, Molecule.
+#   scripts/test.sh            everything
+#   GH200_MOLECULE_SCENARIOS="default" scripts/test.sh   only some Molecule scenarios
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cd "$repo"
+scripts/setup.sh
+set -a
+# shellcheck source=/dev/null
+. .cache/testbed.env
+set +a
+# shellcheck source=/dev/null
+. .venv/bin/activate
+export ANSIBLE_COLLECTIONS_PATH=$repo/collections
+export PY_COLORS=0 ANSIBLE_FORCE_COLOR=0
+
+step() { printf '\n=== %s ===\n' "$*"; }
+
+step "yamllint"
+yamllint --strict .
+
+step "ansible-lint (production profile)"
+ansible-lint --profile production
+
+step "ansible-test sanity"
+scripts/sanity.sh
+
+step "pytest units"
+pytest -q tests/unit
+
+step "molecule"
+scenarios=${GH200_MOLECULE_SCENARIOS:-$(find molecule -mindepth 2 -maxdepth 2 -name molecule.yml -printf "%h\n" | xargs -n1 basename | sort)}
+for s in $scenarios; do
+  step "molecule test -s $s"
+  molecule test -s "$s"
+done
+echo "all tests passed"

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# STAND-IN entrypoint of the test bed's sglang-dev image, shaped like the real image's
+# .devcontainer/observability/init-run.sh: scaffolding under /profiles and /telemetry as devuser,
+# Prometheus and node exporter in the background, then INIT_RUN_HOOK as devuser.
+set -uo pipefail
+
+run_id=${CONTAINER_RUN_ID:-$(date -u +%Y%m%dT%H%M%SZ)-$$}
+log_dir=/telemetry/logs/container-run-$run_id
+as_devuser() { runuser -u devuser -- "$@"; }
+
+as_devuser mkdir -p "$log_dir" /telemetry/prometheus /telemetry/jaeger \
+  /profiles/flashinfer /profiles/inductor /profiles/deep_gemm /profiles/moe_configs
+log=$log_dir/init-run.log
+as_devuser touch "$log"
+say() { printf '%s init-run: %s\n' "$(date -u +%FT%TZ)" "$*" | tee -a "$log"; }
+
+say "run $run_id starting (stand-in image; no GPU services)"
+prom_port=${PROMETHEUS_PORT:-9090}
+node_port=${NODE_EXPORTER_PORT:-9100}
+prom_cfg=/tmp/prometheus-standin.yml
+cat >"$prom_cfg" <<CFG
+global:
+  scrape_interval: ${PROMETHEUS_SCRAPE_INTERVAL:-5s}
+scrape_configs:
+  - job_name: prometheus
+    static_configs: [{targets: ["127.0.0.1:$prom_port"]}]
+  - job_name: node
+    static_configs: [{targets: ["127.0.0.1:$node_port"]}]
+  - job_name: sglang
+    static_configs: [{targets: ["127.0.0.1:${SGLANG_PORT:-30000}"]}]
+CFG
+chmod 0644 "$prom_cfg"
+
+pids=()
+as_devuser prometheus-node-exporter --web.listen-address="127.0.0.1:$node_port" \
+  >>"$log_dir/node-exporter.log" 2>&1 &
+pids+=($!)
+say "node exporter started on 127.0.0.1:$node_port (pid $!)"
+as_devuser prometheus --config.file="$prom_cfg" --storage.tsdb.path=/telemetry/prometheus \
+  --web.listen-address="127.0.0.1:$prom_port" >>"$log_dir/prometheus.log" 2>&1 &
+pids+=($!)
+say "prometheus started on 127.0.0.1:$prom_port (pid $!)"
+
+if [ -n "${INIT_RUN_HOOK:-}" ]; then
+  if [ -f "$INIT_RUN_HOOK" ]; then
+    say "running INIT_RUN_HOOK $INIT_RUN_HOOK as devuser"
+    if as_devuser env -u CONTAINER_RUN_ID bash -lc "$INIT_RUN_HOOK" >>"$log" 2>&1; then
+      say "INIT_RUN_HOOK finished"
+    else
+      say "ERROR: INIT_RUN_HOOK $INIT_RUN_HOOK failed (see $log)"
+    fi
+  else
+    say "INIT_RUN_HOOK $INIT_RUN_HOOK not found; skipped"
+  fi
+fi
+
+stop() { say "stopping"; kill "${pids[@]}" 2>/dev/null; wait; exit 0; }
+trap stop TERM INT
+say "ready"
+while :; do sleep 3600 & wait $!; done

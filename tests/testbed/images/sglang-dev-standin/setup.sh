@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Runs inside the chroot: devuser with the host user's uid/gid, a venv devuser owns (so devuser can
+# pip-install into it, as in the real dev image), and the miniature `sglang` baked in NON-editably
+# from /sgl-workspace (the state that caused the editable-install regression of seed 001).
+set -euo pipefail
+getent group "$TESTBED_GID" >/dev/null || groupadd -g "$TESTBED_GID" devuser
+useradd -m -u "$TESTBED_UID" -g "$TESTBED_GID" -s /bin/bash devuser
+python3 -m venv /opt/sglang-venv
+/opt/sglang-venv/bin/pip install --no-index --find-links /usr/share/python-wheels --quiet wheel
+/opt/sglang-venv/bin/pip install --no-index --no-build-isolation --quiet /sgl-workspace/python
+rm -rf /sgl-workspace/python/build /sgl-workspace/python/*.egg-info
+chown -R "$TESTBED_UID:$TESTBED_GID" /opt/sglang-venv
+mkdir -p /workspaces /models /profiles /telemetry
+chmod 0755 /usr/local/bin/init-run.sh

@@ -1,0 +1,88 @@
+import json
+import os
+import stat
+
+import pytest
+
+from ansible_collections.gh200.sglang.plugins.module_utils import _files
+
+
+def test_atomic_write_sets_mode_before_content_and_replaces(tmp_path):
+    target = tmp_path / "pointer.env"
+    target.write_text("old\n")
+    os.chmod(target, 0o644)
+    _files.atomic_write(str(target), b"new\n", mode=0o600)
+    assert target.read_text() == "new\n"
+    assert stat.S_IMODE(os.lstat(target).st_mode) == 0o600
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pointer.env"]
+
+
+def test_atomic_write_replaces_a_symlink_instead_of_following_it(tmp_path):
+    outside = tmp_path / "outside.txt"
+    outside.write_text("keep\n")
+    link = tmp_path / "link.env"
+    link.symlink_to(outside)
+    _files.atomic_write(str(link), b"data\n", mode=0o600)
+    assert outside.read_text() == "keep\n"
+    assert not link.is_symlink()
+    assert link.read_text() == "data\n"
+
+
+def test_atomic_write_leaves_no_temp_file_on_failure(tmp_path, monkeypatch):
+    def boom(*_args):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(_files.os, "fsync", boom)
+    with pytest.raises(OSError):
+        _files.atomic_write(str(tmp_path / "x"), b"data", mode=0o600)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_read_bytes_refuses_symlinks(tmp_path):
+    real = tmp_path / "real"
+    real.write_bytes(b"x")
+    (tmp_path / "link").symlink_to(real)
+    assert _files.read_bytes(str(real)) == b"x"
+    assert _files.read_bytes(str(tmp_path / "missing")) is None
+    with pytest.raises(_files.PathProblem, match="is a symlink"):
+        _files.read_bytes(str(tmp_path / "link"))
+
+
+def test_symlink_problem_allows_links_inside_root_and_rejects_escapes(tmp_path):
+    root = tmp_path / "root"
+    (root / "models" / "a").mkdir(parents=True)
+    (root / "inside").symlink_to(root / "models")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (root / "escape").symlink_to(elsewhere)
+    assert _files.symlink_problem(str(root), str(root / "models" / "a")) is None
+    assert _files.symlink_problem(str(root), str(root / "inside")) is None
+    assert _files.symlink_problem(str(root), str(root / "not" / "yet")) is None
+    problem = _files.symlink_problem(str(root), str(root / "escape" / "x"))
+    assert "escape is a symlink to" in problem and "outside the host tree root" in problem
+
+
+def test_symlink_problem_rejects_a_symlinked_root_and_outside_paths(tmp_path):
+    real = tmp_path / "real"
+    real.mkdir()
+    (tmp_path / "root").symlink_to(real)
+    assert "host tree root must be a real directory" in _files.symlink_problem(str(tmp_path / "root"), str(tmp_path / "root"))
+    assert "is outside the host tree root" in _files.symlink_problem(str(real), str(tmp_path / "other"))
+
+
+def test_ownership_problem(tmp_path):
+    me = os.getuid()
+    assert _files.ownership_problem(str(tmp_path), me, "me") is None
+    assert _files.ownership_problem(str(tmp_path / "missing"), me, "me") is None
+    assert "not by the host user ubuntu (uid 4242)" in _files.ownership_problem(str(tmp_path), 4242, "ubuntu")
+
+
+def test_read_json_quarantines_a_corrupt_file(tmp_path):
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps({"ok": True}))
+    assert _files.read_json(str(good)) == {"ok": True}
+    bad = tmp_path / "prep_result.json"
+    bad.write_text("{not json")
+    assert _files.read_json(str(bad)) is None
+    assert not bad.exists()
+    assert [p.name.startswith("prep_result.json.corrupt-") for p in tmp_path.iterdir() if p.name != "good.json"] == [True]
