@@ -102,12 +102,17 @@ host_home=$(getent passwd "$host_user" | cut -d: -f6)
 become=false
 [ "$host_user" = "$(id -un)" ] || become=true
 
+run_as_host() { if [ "$become" = true ]; then runuser -u "$host_user" -- "$@"; else "$@"; fi; }
 # STAND-IN model for the dry-run (no real weights are downloaded here).
 model_dir=$host_home/sglang-observability/models/standin/tiny-model
 if [ ! -f "$model_dir/config.json" ]; then
-  run_as_host() { if [ "$become" = true ]; then runuser -u "$host_user" -- "$@"; else "$@"; fi; }
   run_as_host mkdir -p "$model_dir"
   run_as_host cp tests/testbed/standin-model/config.json "$model_dir/config.json"
+fi
+# STAND-IN workspace (a miniature repository shaped like SGLang's), mounted at /workspaces/sglang.
+workspace_dir=$host_home/sglang
+if [ ! -e "$workspace_dir" ]; then
+  tar -C tests/testbed/standin-workspace -cf - . | run_as_host tar -C "$host_home" --one-top-level=sglang -xf -
 fi
 
 # --- 5. Test-bed images (stand-ins) -------------------------------------------------------

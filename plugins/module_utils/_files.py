@@ -125,3 +125,36 @@ def read_json(path, quarantine=True):
         if quarantine:
             os.rename(path, "%s.corrupt-%d" % (path, int(time.time())))
         return None
+
+
+def tree_problems(root, uid, user, subdirs):
+    """Every problem with the host tree: root and each subdir must be real directories, inside root,
+    owned by the host user. Returns a list of one-line messages (empty when all is well)."""
+    problems = []
+    if not os.path.isabs(root):
+        return ["host tree root %r is not an absolute path" % root]
+    bad = []  # paths already reported; what lies below them is not reported again
+    for path in [root] + [os.path.join(root, d) for d in subdirs]:
+        if any(path.startswith(b + os.sep) for b in bad):
+            continue
+        bad.append(path)
+        problem = symlink_problem(root, path)
+        if problem:
+            problems.append(problem)
+            if path == root:
+                return problems
+            continue
+        if not os.path.lexists(path):
+            problems.append("%s does not exist (run the host_prep role first)" % path)
+            if path == root:
+                return problems
+            continue
+        if not os.path.isdir(path):
+            problems.append("%s is not a directory" % path)
+            continue
+        problem = ownership_problem(path, uid, user)
+        if problem:
+            problems.append(problem)
+            continue
+        bad.pop()
+    return problems

@@ -1,0 +1,132 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: gh200.sglang contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: container_probe
+short_description: Read-only probe of a running container (a command as a user, and its logs)
+version_added: 0.1.0
+description:
+  - Runs one command, given as an argument list and never as a shell string, in a running container
+    as a given user. Returns its exit code and output, and optionally the last lines of the
+    container's log.
+  - Meant for read-only checks such as C(test -w /profiles/flashinfer) run as devuser. It never
+    reports a change. Do not use it to change anything.
+author:
+  - gh200.sglang maintainers (@gh200-sglang)
+extends_documentation_fragment:
+  - gh200.sglang.docker
+options:
+  name:
+    description: Name of the container.
+    type: str
+    default: sglang-dev
+  argv:
+    description: Command and arguments to run. When unset, only the status and the logs are returned.
+    type: list
+    elements: str
+  user:
+    description: User to run O(argv) as.
+    type: str
+    default: devuser
+  workdir:
+    description: Working directory for O(argv).
+    type: str
+  logs_tail:
+    description: Number of lines of the container log to return; V(0) returns none.
+    type: int
+    default: 0
+attributes:
+  check_mode:
+    support: full
+    description: The probe only reads, so it runs in check mode too.
+  diff_mode:
+    support: none
+    description: Nothing changes.
+"""
+
+EXAMPLES = r"""
+- name: Check that devuser can write the FlashInfer cache directory.
+  gh200.sglang.container_probe:
+    name: sglang-dev
+    argv: [test, -w, /profiles/flashinfer]
+  register: writable
+  failed_when: false
+
+- name: Read the last 100 lines of the container log.
+  gh200.sglang.container_probe:
+    name: sglang-dev
+    logs_tail: 100
+  register: probe
+"""
+
+RETURN = r"""
+status:
+  description: Status of the container.
+  returned: always
+  type: str
+  sample: running
+exit_code:
+  description: Exit code of O(argv); null when no command was run. (Not C(rc), so a non-zero code is data, not a task failure.)
+  returned: always
+  type: int
+  sample: 0
+stdout:
+  description: Standard output of O(argv).
+  returned: always
+  type: str
+  sample: ""
+stderr:
+  description: Standard error of O(argv).
+  returned: always
+  type: str
+  sample: ""
+logs:
+  description: The last O(logs_tail) lines of the container log.
+  returned: always
+  type: list
+  elements: str
+  sample: ["init-run: ready"]
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.gh200.sglang.plugins.module_utils import _docker
+
+
+def main():
+    argument_spec = dict(
+        name=dict(type="str", default="sglang-dev"),
+        argv=dict(type="list", elements="str"),
+        user=dict(type="str", default="devuser"),
+        workdir=dict(type="str"),
+        logs_tail=dict(type="int", default=0),
+    )
+    argument_spec.update(_docker.DOCKER_ARGS)
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    p = module.params
+    try:
+        container = _docker.get_container(_docker.client(module), p["name"])
+        if container is None:
+            module.fail_json(msg="container %s does not exist" % p["name"])
+        result = dict(changed=False, status=container.status, exit_code=None, stdout="", stderr="", logs=[])
+        if p["argv"]:
+            if container.status != "running":
+                module.fail_json(msg="container %s is %s, not running: cannot run %s" % (p["name"], container.status, p["argv"][0]), **result)
+            rc, out, err = _docker.exec_as(container, p["user"], p["argv"], workdir=p["workdir"])
+            result.update(exit_code=rc, stdout=out, stderr=err)
+        if p["logs_tail"] > 0:
+            result["logs"] = container.logs(tail=p["logs_tail"]).decode("utf-8", "replace").splitlines()
+    except _docker.DockerException as exc:
+        module.fail_json(msg="container %s: Docker engine error: %s" % (p["name"], exc))
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
