@@ -3,16 +3,8 @@
 #   scripts/test.sh            everything
 #   GH200_MOLECULE_SCENARIOS="default" scripts/test.sh   only some Molecule scenarios
 set -euo pipefail
-repo=$(cd "$(dirname "$0")/.." && pwd)
-cd "$repo"
-scripts/setup.sh
-set -a
-# shellcheck source=/dev/null
-. .cache/testbed.env
-set +a
-# shellcheck source=/dev/null
-. .venv/bin/activate
-export ANSIBLE_COLLECTIONS_PATH=$repo/collections
+# shellcheck source=scripts/_prologue.sh
+. "$(dirname "$0")/_prologue.sh"
 export PY_COLORS=0 ANSIBLE_FORCE_COLOR=0
 
 step() { printf '\n=== %s ===\n' "$*"; }

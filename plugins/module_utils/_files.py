@@ -69,6 +69,16 @@ def read_bytes(path):
         return handle.read()
 
 
+def _lstat(path):
+    """os.lstat(path), or None when it does not exist."""
+    try:
+        return os.lstat(path)
+    except OSError as exc:
+        if exc.errno == errno.ENOENT:
+            return None
+        raise
+
+
 def symlink_problem(root, path):
     """Why ``path`` (at or under ``root``) is unsafe, or None.
 
@@ -86,12 +96,9 @@ def symlink_problem(root, path):
     for part in [None] + parts:
         if part is not None:
             current = os.path.join(current, part)
-        try:
-            info = os.lstat(current)
-        except OSError as exc:
-            if exc.errno == errno.ENOENT:
-                return None
-            raise
+        info = _lstat(current)
+        if info is None:
+            return None
         if stat.S_ISLNK(info.st_mode):
             target = os.path.realpath(current)
             if current == root:
@@ -103,13 +110,8 @@ def symlink_problem(root, path):
 
 def ownership_problem(path, uid, user):
     """Why ``path`` is not owned by ``uid``, or None (also None when it does not exist)."""
-    try:
-        info = os.lstat(path)
-    except OSError as exc:
-        if exc.errno == errno.ENOENT:
-            return None
-        raise
-    if info.st_uid != uid:
+    info = _lstat(path)
+    if info is not None and info.st_uid != uid:
         return "%s is owned by uid %d, not by the host user %s (uid %d)" % (path, info.st_uid, user, uid)
     return None
 
