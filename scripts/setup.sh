@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Idempotent set-up for gh200.sglang on a development or CI machine:
-#   1. .venv with the pinned toolchain (requirements/test.txt),
-#   2. the collection visible to Ansible as gh200.sglang (collections/ symlink),
-#   3. a Docker engine (an existing one, or Debian's docker.io started with no bridge network),
+#   1. a Docker engine (an existing one, or Debian's docker.io started with no bridge network),
+#   2. .venv with the pinned toolchain (requirements/test.txt),
+#   3. the collection visible to Ansible as gh200.sglang (collections/ symlink),
 #   4. the local dry-run host user (when run as root) and its Python packages,
 #   5. the test-bed images, built offline with debootstrap + docker import.
 # Writes .cache/testbed.env, which scripts/verify-local.sh and scripts/test.sh read.
@@ -23,7 +23,35 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
 
-# --- 1. Python toolchain ------------------------------------------------------------------
+# --- 1. Docker engine (first: without it nothing else is worth doing) -------------------
+if ! command -v docker >/dev/null 2>&1; then
+  apt_install docker.io
+fi
+engine_answers() { docker info >/dev/null 2>&1; }
+if ! engine_answers; then
+  if [ -S /var/run/docker.sock ] && ! is_root && [ ! -w /var/run/docker.sock ]; then
+    die "the Docker engine socket /var/run/docker.sock is not writable by $(id -un): add the user to its group ('sudo usermod -aG $(stat -c %G /var/run/docker.sock) $(id -un)', then log in again) or run as root."
+  fi
+  is_root || die "no Docker engine answers and starting one needs root: start Docker yourself (and add $(id -un) to the docker group), or run scripts/setup.sh as root."
+  command -v dockerd >/dev/null 2>&1 || apt_install docker.io
+  say "starting dockerd (no bridge network, no iptables); log in /var/log/gh200-sglang-dockerd.log"
+  # No default bridge: containers use the host network (loopback) or none.
+  setsid nohup dockerd --bridge=none --iptables=false --ip-masq=false \
+    >>/var/log/gh200-sglang-dockerd.log 2>&1 </dev/null &
+  for _ in $(seq 1 60); do engine_answers && break; sleep 1; done
+  engine_answers || die "dockerd did not answer within 60 s: see /var/log/gh200-sglang-dockerd.log."
+fi
+say "Docker engine $(docker version --format '{{.Server.Version}}') answers"
+
+# Without root, the test images cannot be built (debootstrap makes a chroot): they must exist already.
+if ! is_root; then
+  for img in gh200-testhost sglang-dev-standin; do
+    docker image inspect "$img:testbed" >/dev/null 2>&1 \
+      || die "the test image $img:testbed is missing and building it needs root (debootstrap): run scripts/setup.sh once as root or with sudo."
+  done
+fi
+
+# --- 2. Python toolchain ------------------------------------------------------------------
 python=${GH200_PYTHON:-}
 if [ -z "$python" ]; then
   for candidate in python3.11 python3.12 python3; do
@@ -48,29 +76,9 @@ fi
 # ansible-test sanity runs shellcheck on the scripts when it is installed.
 command -v shellcheck >/dev/null 2>&1 || apt_install shellcheck
 
-# --- 2. The collection as Ansible sees it -------------------------------------------------
+# --- 3. The collection as Ansible sees it -------------------------------------------------
 mkdir -p collections/ansible_collections/gh200
 ln -sfn ../../.. collections/ansible_collections/gh200/sglang
-
-# --- 3. Docker engine ---------------------------------------------------------------------
-if ! command -v docker >/dev/null 2>&1; then
-  apt_install docker.io
-fi
-engine_answers() { docker info >/dev/null 2>&1; }
-if ! engine_answers; then
-  if [ -S /var/run/docker.sock ] && ! is_root && [ ! -w /var/run/docker.sock ]; then
-    die "the Docker engine socket /var/run/docker.sock is not writable by $(id -un): add the user to its group ('sudo usermod -aG $(stat -c %G /var/run/docker.sock) $(id -un)', then log in again) or run as root."
-  fi
-  is_root || die "no Docker engine answers and starting one needs root: start Docker yourself (and add $(id -un) to the docker group), or run scripts/setup.sh as root."
-  command -v dockerd >/dev/null 2>&1 || apt_install docker.io
-  say "starting dockerd (no bridge network, no iptables); log in /var/log/gh200-sglang-dockerd.log"
-  # No default bridge: containers use the host network (loopback) or none.
-  setsid nohup dockerd --bridge=none --iptables=false --ip-masq=false \
-    >>/var/log/gh200-sglang-dockerd.log 2>&1 </dev/null &
-  for _ in $(seq 1 60); do engine_answers && break; sleep 1; done
-  engine_answers || die "dockerd did not answer within 60 s: see /var/log/gh200-sglang-dockerd.log."
-fi
-say "Docker engine $(docker version --format '{{.Server.Version}}') answers"
 
 # --- 4. Host user for the local dry-run -----------------------------------------------------
 # As root, the host side of the dry-run runs as an unprivileged user, so ownership checks mean
