@@ -5,7 +5,7 @@
 set -euo pipefail
 getent group "$TESTBED_GID" >/dev/null || groupadd -g "$TESTBED_GID" devuser
 useradd -m -u "$TESTBED_UID" -g "$TESTBED_GID" -s /bin/bash devuser
-python3 -m venv /opt/sglang-venv
+python3 -m venv --system-site-packages /opt/sglang-venv
 /opt/sglang-venv/bin/pip install --no-index --find-links /usr/share/python-wheels --quiet wheel
 /opt/sglang-venv/bin/pip install --no-index --no-build-isolation --quiet /sgl-workspace/python
 rm -rf /sgl-workspace/python/build /sgl-workspace/python/*.egg-info

@@ -1,7 +1,7 @@
 """Bad input to container_run: one clear error each, and nothing changes (on gh200-c)."""
 import pytest
 
-from conftest import history, module_args, run
+from helpers import history, module_args, run
 
 testinfra_hosts = ["ansible://gh200-c"]
 

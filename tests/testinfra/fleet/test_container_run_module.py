@@ -1,6 +1,6 @@
 """container_run in the community.docker pattern (check, real, real, check), drift, and the preflight,
 on gh200-b, against the real engine."""
-from conftest import POINTER, history, module_args, run
+from helpers import POINTER, history, module_args, run
 
 testinfra_hosts = ["ansible://gh200-b"]
 

@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from conftest import POINTER, read_env
+from helpers import POINTER, read_env
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,7 @@
 """A secret in secret_env reaches the container and nothing else, even at -vvvv (on gh200-c)."""
 import uuid
 
-from conftest import module_args, run, run_cli
+from helpers import module_args, run, run_cli
 
 testinfra_hosts = ["ansible://gh200-c"]
 

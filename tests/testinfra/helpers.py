@@ -1,4 +1,4 @@
-"""Shared fixtures for the testinfra suites.
+"""Shared fixtures and helpers of the testinfra suites (fleet/ for molecule/default, editable/ for molecule/editable).
 
 They run under Molecule's testinfra verifier, and also outside it against any inventory of stand-in
 hosts built the same way:

@@ -1,5 +1,5 @@
 """Phase 1 "after stop" and phase 4 "teardown and persistence", on gh200-a: stop, then restart."""
-from conftest import POINTER, history, module_args, profile_files, read_env, run
+from helpers import POINTER, history, module_args, profile_files, read_env, run
 
 testinfra_hosts = ["ansible://gh200-a"]
 
