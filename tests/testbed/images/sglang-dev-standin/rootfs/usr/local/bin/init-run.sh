@@ -54,7 +54,18 @@ if [ -n "${INIT_RUN_HOOK:-}" ]; then
   fi
 fi
 
-stop() { say "stopping"; kill "${pids[@]}" 2>/dev/null; wait; exit 0; }
+# docker stop sends TERM to this PID 1: stop the services and the idle sleep, wait for the services only.
+sleeper=
+stop() {
+  say "stopping"
+  kill "${pids[@]}" $sleeper 2>/dev/null
+  wait "${pids[@]}" 2>/dev/null
+  exit 0
+}
 trap stop TERM INT
 say "ready"
-while :; do sleep 3600 & wait $!; done
+while :; do
+  sleep 3600 &
+  sleeper=$!
+  wait "$sleeper"
+done
