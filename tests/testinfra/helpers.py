@@ -2,7 +2,7 @@
 
 They run under Molecule's testinfra verifier, and also outside it against any inventory of stand-in
 hosts built the same way:
-    pytest tests/testinfra --hosts='ansible://all' --ansible-inventory=<inventory>
+    pytest tests/testinfra/fleet --hosts='ansible://all' --ansible-inventory=<inventory>
 Each host's settings come from its inventory variables (the same gh200_* variables the roles read).
 The dev containers run on the real engine, which the tests also reach from the controller.
 """
@@ -60,7 +60,7 @@ def run(host, module, args, check=False):
     hostname = host.backend.host  # the inventory name, with the ansible backend
     with tempfile.TemporaryDirectory() as tree:
         options = ["--tree", tree] + (["--check"] if check else [])
-        rc, output = run_cli(hostname, module, args, *options)
+        rc, output = run_cli(host, module, args, *options)
         path = os.path.join(tree, hostname)
         if not os.path.exists(path):
             raise AssertionError("ansible gave no result for %s (rc=%d): %s" % (hostname, rc, output[-2000:]))
@@ -70,10 +70,12 @@ def run(host, module, args, check=False):
     return result
 
 
-def run_cli(hostname, module, args, *options):
-    """Run a module through the ansible CLI (for output checks such as -vvvv); returns (rc, output)."""
-    inventory = os.environ.get("MOLECULE_INVENTORY_FILE")
-    cmd = ["ansible", hostname, "-m", module, "-a", json.dumps(args)] + list(options)
+def run_cli(host, module, args, *options):
+    """Run a module through the ansible CLI (for output checks such as -vvvv); returns (rc, output).
+
+    The inventory is the one testinfra was given (--ansible-inventory), else Molecule's."""
+    inventory = getattr(host.backend, "ansible_inventory", None) or os.environ.get("MOLECULE_INVENTORY_FILE")
+    cmd = ["ansible", host.backend.host, "-m", module, "-a", json.dumps(args)] + list(options)
     if inventory:
         cmd[1:1] = ["-i", inventory]
     proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=600, check=False)

@@ -9,7 +9,7 @@ testinfra_hosts = ["ansible://gh200-c"]
 def test_secret_never_leaves_the_container(host, gh200, engine):
     secret = "hf_%s" % uuid.uuid4().hex
     args = module_args(gh200, secret_env={"HF_TOKEN": secret})
-    rc, output = run_cli(gh200["inventory_hostname"], "gh200.sglang.container_run", args, "-vvvv", "--diff")
+    rc, output = run_cli(host, "gh200.sglang.container_run", args, "-vvvv", "--diff")
     assert rc == 0, output[-2000:]
     assert '"changed": true' in output or "CHANGED" in output
     assert secret not in output
