@@ -26,6 +26,15 @@ requirements:
   - docker (the Docker SDK for Python) >= 5.0 on the managed host
 """
 
+    # The dev container a module acts on.
+    CONTAINER = r"""
+options:
+  name:
+    description: Name of the dev container.
+    type: str
+    default: sglang-dev
+"""
+
     # The host tree and its owner, shared by modules that read or write it.
     HOST_TREE = r"""
 options:

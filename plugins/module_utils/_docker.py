@@ -33,6 +33,12 @@ DOCKER_ARGS = dict(
 )
 
 
+# The dev container a module acts on (documented in doc_fragments/docker.py, CONTAINER).
+CONTAINER_ARGS = dict(
+    name=dict(type="str", default="sglang-dev"),
+)
+
+
 def client(module):
     """A Docker client for the module's docker_host (DOCKER_HOST or the local socket when unset)."""
     if not HAS_DOCKER:

@@ -22,11 +22,8 @@ author:
   - gh200.sglang maintainers (@gh200-sglang)
 extends_documentation_fragment:
   - gh200.sglang.docker
+  - gh200.sglang.docker.container
 options:
-  name:
-    description: Name of the container.
-    type: str
-    default: sglang-dev
   argv:
     description: Command and arguments to run. When unset, only the status and the logs are returned.
     type: list
@@ -102,13 +99,12 @@ from ansible_collections.gh200.sglang.plugins.module_utils import _docker
 
 def main():
     argument_spec = dict(
-        name=dict(type="str", default="sglang-dev"),
         argv=dict(type="list", elements="str"),
         user=dict(type="str", default="devuser"),
         workdir=dict(type="str"),
         logs_tail=dict(type="int", default=0),
     )
-    argument_spec.update(_docker.DOCKER_ARGS)
+    argument_spec.update(_docker.DOCKER_ARGS, **_docker.CONTAINER_ARGS)
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     p = module.params
     try:

@@ -27,12 +27,9 @@ author:
   - gh200.sglang maintainers (@gh200-sglang)
 extends_documentation_fragment:
   - gh200.sglang.docker
+  - gh200.sglang.docker.container
   - gh200.sglang.docker.host_tree
 options:
-  name:
-    description: Name of the container.
-    type: str
-    default: sglang-dev
   image:
     description: Image to run.
     type: str
@@ -279,7 +276,6 @@ def plan(module, container, desired, image):
 
 def main():
     argument_spec = dict(
-        name=dict(type="str", default="sglang-dev"),
         image=dict(type="str", default="sglang-dev:gh200"),
         state=dict(type="str", default="started", choices=["started", "stopped", "absent", "validated"]),
         root=dict(type="path"),
@@ -297,7 +293,7 @@ def main():
         stop_timeout=dict(type="int", default=30),
         inventory_host=dict(type="str"),
     )
-    argument_spec.update(_docker.DOCKER_ARGS)
+    argument_spec.update(_docker.DOCKER_ARGS, **_docker.CONTAINER_ARGS)
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     p = module.params
     problem = _manifest.name_problem(p["name"])

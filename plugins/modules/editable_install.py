@@ -27,11 +27,8 @@ author:
   - gh200.sglang maintainers (@gh200-sglang)
 extends_documentation_fragment:
   - gh200.sglang.docker
+  - gh200.sglang.docker.container
 options:
-  name:
-    description: Name of the running dev container.
-    type: str
-    default: sglang-dev
   package:
     description: Import name of the package.
     type: str
@@ -161,7 +158,6 @@ def inspect_state(module, container, source):
 
 def main():
     argument_spec = dict(
-        name=dict(type="str", default="sglang-dev"),
         package=dict(type="str", default="sglang"),
         workspace=dict(type="str", default="/workspaces/sglang"),
         source_subdir=dict(type="str", default="python"),
@@ -172,7 +168,7 @@ def main():
         force=dict(type="bool", default=False),
         probe=dict(type="dict", options=dict(callable=dict(type="str", required=True), signature=dict(type="str", required=True))),
     )
-    argument_spec.update(_docker.DOCKER_ARGS)
+    argument_spec.update(_docker.DOCKER_ARGS, **_docker.CONTAINER_ARGS)
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     p = module.params
     source = posixpath.join(p["workspace"], p["source_subdir"]) if p["source_subdir"] else p["workspace"]
