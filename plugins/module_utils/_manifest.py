@@ -15,9 +15,6 @@ LABEL_RUN_ID = "org.gh200-sglang.run-id"
 LABEL_ENV_KEYS = "org.gh200-sglang.env-keys"
 LABEL_SECRET_KEYS = "org.gh200-sglang.secret-env-keys"
 
-# Env the module sets per run; not configuration, so never drift.
-PER_RUN_ENV = ("CONTAINER_RUN_ID",)
-
 POINTER = "telemetry/container_run_meta.env"
 HISTORY = "telemetry/container_runs"
 

@@ -232,7 +232,8 @@ def preflight(module, cli, account, root, workspace, mounts, image):
     return problems
 
 
-def container_env(module, run_id):
+def container_env(module):
+    """The non-secret env of the container: the same for every run (CONTAINER_RUN_ID is added at create)."""
     env = dict((k, str(v)) for k, v in module.params["env"].items())
     if module.params["pythonpath"]:
         env["PYTHONPATH"] = module.params["pythonpath"]
@@ -304,7 +305,7 @@ def main():
     try:
         for what in ("env", "secret_env"):
             _manifest.check_env_keys(p[what], what)
-        desired = _manifest.desired_spec(p["image"], container_env(module, None), p["secret_env"].keys(), mounts,
+        desired = _manifest.desired_spec(p["image"], container_env(module), p["secret_env"].keys(), mounts,
                                          p["network_mode"], p["ipc_mode"], p["shm_size"], p["gpus"])
     except _manifest.SpecError as exc:
         module.fail_json(msg="container %s: %s" % (p["name"], exc))
@@ -313,7 +314,6 @@ def main():
         cli = _docker.client(module)
         image = _docker.get_image(cli, p["image"])
         container = _docker.get_container(cli, p["name"])
-        problems = []
         if p["state"] in ("validated", "started"):
             problems = preflight(module, cli, account, root, workspace, mounts, image)
             if problems:
@@ -401,7 +401,7 @@ def execute(module, cli, container, image, account, root, mounts, actions, curre
 
 def create(module, cli, image, mounts, run_id):
     p = module.params
-    env = container_env(module, run_id)
+    env = container_env(module)
     labels = {
         _manifest.LABEL_MANAGED: "true",
         _manifest.LABEL_RUN_ID: run_id,
@@ -430,7 +430,7 @@ def write_manifest(module, container, image, account, root, mounts, run_id):
         run_id,
         {"name": container.name, "id": container.id},
         {"name": module.params["image"], "id": image.id, "digest": (image.attrs.get("RepoDigests") or [None])[0]},
-        account.pw_name, module.params["inventory_host"], root, mounts, container_env(module, run_id),
+        account.pw_name, module.params["inventory_host"], root, mounts, container_env(module),
         (container.attrs.get("State") or {}).get("StartedAt", ""),
     )
     data = _manifest.render_env_file(items).encode("utf-8")
