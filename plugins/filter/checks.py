@@ -3,18 +3,31 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Filters over the recorded checks of the verification phases."""
 
-from __future__ import absolute_import, division, print_function
+from __future__ import annotations
 
-__metaclass__ = type
+from ansible_collections.gh200.sglang.plugins.plugin_utils import _checks
 
 
-def failed_checks(checks):
-    """'<name>: <detail>' for every check whose status is 'failed', in order."""
-    return ["%s: %s" % (c.get("name", ""), c.get("detail", "")) for c in checks or [] if c.get("status") == "failed"]
+def failed_checks(checks, phase=None, prefix=None):
+    """'<name>: <detail>' for every check whose status is 'failed', in order (optionally of one phase
+    and one name prefix)."""
+    return _checks.failed_lines(checks, phase=phase, prefix=prefix)
+
+
+def fleet_stop_reason(hosts, hostvars, max_fail_percentage=None):
+    """Why the fleet run stops before the next phase ('' to go on): more than max_fail_percentage of
+    ``hosts`` have a failed phase. None (or an empty string) never stops."""
+    if max_fail_percentage in (None, ""):
+        return ""
+    runs = {}
+    for host in hosts:
+        facts = hostvars[host].get("ansible_facts") or {}
+        runs[host] = facts.get(_checks.RUN_FACT) or {}
+    return _checks.fleet_stop_reason(list(hosts), runs, float(max_fail_percentage))
 
 
 class FilterModule(object):
     """gh200.sglang check filters."""
 
     def filters(self):
-        return {"failed_checks": failed_checks}
+        return {"failed_checks": failed_checks, "fleet_stop_reason": fleet_stop_reason}

@@ -38,8 +38,31 @@ NAME_TO_SM = (
 _MISSING = ("", "[N/A]", "N/A", "[Not Supported]", "Not Supported")
 
 
+# What nvidia-smi prints instead of the queried CSV when it cannot talk to a GPU (on stdout or stderr,
+# sometimes with exit code 0).
+ERROR_TEXTS = (
+    "No devices were found",
+    "NVIDIA-SMI has failed",
+    "Failed to initialize NVML",
+    "Driver/library version mismatch",
+    "couldn't communicate with the NVIDIA driver",
+    "Unable to determine the device handle",
+    "GPU is lost",
+    "Unknown Error",
+)
+
+
 class GpuQueryError(Exception):
     """nvidia-smi printed something that is not the expected CSV."""
+
+
+def error_text(*outputs):
+    """The first line of nvidia-smi's output that is a known error message, or None."""
+    for text in outputs:
+        for line in (text or "").splitlines():
+            if any(needle.lower() in line.lower() for needle in ERROR_TEXTS):
+                return line.strip()
+    return None
 
 
 def sm_arch_from_cap(cap):
@@ -67,17 +90,20 @@ def supports_fp8(sm_arch):
 def parse_query(text):
     """Parse `nvidia-smi --query-gpu=name,compute_cap,memory.total,driver_version --format=csv,noheader,nounits`.
 
-    Returns one dict per GPU line. A missing field ('[N/A]', empty, or a short line) becomes None.
-    Raises GpuQueryError when a line has more fields than asked for or a non-numeric memory size,
-    which means the output is not what was asked for (an error message, a header, another query).
+    Returns one dict per GPU line. A field reported missing ('[N/A]', empty) becomes None.
+    Raises GpuQueryError when a line has another number of fields than asked for (the last one,
+    driver_version, may be missing), no name, or a
+    non-numeric memory size: the output is then not what was asked for (an error message such as
+    'No devices were found', a header, another query).
     """
     gpus = []
     for lineno, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
         fields = [f.strip() for f in line.split(",")]
-        if len(fields) > len(QUERY_FIELDS):
-            # A GPU name never contains a comma; more fields means the output is not our query.
+        if not len(QUERY_FIELDS) - 1 <= len(fields) <= len(QUERY_FIELDS) or fields[0] in _MISSING:
+            # A GPU name never contains a comma; another field count means the output is not our query.
+            # (Older drivers may leave out the last field, driver_version.)
             raise GpuQueryError("line %d of nvidia-smi output is not the queried CSV: %r" % (lineno, line.strip()))
         fields += [""] * (len(QUERY_FIELDS) - len(fields))
         values = dict((k, None if v in _MISSING else v) for k, v in zip(QUERY_FIELDS, fields))

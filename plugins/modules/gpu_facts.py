@@ -18,6 +18,8 @@ description:
     the dev container should get (E(TORCH_CUDA_ARCH_LIST), E(PYTORCH_ALLOC_CONF)).
   - A host without C(nvidia-smi), or where it fails, is not an error; the facts say
     C(gpu_present=false) and give the reason, so checks that need a GPU can report themselves skipped.
+    Any error text from C(nvidia-smi) (C(No devices were found), a driver/library version mismatch,
+    NVML that fails to initialize), whatever its exit code, means no GPU, with that text as the reason.
 author:
   - gh200.sglang maintainers (@gh200-sglang)
 options:
@@ -136,6 +138,9 @@ def gather(module):
         return _gpu.summarize([], cpu_arch, reason="%s not found on PATH" % module.params["nvidia_smi"])
     query = [binary, "--query-gpu=%s" % ",".join(_gpu.QUERY_FIELDS), "--format=csv,noheader,nounits"]
     rc, out, err = module.run_command(query)
+    error = _gpu.error_text(out, err)
+    if error:
+        return _gpu.summarize([], cpu_arch, reason="nvidia-smi (rc=%d): %s" % (rc, error))
     if rc != 0:
         first = (err or out or "").strip().splitlines()
         return _gpu.summarize([], cpu_arch, reason="nvidia-smi failed (rc=%d): %s" % (rc, first[0] if first else "no output"))

@@ -88,3 +88,13 @@ def test_summary_without_gpu_keeps_the_reason():
     assert facts["gpu_present"] is False and facts["gpu_count"] == 0
     assert facts["reason"] == "nvidia-smi not found on PATH"
     assert facts["container_env"] == {} and facts["fp8_supported"] is False
+
+
+def test_one_field_lines_and_error_texts_are_not_gpus():
+    import pytest
+    for text in ("No devices were found", "Driver/library version mismatch", "NVIDIA GH200 480GB, 9.0"):
+        with pytest.raises(_gpu.GpuQueryError):
+            _gpu.parse_query(text)
+    assert _gpu.error_text("", "Failed to initialize NVML: Driver/library version mismatch") == (
+        "Failed to initialize NVML: Driver/library version mismatch")
+    assert _gpu.error_text(GH200, "") is None

@@ -41,4 +41,22 @@ def test_failing_nvidia_smi_reports_the_reason(run_module, tmp_path, monkeypatch
     code, result = run_module(gpu_facts.main, {"nvidia_smi": str(script)})
     facts = result["ansible_facts"]["gh200_gpu"]
     assert code == 0 and facts["gpu_present"] is False
-    assert facts["reason"].startswith("nvidia-smi failed (rc=9): NVIDIA-SMI has failed")
+    assert facts["reason"].startswith("nvidia-smi (rc=9): NVIDIA-SMI has failed")
+
+
+import pytest  # noqa: E402
+
+
+@pytest.mark.parametrize("rc", [0, 6])
+@pytest.mark.parametrize("text", [
+    "No devices were found",
+    "Failed to initialize NVML: Driver/library version mismatch",
+    "NVML library version: 570.86",
+])
+def test_error_text_is_never_a_gpu_whatever_the_exit_code(run_module, tmp_path, monkeypatch, rc, text):
+    script = fake_nvidia_smi(tmp_path, "", rc=rc)
+    monkeypatch.setenv("QUERY_OUT", text + "\n")
+    code, result = run_module(gpu_facts.main, {"nvidia_smi": str(script)})
+    facts = result["ansible_facts"]["gh200_gpu"]
+    assert code == 0 and facts["gpu_present"] is False and facts["gpu_count"] == 0
+    assert text.split(":")[0] in facts["reason"]

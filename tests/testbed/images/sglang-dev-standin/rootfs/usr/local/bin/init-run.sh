@@ -32,6 +32,9 @@ CFG
 chmod 0644 "$prom_cfg"
 
 pids=()
+# The service logs are created by devuser: root's shell opens the >> redirects, and a file it created
+# would be root-owned in the host tree.
+as_devuser touch "$log_dir/node-exporter.log" "$log_dir/prometheus.log"
 as_devuser prometheus-node-exporter --web.listen-address="127.0.0.1:$node_port" \
   >>"$log_dir/node-exporter.log" 2>&1 &
 pids+=($!)

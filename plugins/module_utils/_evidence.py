@@ -1,0 +1,144 @@
+# -*- coding: utf-8 -*-
+# Copyright: gh200.sglang contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Evidence of one container run: pure functions over inspect data, files and HTTP answers
+(private to the collection)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import calendar
+import os
+import re
+import stat
+import time
+
+from ansible_collections.gh200.sglang.plugins.module_utils import _manifest
+
+try:
+    from urllib.request import urlopen
+    from urllib.error import URLError
+except ImportError:  # pragma: no cover  (Python 2)
+    from urllib2 import urlopen, URLError  # noqa: F401
+
+LOOPBACK = "127.0.0.1"
+_DOCKER_TIME = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$")
+
+
+def docker_time_to_epoch(text):
+    """'2026-11-22T11:01:57.123456789Z' (Docker's RFC 3339 with nanoseconds) -> epoch seconds; None if unset."""
+    match = _DOCKER_TIME.match(text or "")
+    if not match or match.group(1).startswith("0001-"):
+        return None
+    base = calendar.timegm(time.strptime(match.group(1), "%Y-%m-%dT%H:%M:%S"))
+    fraction = float("0." + match.group(2)) if match.group(2) else 0.0
+    zone = match.group(3)
+    offset = 0 if zone == "Z" else (1 if zone[0] == "+" else -1) * (int(zone[1:3]) * 3600 + int(zone[4:6]) * 60)
+    return base + fraction - offset
+
+
+def container_facts(attrs):
+    """Status, restarts, run id, env ports and GPUs of a container from its inspect data ({} -> absent)."""
+    if not attrs:
+        return {"exists": False, "status": None, "running": False, "restart_count": None, "exit_code": None, "oom_killed": None,
+                "started_at": None, "started_epoch": None, "run_id": None, "image": None, "gpus": None, "env": {}}
+    state = attrs.get("State") or {}
+    config = attrs.get("Config") or {}
+    env = dict(e.split("=", 1) if "=" in e else (e, "") for e in config.get("Env") or [])
+    return {
+        "exists": True,
+        "status": state.get("Status"),
+        "running": bool(state.get("Running")) and not state.get("Restarting"),
+        "restart_count": attrs.get("RestartCount", 0),
+        "exit_code": state.get("ExitCode"),
+        "oom_killed": state.get("OOMKilled"),
+        "started_at": state.get("StartedAt"),
+        "started_epoch": docker_time_to_epoch(state.get("StartedAt")),
+        "run_id": (config.get("Labels") or {}).get(_manifest.LABEL_RUN_ID),
+        "image": config.get("Image"),
+        "gpus": _manifest.gpus_from_inspect((attrs.get("HostConfig") or {}).get("DeviceRequests")),
+        "env": dict((k, v) for k, v in env.items() if k.endswith("_PORT")),
+    }
+
+
+def gpus_match(requested, actual):
+    """Whether the container got the GPUs requested: both normalized with _manifest.normalize_gpus."""
+    if requested is None or actual is None:
+        return requested is None and actual is None
+    if requested["device_ids"]:
+        return sorted(requested["device_ids"]) == sorted(actual.get("device_ids") or [])
+    return not actual.get("device_ids") and actual.get("count") == requested["count"]
+
+
+def file_facts(path):
+    """Kind, mode ('0600'), owner and mtime of ``path`` without following a symlink."""
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return {"path": path, "exists": False, "is_file": False, "is_symlink": False, "mode": None, "uid": None, "gid": None, "mtime": None}
+    return {"path": path, "exists": True, "is_file": stat.S_ISREG(info.st_mode), "is_symlink": stat.S_ISLNK(info.st_mode),
+            "mode": "%04o" % stat.S_IMODE(info.st_mode), "uid": info.st_uid, "gid": info.st_gid, "mtime": info.st_mtime}
+
+
+def run_log_facts(log_root, run_id, since):
+    """The files in <log_root>/container-run-<run_id>/: names, and those written at or after ``since``."""
+    out = {"dir": None, "exists": False, "files": [], "fresh": [], "uid": None}
+    if not run_id:
+        return out
+    path = os.path.join(log_root, "container-run-%s" % run_id)
+    out["dir"] = path
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return out
+    if not stat.S_ISDIR(info.st_mode):
+        return out
+    out.update(exists=True, uid=info.st_uid)
+    for name in sorted(os.listdir(path)):
+        entry = os.lstat(os.path.join(path, name))
+        if stat.S_ISREG(entry.st_mode):
+            out["files"].append(name)
+            if since is None or entry.st_mtime >= since:
+                out["fresh"].append(name)
+    return out
+
+
+def newest_mtime(top):
+    """The newest mtime of any entry under ``top`` (not following symlinks), and how many entries; (None, 0) if empty."""
+    newest, count = None, 0
+    for dirpath, dirnames, filenames in os.walk(top):
+        for name in dirnames + filenames:
+            try:
+                mtime = os.lstat(os.path.join(dirpath, name)).st_mtime
+            except OSError:
+                continue
+            count += 1
+            newest = mtime if newest is None or mtime > newest else newest
+    return newest, count
+
+
+def http_get(url, timeout):
+    """(status, first 4 KiB of the body as text, error) of a GET; status None when nothing answered."""
+    try:
+        response = urlopen(url, timeout=timeout)
+        try:
+            return response.getcode(), response.read(4096).decode("utf-8", "replace"), None
+        finally:
+            response.close()
+    except URLError as exc:
+        code = getattr(exc, "code", None)
+        return code, "", str(getattr(exc, "reason", exc))
+    except (OSError, ValueError) as exc:
+        return None, "", str(exc)
+
+
+def metric_samples(text):
+    """How many sample lines a Prometheus text exposition has (lines that are not blank or comments)."""
+    return sum(1 for line in (text or "").splitlines() if line.strip() and not line.startswith("#"))
+
+
+def error_lines(lines, pattern, limit=5):
+    """The first ``limit`` lines matching ``pattern`` (a Python regex)."""
+    regex = re.compile(pattern)
+    return [line for line in lines if regex.search(line)][:limit]

@@ -1,0 +1,155 @@
+# -*- coding: utf-8 -*-
+# Copyright: gh200.sglang contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A whole-tree audit of the host tree: owners, symlinks, scaffolding, the model, file inventories.
+
+Pure standard-library code (private to the collection). The walk never follows a symbolic link.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import stat
+
+
+class OptionProblem(ValueError):
+    """A path-like option that would leave the host tree; the message names the option and the value."""
+
+
+def relative_option(what, value):
+    """``value`` as a clean relative path inside the tree, or OptionProblem naming ``what``."""
+    text = "" if value is None else str(value)
+    if text == "":
+        return ""
+    parts = text.split("/")
+    if text.startswith("/"):
+        raise OptionProblem("%s %r is absolute: give a path relative to the host tree root" % (what, text))
+    if any(p in ("", ".", "..") for p in parts):
+        raise OptionProblem("%s %r has an empty, '.' or '..' segment: it must stay inside the host tree root" % (what, text))
+    return text
+
+
+def walk(root):
+    """(relative path, lstat result) of ``root`` and everything under it, depth first, sorted by name.
+
+    Symbolic links are reported, never followed; unreadable directories are reported with a None stat
+    for their children's place (the caller sees the directory itself)."""
+    stack = [""]
+    while stack:
+        rel = stack.pop()
+        path = os.path.join(root, rel) if rel else root
+        try:
+            info = os.lstat(path)
+        except OSError:
+            continue
+        yield rel, info
+        if stat.S_ISDIR(info.st_mode):
+            try:
+                names = sorted(os.listdir(path), reverse=True)
+            except OSError:
+                continue
+            stack.extend(os.path.join(rel, n) if rel else n for n in names)
+
+
+def _inside(path, real_root):
+    return path == real_root or path.startswith(real_root + os.sep)
+
+
+def _under(rel, top):
+    return rel == top or rel.startswith(top + "/")
+
+
+def audit(root, uid, gid, required=(), model=None, scaffolding=None, inventory=(), max_listed=10):
+    """Everything phase checks need to know about the host tree, in one walk.
+
+    ``required``: directories (relative) that must exist as real directories.
+    ``model``: 'org/name'; everything under models/ outside models/<model> (and its parent folders) is extra.
+    ``scaffolding``: entries allowed directly under profiles/, which must hold nothing; None skips the check.
+    ``inventory``: directories (relative) whose regular files are listed, for before/after comparisons.
+    Lists of offenders are cut at ``max_listed``; their ``*_count`` keys give the full numbers."""
+    out = {
+        "root": root, "exists": False, "is_dir": False, "root_symlink": None, "missing": [], "not_directories": [],
+        "symlinks_out": [], "wrong_owner": [], "wrong_owner_count": 0, "entries": 0,
+        "profiles_extra": [], "profiles_extra_count": 0, "models_extra": [], "models_extra_count": 0,
+        "model": None, "files": dict((d, []) for d in inventory),
+    }
+    try:
+        top = os.lstat(root)
+    except OSError:
+        out["missing"] = [""] + list(required)
+        return out
+    out["exists"] = True
+    if stat.S_ISLNK(top.st_mode):
+        out["root_symlink"] = os.path.realpath(root)
+        return out
+    out["is_dir"] = stat.S_ISDIR(top.st_mode)
+    if not out["is_dir"]:
+        return out
+    real_root = os.path.realpath(root)
+    model_rel = "models/%s" % model if model else None
+    model_parents = set()
+    if model_rel:
+        parts = model_rel.split("/")
+        model_parents = set("/".join(parts[:i]) for i in range(1, len(parts)))
+        out["model"] = {"path": os.path.join(root, model_rel), "exists": False, "is_dir": False, "files": 0, "bytes": 0}
+    seen = {}
+    for rel, info in walk(root):
+        out["entries"] += 1
+        seen[rel] = info
+        path = os.path.join(root, rel) if rel else root
+        if (info.st_uid, info.st_gid) != (uid, gid):
+            out["wrong_owner_count"] += 1
+            if len(out["wrong_owner"]) < max_listed:
+                out["wrong_owner"].append("%s (%d:%d)" % (path, info.st_uid, info.st_gid))
+        if stat.S_ISLNK(info.st_mode):
+            target = os.path.realpath(path)
+            if not _inside(target, real_root):
+                out["symlinks_out"].append({"path": path, "target": target})
+        if scaffolding is not None and _under(rel, "profiles") and rel != "profiles":
+            first = rel.split("/")[1]
+            is_bare_scaffold = rel == "profiles/" + first and first in scaffolding and (
+                stat.S_ISDIR(info.st_mode) or stat.S_ISREG(info.st_mode))
+            if not is_bare_scaffold:
+                out["profiles_extra_count"] += 1
+                if len(out["profiles_extra"]) < max_listed:
+                    out["profiles_extra"].append(rel)
+        if model_rel and _under(rel, "models") and rel != "models":
+            if _under(rel, model_rel):
+                if rel == model_rel:
+                    out["model"].update(exists=True, is_dir=stat.S_ISDIR(info.st_mode))
+                elif stat.S_ISREG(info.st_mode):
+                    out["model"]["files"] += 1
+                    out["model"]["bytes"] += info.st_size
+            elif rel not in model_parents or not stat.S_ISDIR(info.st_mode):
+                out["models_extra_count"] += 1
+                if len(out["models_extra"]) < max_listed:
+                    out["models_extra"].append(rel)
+        for d in inventory:
+            if d and _under(rel, d) and stat.S_ISREG(info.st_mode):
+                out["files"][d].append(rel)
+    for rel in required:
+        info = seen.get(rel)
+        if info is None:
+            out["missing"].append(rel)
+        elif not stat.S_ISDIR(info.st_mode):
+            out["not_directories"].append(rel)
+    for d in inventory:
+        out["files"][d].sort()
+    return out
+
+
+def ownership_summary(result, user, uid, gid):
+    """One line naming the first offenders, or the number of entries walked when there is none."""
+    if result["wrong_owner_count"]:
+        return "%d of %d entries are not owned by %s (%d:%d), first: %s" % (
+            result["wrong_owner_count"], result["entries"], user, uid, gid, ", ".join(result["wrong_owner"]))
+    return "%d entries under %s, all owned by %s (%d:%d)" % (result["entries"], result["root"], user, uid, gid)
+
+
+def symlink_summary(result):
+    """One line naming the root symlink or every symlink that leaves the tree, or '' when none does."""
+    if result["root_symlink"]:
+        return "%s is a symlink to %s; the host tree root must be a real directory" % (result["root"], result["root_symlink"])
+    return ", ".join("%s -> %s" % (s["path"], s["target"]) for s in result["symlinks_out"])

@@ -1,0 +1,211 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: gh200.sglang contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: run_evidence
+short_description: Gather, in one call, the evidence that a dev container run is the current one and healthy
+version_added: 0.1.0
+description:
+  - Reads what the phase 1 and phase 4 checks judge about the dev container's current run. It returns
+    the container's state, restart count, run-id label and the GPUs it actually got
+    (C(HostConfig.DeviceRequests)). It reads the manifest pointer (kind, mode, owner, C(RUN_ID)) and
+    the run history.
+  - It lists the files in the run's own log directory C(telemetry/logs/container-run-<run_id>/) and
+    says which were written since the container started.
+  - It asks Prometheus for C(/-/ready) and the node exporter for C(/metrics) on loopback, and reports
+    whether the Prometheus TSDB under C(telemetry/prometheus) was written since the start.
+  - It returns the last lines of the container log that match an error pattern.
+  - It reads only. A missing container is evidence (C(container.exists=false)), not a failure.
+author:
+  - gh200.sglang maintainers (@gh200-sglang)
+extends_documentation_fragment:
+  - gh200.sglang.docker
+  - gh200.sglang.docker.container
+  - gh200.sglang.docker.host_tree
+options:
+  gpus:
+    description: The GPU request the container was started with (V(all), V(none) or ids like V(0,1)); compared in RV(gpus).
+    type: str
+    default: none
+  probe_services:
+    description: Ask Prometheus and the node exporter on loopback. Off, both are reported as not asked.
+    type: bool
+    default: true
+  prometheus_port:
+    description: Port of Prometheus on 127.0.0.1. Defaults to the container's E(PROMETHEUS_PORT), else 9090.
+    type: int
+  node_exporter_port:
+    description: Port of the node exporter on 127.0.0.1. Defaults to the container's E(NODE_EXPORTER_PORT), else 9100.
+    type: int
+  http_timeout:
+    description: Seconds to wait for each HTTP answer.
+    type: int
+    default: 5
+  logs_tail:
+    description: Lines of the container log to read.
+    type: int
+    default: 200
+  log_error_regex:
+    description: Python regular expression of a container log line that is an error.
+    type: str
+    default: '(?i)\b(error|fatal|traceback|panic)\b'
+attributes:
+  check_mode:
+    support: full
+    description: Only reads; runs the same in check mode.
+  diff_mode:
+    support: none
+    description: Changes nothing.
+"""
+
+EXAMPLES = r"""
+- name: Gather the evidence of the current run.
+  gh200.sglang.run_evidence:
+    name: sglang-dev
+    host_user: ubuntu
+    gpus: all
+  register: evidence
+
+- name: Check that the pointer names the running container's run.
+  gh200.sglang.check:
+    phase: phase1
+    name: pointer names the current run
+    that:
+      - evidence.container.run_id | length > 0
+      - evidence.pointer.run_id == evidence.container.run_id
+"""
+
+RETURN = r"""
+container:
+  description: The container's state; C(exists=false) when there is none.
+  returned: always
+  type: dict
+  sample: {"exists": true, "status": "running", "running": true, "restart_count": 0, "run_id": "20261122T120000Z-1a2b3c",
+           "started_at": "2026-11-22T12:00:00.5Z", "started_epoch": 1795348800.5, "gpus": null, "image": "sglang-dev:gh200"}
+pointer:
+  description: The manifest pointer, never followed through a symlink, with its C(RUN_ID).
+  returned: always
+  type: dict
+  sample: {"path": "/home/ubuntu/sglang-observability/telemetry/container_run_meta.env", "exists": true, "is_file": true,
+           "mode": "0600", "uid": 1000, "gid": 1000, "run_id": "20261122T120000Z-1a2b3c"}
+history:
+  description: Names of the run manifests in C(telemetry/container_runs), sorted.
+  returned: always
+  type: list
+  elements: str
+run_log:
+  description: The current run's log directory, its files, and those written since the container started.
+  returned: always
+  type: dict
+  sample: {"dir": "/home/ubuntu/sglang-observability/telemetry/logs/container-run-20261122T120000Z-1a2b3c", "exists": true,
+           "files": ["init-run.log", "node-exporter.log", "prometheus.log"], "fresh": ["init-run.log", "node-exporter.log", "prometheus.log"]}
+prometheus:
+  description: Prometheus's answer to C(/-/ready) on loopback and whether its TSDB was written since the start.
+  returned: always
+  type: dict
+  sample: {"url": "http://127.0.0.1:9090/-/ready", "asked": true, "ready": true, "status": 200, "answer": "Prometheus Server is Ready.",
+           "tsdb_entries": 7, "tsdb_newest_mtime": 1795348805.1, "tsdb_fresh": true}
+node_exporter:
+  description: The node exporter's answer to C(/metrics) on loopback.
+  returned: always
+  type: dict
+  sample: {"url": "http://127.0.0.1:9100/metrics", "asked": true, "up": true, "status": 200, "samples": 40}
+logs:
+  description: How many container log lines were read, and the first that match O(log_error_regex).
+  returned: always
+  type: dict
+  sample: {"lines": 12, "errors": []}
+gpus:
+  description: The GPUs requested and those the container got, normalized, and whether they match.
+  returned: always
+  type: dict
+  sample: {"requested": null, "actual": null, "match": true}
+"""
+
+import os
+import pwd
+from re import error as re_error
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.gh200.sglang.plugins.module_utils import _docker, _evidence, _files, _manifest
+
+
+def services(p, container, root):
+    """Prometheus and node exporter answers on loopback, and the TSDB's freshness."""
+    since = container["started_epoch"]
+    prom_port = p["prometheus_port"] or int(container["env"].get("PROMETHEUS_PORT") or 9090)
+    node_port = p["node_exporter_port"] or int(container["env"].get("NODE_EXPORTER_PORT") or 9100)
+    newest, entries = _evidence.newest_mtime(os.path.join(root, "telemetry", "prometheus"))
+    prom = {"url": "http://%s:%d/-/ready" % (_evidence.LOOPBACK, prom_port), "asked": False, "ready": False, "status": None,
+            "answer": "", "tsdb_entries": entries, "tsdb_newest_mtime": newest,
+            "tsdb_fresh": newest is not None and since is not None and newest >= since}
+    node = {"url": "http://%s:%d/metrics" % (_evidence.LOOPBACK, node_port), "asked": False, "up": False, "status": None, "samples": 0}
+    if p["probe_services"] and container["running"]:
+        status, body, error = _evidence.http_get(prom["url"], p["http_timeout"])
+        prom.update(asked=True, status=status, ready=status == 200, answer=(body.strip() or error or "")[:200])
+        status, body, error = _evidence.http_get(node["url"], p["http_timeout"])
+        node.update(asked=True, status=status, samples=_evidence.metric_samples(body), error=error)
+        node["up"] = status == 200 and node["samples"] > 0
+    return prom, node
+
+
+def main():
+    argument_spec = dict(
+        root=dict(type="path"),
+        host_user=dict(type="str"),
+        gpus=dict(type="str", default="none"),
+        probe_services=dict(type="bool", default=True),
+        prometheus_port=dict(type="int"),
+        node_exporter_port=dict(type="int"),
+        http_timeout=dict(type="int", default=5),
+        logs_tail=dict(type="int", default=200),
+        log_error_regex=dict(type="str", default=r"(?i)\b(error|fatal|traceback|panic)\b"),
+    )
+    argument_spec.update(_docker.DOCKER_ARGS, **_docker.CONTAINER_ARGS)
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    p = module.params
+    try:
+        account = pwd.getpwnam(p["host_user"]) if p["host_user"] else pwd.getpwuid(os.geteuid())
+    except KeyError:
+        module.fail_json(msg="host user %r does not exist on this host" % p["host_user"])
+    root = os.path.normpath(p["root"] or os.path.join(account.pw_dir, "sglang-observability"))
+    if not os.path.isabs(root):
+        module.fail_json(msg="root %r is not an absolute path" % p["root"])
+    try:
+        requested = _manifest.normalize_gpus(p["gpus"])
+        cli = _docker.client(module)
+        found = _docker.get_container(cli, p["name"])
+        container = _evidence.container_facts(found.attrs if found is not None else None)
+        log_lines = found.logs(tail=p["logs_tail"]).decode("utf-8", "replace").splitlines() if found is not None and p["logs_tail"] > 0 else []
+        pointer = _evidence.file_facts(os.path.join(root, _manifest.POINTER))
+        raw = _files.read_bytes(pointer["path"]) if pointer["is_file"] else None
+        pointer["run_id"] = _manifest.parse_env_file((raw or b"").decode("utf-8", "replace")).get("RUN_ID")
+        history_dir = os.path.join(root, _manifest.HISTORY)
+        history = sorted(n for n in os.listdir(history_dir) if n.endswith(".env")) if os.path.isdir(history_dir) else []
+        run_log = _evidence.run_log_facts(os.path.join(root, "telemetry", "logs"), container["run_id"], container["started_epoch"])
+        prom, node = services(p, container, root)
+    except _docker.DockerException as exc:
+        module.fail_json(msg="container %s: Docker engine error: %s" % (p["name"], exc))
+    except (OSError, _files.PathProblem, _manifest.SpecError) as exc:
+        module.fail_json(msg="container %s: %s" % (p["name"], exc))
+    try:
+        errors = _evidence.error_lines(log_lines, p["log_error_regex"])
+    except re_error as exc:
+        module.fail_json(msg="log_error_regex %r is not a valid regular expression: %s" % (p["log_error_regex"], exc))
+    module.exit_json(
+        changed=False, container=container, pointer=pointer, history=history, run_log=run_log, prometheus=prom, node_exporter=node,
+        logs={"lines": len(log_lines), "errors": errors},
+        gpus={"requested": requested, "actual": container["gpus"], "match": _evidence.gpus_match(requested, container["gpus"])},
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,208 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: gh200.sglang contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: tree_audit
+short_description: Audit the whole host tree in one walk, owners, symlinks, scaffolding and model
+version_added: 0.1.0
+description:
+  - Walks the whole host tree, never following a symbolic link, and returns the evidence that phase
+    checks judge. It reports every entry not owned by the host user's uid and gid (the first
+    O(max_listed) of them by name), symlinks whose target leaves the tree, and required directories
+    that are missing or are not directories.
+  - With O(scaffolding), it also reports everything under C(profiles/) beyond the empty scaffolding.
+    With O(model), it reports everything under C(models/) outside C(models/<model>). With
+    O(inventory), it lists the regular files under the given directories, so that a later call can
+    compare.
+  - Reads only. Every path-like option must stay inside the tree; C(..), absolute paths and empty
+    segments are refused with one line, before anything is read.
+author:
+  - gh200.sglang maintainers (@gh200-sglang)
+extends_documentation_fragment:
+  - gh200.sglang.docker.host_tree
+options:
+  required:
+    description: Directories, relative to O(root), that must exist as real directories.
+    type: list
+    elements: str
+    default: []
+  scaffolding:
+    description: Entries allowed directly under C(profiles/). They must be empty. Unset skips the check.
+    type: list
+    elements: str
+  model:
+    description: The expected model as C(org/name), under C(models/). Unset skips the model facts.
+    type: str
+  inventory:
+    description: Directories, relative to O(root), whose regular files are listed in RV(files).
+    type: list
+    elements: str
+    default: []
+  max_listed:
+    description: How many offenders each list names at most; the C(*_count) values give the full numbers.
+    type: int
+    default: 10
+attributes:
+  check_mode:
+    support: full
+    description: Only reads; runs the same in check mode.
+  diff_mode:
+    support: none
+    description: Changes nothing.
+"""
+
+EXAMPLES = r"""
+- name: Audit the host tree of the host user.
+  gh200.sglang.tree_audit:
+    host_user: ubuntu
+    required: [models, profiles, telemetry, telemetry/logs]
+    scaffolding: [flashinfer, inductor, deep_gemm, moe_configs, prep_result.json]
+    model: Qwen/Qwen3-Next-80B-A3B-Thinking-FP8
+  register: tree
+"""
+
+RETURN = r"""
+root:
+  description: The host tree root.
+  returned: always
+  type: str
+uid:
+  description: The host user's uid.
+  returned: always
+  type: int
+gid:
+  description: The host user's primary gid.
+  returned: always
+  type: int
+exists:
+  description: Whether the root exists.
+  returned: always
+  type: bool
+root_symlink:
+  description: Where the root points when it is a symlink (the tree is then not walked); null otherwise.
+  returned: always
+  type: str
+missing:
+  description: Required directories (relative) that do not exist; V("") is the root.
+  returned: always
+  type: list
+  elements: str
+not_directories:
+  description: Required paths that exist but are not real directories.
+  returned: always
+  type: list
+  elements: str
+symlinks_out:
+  description: Symlinks in the tree whose target leaves it.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"path": "/home/ubuntu/sglang-observability/profiles/flashinfer", "target": "/tmp/x"}]
+wrong_owner:
+  description: The first entries not owned by the host user, as C(<path> (<uid>:<gid>)).
+  returned: always
+  type: list
+  elements: str
+wrong_owner_count:
+  description: How many entries are not owned by the host user.
+  returned: always
+  type: int
+owner_detail:
+  description: One line, naming the first offenders or how many entries were walked.
+  returned: always
+  type: str
+symlink_detail:
+  description: One line naming the root symlink or every symlink that leaves the tree; empty when none does.
+  returned: always
+  type: str
+entries:
+  description: How many entries were walked.
+  returned: always
+  type: int
+profiles_extra:
+  description: The first entries under C(profiles/) beyond the empty scaffolding (relative paths).
+  returned: always
+  type: list
+  elements: str
+profiles_extra_count:
+  description: How many entries under C(profiles/) are beyond the scaffolding.
+  returned: always
+  type: int
+models_extra:
+  description: The first entries under C(models/) outside the expected model (relative paths).
+  returned: always
+  type: list
+  elements: str
+models_extra_count:
+  description: How many entries under C(models/) are outside the expected model.
+  returned: always
+  type: int
+model:
+  description: The expected model directory, its regular files and their bytes; null without O(model).
+  returned: always
+  type: dict
+  sample: {"path": "/home/ubuntu/sglang-observability/models/org/name", "exists": true, "is_dir": true, "files": 12, "bytes": 80000000000}
+files:
+  description: For each O(inventory) directory, its regular files (paths relative to the root), sorted.
+  returned: always
+  type: dict
+"""
+
+import os
+import pwd
+import re
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.gh200.sglang.plugins.module_utils import _tree
+
+MODEL_RE = r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$"
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            root=dict(type="path"),
+            host_user=dict(type="str"),
+            required=dict(type="list", elements="str", default=[]),
+            scaffolding=dict(type="list", elements="str"),
+            model=dict(type="str"),
+            inventory=dict(type="list", elements="str", default=[]),
+            max_listed=dict(type="int", default=10),
+        ),
+        supports_check_mode=True,
+    )
+    p = module.params
+    try:
+        account = pwd.getpwnam(p["host_user"]) if p["host_user"] else pwd.getpwuid(os.geteuid())
+    except KeyError:
+        module.fail_json(msg="host user %r does not exist on this host" % p["host_user"])
+    root = p["root"] or os.path.join(account.pw_dir, "sglang-observability")
+    if not os.path.isabs(root):
+        module.fail_json(msg="root %r is not an absolute path" % p["root"])
+    if p["model"] is not None and not re.match(MODEL_RE, p["model"]):
+        module.fail_json(msg="model %r is not a Hugging Face repo id (org/name)" % p["model"])
+    try:
+        required = [_tree.relative_option("required", r) for r in p["required"]]
+        inventory = [_tree.relative_option("inventory", r) for r in p["inventory"]]
+        scaffolding = None if p["scaffolding"] is None else [_tree.relative_option("scaffolding", s) for s in p["scaffolding"]]
+    except _tree.OptionProblem as exc:
+        module.fail_json(msg=str(exc))
+    if scaffolding and any("/" in s for s in scaffolding):
+        module.fail_json(msg="scaffolding entries are names directly under profiles/, not paths: %s" % ", ".join(scaffolding))
+    result = _tree.audit(os.path.normpath(root), account.pw_uid, account.pw_gid, required=required, model=p["model"],
+                         scaffolding=scaffolding, inventory=inventory, max_listed=p["max_listed"])
+    result["owner_detail"] = _tree.ownership_summary(result, account.pw_name, account.pw_uid, account.pw_gid)
+    result["symlink_detail"] = _tree.symlink_summary(result)
+    module.exit_json(changed=False, uid=account.pw_uid, gid=account.pw_gid, **result)
+
+
+if __name__ == "__main__":
+    main()
