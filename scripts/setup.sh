@@ -75,6 +75,10 @@ fi
 
 # ansible-test sanity runs shellcheck on the scripts when it is installed.
 command -v shellcheck >/dev/null 2>&1 || apt_install shellcheck
+# The report's HTML is checked in headless Chromium (Debian's package; nothing is downloaded by a test tool).
+if ! command -v chromium >/dev/null 2>&1; then
+  if is_root; then apt_install chromium; else say "chromium is missing: the report.html test will fail (sudo apt-get install chromium)"; fi
+fi
 
 # --- 3. The collection as Ansible sees it -------------------------------------------------
 mkdir -p collections/ansible_collections/gh200

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Every test, after all set-up (idempotent): linters, ansible-test sanity, pytest units, Molecule.
+# Every test, after all set-up (idempotent): linters, ansible-test sanity, pytest units, playbook tests,
+# and every Molecule scenario (default: the fleet; editable: seed 001; verify: verify.yml itself).
+# Tests run in random order (pytest-randomly); each run prints its seed; replay an order with --randomly-seed=N.
 #   scripts/test.sh            everything
 #   GH200_MOLECULE_SCENARIOS="default" scripts/test.sh   only some Molecule scenarios
 set -euo pipefail
@@ -20,6 +22,9 @@ scripts/sanity.sh
 
 step "pytest units"
 pytest -q tests/unit
+
+step "playbook tests on localhost (check, phase and report plugins; role options from -e)"
+pytest -q tests/playbooks
 
 step "molecule"
 scenarios=${GH200_MOLECULE_SCENARIOS:-$(find molecule -mindepth 2 -maxdepth 2 -name molecule.yml -printf "%h\n" | xargs -n1 basename | sort)}

@@ -50,10 +50,8 @@ class ActionModule(ActionBase):
         hostvars = task_vars.get("hostvars") or {}
         facts = {}
         for host in args["hosts"]:
-            try:
-                facts[host] = hostvars[host].get("ansible_facts") or {}
-            except KeyError:
-                facts[host] = {}
+            # A host not in the inventory has no record at all: it is reported unreachable.
+            facts[host] = (hostvars[host].get("ansible_facts") or {}) if host in hostvars else {}
         moment = _checks.now()
         data = _report.build(args["hosts"], facts, args["phases"], _checks.iso(moment), args["run_started"])
         try:

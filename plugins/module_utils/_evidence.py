@@ -14,13 +14,10 @@ import re
 import stat
 import time
 
-from ansible_collections.gh200.sglang.plugins.module_utils import _manifest
+from ansible.module_utils.urls import open_url
+from ansible.module_utils.six.moves.urllib.error import URLError
 
-try:
-    from urllib.request import urlopen
-    from urllib.error import URLError
-except ImportError:  # pragma: no cover  (Python 2)
-    from urllib2 import urlopen, URLError  # noqa: F401
+from ansible_collections.gh200.sglang.plugins.module_utils import _manifest
 
 LOOPBACK = "127.0.0.1"
 _DOCKER_TIME = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$")
@@ -121,7 +118,7 @@ def newest_mtime(top):
 def http_get(url, timeout):
     """(status, first 4 KiB of the body as text, error) of a GET; status None when nothing answered."""
     try:
-        response = urlopen(url, timeout=timeout)
+        response = open_url(url, timeout=timeout, use_proxy=False, validate_certs=False)
         try:
             return response.getcode(), response.read(4096).decode("utf-8", "replace"), None
         finally:

@@ -45,8 +45,8 @@ def host_entry(name, checks, run, phases, run_started=None):
         entry["phases"][phase] = {"verdict": verdict, "reason": info.get("reason") or "", "title": info.get("title") or "",
                                   "duration_s": info.get("duration_s")}
     if not current:
-        entry.update(verdict=_checks.UNREACHABLE, detail="no result from this host in this run: it was not reached, "
-                                                          "or it failed before the plan began")
+        entry.update(verdict=_checks.UNREACHABLE,
+                     detail="no result from this host in this run: it was not reached, or it failed before the plan began")
     elif run.get("unreachable"):
         entry.update(verdict=_checks.UNREACHABLE, detail=run["unreachable"])
     elif any(p["verdict"] == _checks.FAILED for p in entry["phases"].values()):

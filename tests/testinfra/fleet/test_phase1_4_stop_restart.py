@@ -6,6 +6,9 @@ testinfra_hosts = ["ansible://gh200-a"]
 
 def test_stop_keeps_history_and_ownership_then_restart_tolerates_them(host, gh200, engine):
     root = gh200["gh200_root"]
+    # The state this test needs, whatever ran before it: the converged container, running.
+    running = run(host, "gh200.sglang.container_run", module_args(gh200))
+    assert running.get("failed") is not True and engine.containers.get(gh200["gh200_container_name"]).status == "running"
     before_history = history(host, gh200)
     before_profiles = profile_files(host, gh200)
     old_run = read_env(host, "%s/%s" % (root, POINTER))["RUN_ID"]

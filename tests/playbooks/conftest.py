@@ -1,0 +1,34 @@
+"""Playbook tests on localhost (local connection, no containers): the check/phase/report plugins and the
+roles' handling of options, run through the real ansible-playbook."""
+import json
+import os
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def playbook(tmp_path):
+    """Run a playbook text (or a repo playbook path) on localhost; returns (rc, output)."""
+
+    def _run(text=None, path=None, extra=(), inventory=None):
+        if text is not None:
+            path = tmp_path / "play.yml"
+            path.write_text(text)
+        env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(REPO / "collections"), ANSIBLE_FORCE_COLOR="0",
+                   ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_PYTHON_INTERPRETER=sys.executable)
+        inv = inventory or "localhost,"
+        cmd = [str(pathlib.Path(sys.executable).parent / "ansible-playbook"), "-i", inv, "-c", "local", str(path)] + list(extra)
+        proc = subprocess.run(cmd, cwd=str(REPO), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=300, check=False)
+        return proc.returncode, proc.stdout
+
+    return _run
+
+
+def only_report(dest):
+    (folder,) = list(pathlib.Path(dest).iterdir())
+    return folder, json.loads((folder / "report.json").read_text())

@@ -1,0 +1,113 @@
+"""gh200.sglang.check, .phase and .report through ansible-playbook: verdicts, the phase failing once at
+its end, skipped checks never touching their evidence, and the report written from the facts."""
+from conftest import only_report
+
+PLAY = """
+- hosts: all
+  gather_facts: false
+  vars:
+    evidence: {mode: '0644', path: /r/pointer}
+  tasks:
+    - gh200.sglang.phase: {state: reset}
+    - gh200.sglang.phase: {state: begin, phase: phase1, title: container lifecycle}
+    - block:
+        - name: A check that holds.
+          gh200.sglang.check:
+            phase: phase1
+            name: path recorded
+            that: evidence.path == '/r/pointer'
+            detail: "{{ evidence.path }}"
+        - name: A check that fails, with its own failure detail.
+          gh200.sglang.check:
+            phase: phase1
+            name: pointer mode is 0600
+            that: [evidence.path | length > 0, "evidence.mode == '0600'"]
+            detail: fine
+            fail_detail: "{{ evidence.path }} has mode {{ evidence.mode }}"
+        - name: A check whose evidence was never gathered fails, it does not pass.
+          gh200.sglang.check:
+            phase: phase1
+            name: evidence missing
+            that: never_gathered.container.running
+        - name: A skipped check does not touch its evidence.
+          gh200.sglang.check:
+            phase: phase1
+            name: GPU request
+            that: never_gathered.gpus.match
+            detail: "{{ never_gathered.gpus.actual }}"
+            skip: no GPU (nvidia-smi not found on PATH)
+        - name: One condition with commas is not split.
+          gh200.sglang.check:
+            phase: phase1
+            name: commas
+            that: "'b' in ['a', 'b', 'c']"
+        - gh200.sglang.phase: {state: end, phase: phase1}
+      rescue:
+        - gh200.sglang.phase: {state: end, phase: phase1, failed_result: "{{ ansible_failed_result }}"}
+        - ansible.builtin.set_fact: {end_message: "{{ ansible_failed_result.msg }}"}
+    - gh200.sglang.phase: {state: begin, phase: phase4, title: teardown and persistence}
+      register: p4
+    - gh200.sglang.phase: {state: finish}
+    - ansible.builtin.assert:
+        that:
+          - p4.skip_reason == 'phase1 failed on this host'
+          - end_message is search('phase1 failed 2 check\\\\(s\\\\) on localhost')
+          - end_message is search('pointer mode is 0600. /r/pointer has mode 0644')
+          - end_message is search('evidence missing. could not evaluate')
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - gh200.sglang.report:
+        hosts: [localhost]
+        dest: "{{ dest }}"
+        phases: [phase0, phase1, phase4]
+        fail_on_failed: "{{ fail | default(true) }}"
+"""
+
+
+def statuses(report):
+    return dict((r["name"], r["status"]) for r in report["records"])
+
+
+def test_verdicts_phase_end_and_report(playbook, tmp_path):
+    rc, out = playbook(PLAY, extra=["-e", "dest=%s" % (tmp_path / "reports")])
+    assert rc == 2, out  # the report fails the run: localhost failed phase1
+    assert "[WARNING]: check failed: pointer mode is 0600: /r/pointer has mode 0644" in out
+    assert "verification did not pass on localhost" in out
+    folder, report = only_report(tmp_path / "reports")
+    assert statuses(report) == {
+        "path recorded": "passed", "pointer mode is 0600": "failed", "evidence missing": "failed",
+        "GPU request": "skipped: no GPU (nvidia-smi not found on PATH)", "commas": "passed",
+        "teardown and persistence": "skipped: phase1 failed on this host"}
+    host = report["hosts"]["localhost"]
+    assert host["verdict"] == "failed" and host["phases"]["phase1"]["verdict"] == "failed"
+    assert host["phases"]["phase0"]["verdict"] == "not run" and host["phases"]["phase4"]["verdict"] == "skipped"
+    assert sorted(p.name for p in folder.iterdir()) == ["junit.xml", "report.html", "report.json", "report.md"]
+
+
+def test_report_can_be_told_not_to_fail(playbook, tmp_path):
+    rc, out = playbook(PLAY, extra=["-e", "dest=%s" % (tmp_path / "r"), "-e", "fail=false"])
+    assert rc == 0, out
+    assert "localhost: failed (phase1 failed, phase4 skipped)" in out
+
+
+def test_a_check_that_cannot_fail_is_refused(playbook):
+    rc, out = playbook("""
+- hosts: all
+  gather_facts: false
+  tasks:
+    - gh200.sglang.check: {phase: phase0, name: always fine}
+""")
+    assert rc == 2 and "check 'always fine' has no condition and no skip reason: a check must be able to fail" in out
+
+
+def test_an_unrecorded_host_is_unreachable_in_the_report(playbook, tmp_path):
+    rc, out = playbook("""
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - gh200.sglang.report: {hosts: [ghost], dest: "%s"}
+""" % (tmp_path / "r"))
+    assert rc == 2 and "ghost: unreachable" in out
+    dummy, report = only_report(tmp_path / "r")
+    assert report["summary"]["unreachable"] == ["ghost"]

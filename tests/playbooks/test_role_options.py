@@ -1,0 +1,54 @@
+"""Role options behave the same from YAML, JSON -e and key=value -e: a boolean given as the string
+'false' on the command line is false (host_prep on localhost, with a second model beside the expected one)."""
+import getpass
+import json
+
+import pytest
+
+from conftest import only_report
+
+PLAY = """
+- hosts: all
+  gather_facts: true
+  gather_subset: [min]
+  tasks:
+    - gh200.sglang.phase: {state: reset}
+    - gh200.sglang.phase: {state: begin, phase: phase0, title: host prep}
+    - ansible.builtin.include_role: {name: gh200.sglang.host_prep}
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - gh200.sglang.report: {hosts: [localhost], dest: "{{ dest }}", phases: [phase0], fail_on_failed: false}
+"""
+
+
+@pytest.fixture
+def tree(tmp_path):
+    root = tmp_path / "sglang-observability"
+    (root / "models/org/expected").mkdir(parents=True)
+    (root / "models/org/expected/config.json").write_text("{}")
+    (root / "models/org/second").mkdir()
+    (root / "models/org/second/config.json").write_text("{}")
+    return root
+
+
+@pytest.mark.parametrize("how,value,status", [
+    ("key=value", "false", "skipped: host_prep_models_exclusive is false"),
+    ("key=value", "no", "skipped: host_prep_models_exclusive is false"),
+    ("json", False, "skipped: host_prep_models_exclusive is false"),
+    ("key=value", "true", "failed"),
+    ("json", True, "failed"),
+])
+def test_models_exclusive_from_the_command_line(playbook, tmp_path, tree, how, value, status):
+    settings = {"gh200_root": str(tree), "gh200_host_user": getpass.getuser(), "gh200_model": "org/expected",
+                "dest": str(tmp_path / "r")}
+    extra = ["-e", json.dumps(settings)]
+    extra += ["-e", "host_prep_models_exclusive=%s" % value] if how == "key=value" else ["-e", json.dumps({"host_prep_models_exclusive": value})]
+    rc, out = playbook(PLAY, extra=extra)
+    assert rc == 0, out[-3000:]
+    dummy, report = only_report(tmp_path / "r")
+    checks = dict((r["name"], r) for r in report["records"])
+    assert checks["only the expected model under models"]["status"] == status
+    if status == "failed":
+        assert checks["only the expected model under models"]["detail"].endswith("models/org/second, models/org/second/config.json")
+    assert checks["expected model files present"]["status"] == "passed"

@@ -1,0 +1,95 @@
+"""playbooks/verify.yml under test on the molecule/verify fleet: gh200-a and gh200-b healthy, gh200-c broken
+(a root-owned file deep under telemetry/), gh200-d unreachable (its host container stopped).
+
+Every test gets the state it needs from a fixture: `fleet_run` runs verify.yml once over the whole fleet
+(session-scoped), and the tests that run it again compare the state they measured themselves."""
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import tempfile
+
+import docker
+import pytest
+
+REPO = pathlib.Path(__file__).resolve().parents[3]
+FLEET_ROOT = "/var/tmp/gh200-molecule/verify"
+HEALTHY = ["gh200-a", "gh200-b"]
+
+
+def inventory(config):
+    path = os.environ.get("MOLECULE_INVENTORY_FILE") or config.getoption("ansible_inventory", default=None)
+    if not path:
+        pytest.skip("no inventory: run under molecule or pass --ansible-inventory")
+    return path
+
+
+class Run:
+    """One ansible-playbook run of verify.yml: its exit code, output and the report it wrote."""
+
+    def __init__(self, rc, output, folder):
+        self.rc, self.output, self.folder = rc, output, folder
+        self.report = json.loads((folder / "report.json").read_text()) if folder else None
+
+    def host(self, name):
+        return self.report["hosts"][name]
+
+    def checks(self, name, phase=None):
+        return dict((c["name"], c) for c in self.host(name)["checks"] if phase is None or c["phase"] == phase)
+
+
+@pytest.fixture(scope="session")
+def verify(request):
+    inv = inventory(request.config)
+
+    def _run(*args):
+        dest = pathlib.Path(tempfile.mkdtemp(prefix="gh200-verify-report-"))
+        env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(REPO / "collections"), ANSIBLE_FORCE_COLOR="0", PY_COLORS="0")
+        cmd = [str(pathlib.Path(sys.executable).parent / "ansible-playbook"), "-i", inv, "playbooks/verify.yml",
+               "-e", "report_dir=%s" % dest] + list(args)
+        proc = subprocess.run(cmd, cwd=str(REPO), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                              timeout=1800, check=False)
+        folders = sorted(dest.iterdir())
+        return Run(proc.returncode, proc.stdout, folders[-1] if folders else None)
+
+    return _run
+
+
+@pytest.fixture(scope="session")
+def fleet_run(verify):
+    """verify.yml over the whole fleet, once."""
+    return verify()
+
+
+@pytest.fixture(scope="session")
+def engine():
+    return docker.from_env()
+
+
+def container_name(host):
+    return "sglang-dev-verify-" + host[-1]
+
+
+def root_of(host):
+    return "%s/%s/sglang-observability" % (FLEET_ROOT, host)
+
+
+def tree_state(root, volatile=()):
+    """(path, kind, mode, uid, gid, size, mtime) of every entry under root, except paths under ``volatile``."""
+    out = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in dirnames + filenames:
+            path = os.path.join(dirpath, name)
+            rel = os.path.relpath(path, root)
+            if any(rel == v or rel.startswith(v + "/") for v in volatile):
+                continue
+            st = os.lstat(path)
+            out.append((rel, st.st_mode, st.st_uid, st.st_gid, st.st_size if not os.path.isdir(path) else 0, st.st_mtime_ns))
+    return sorted(out)
+
+
+def container_state(engine, host):
+    c = engine.containers.get(container_name(host))
+    return {"id": c.id, "status": c.status, "image": c.attrs["Config"]["Image"], "started": c.attrs["State"]["StartedAt"],
+            "labels": c.labels}

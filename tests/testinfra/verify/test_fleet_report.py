@@ -1,0 +1,103 @@
+"""verify.yml over the fleet: the verdicts in report.json, junit.xml and report.html."""
+import shutil
+import subprocess
+from html.parser import HTMLParser
+
+import pytest
+from junitparser import Error, Failure, JUnitXml, Skipped
+
+from conftest import HEALTHY, container_name
+
+
+def test_the_run_fails_and_prints_where_the_report_is(fleet_run):
+    assert fleet_run.rc != 0, fleet_run.output[-3000:]
+    assert str(fleet_run.folder / "report.html") in fleet_run.output
+    assert "gh200-c: failed" in fleet_run.output and "gh200-d: unreachable" in fleet_run.output
+
+
+def test_the_broken_host_fails_phase0_naming_the_deep_offender(fleet_run):
+    host = fleet_run.host("gh200-c")
+    assert host["verdict"] == "failed" and host["phases"]["phase0"]["verdict"] == "failed"
+    owner = fleet_run.checks("gh200-c", "phase0")["host tree owned by ubuntu"]
+    assert owner["status"] == "failed"
+    assert "/telemetry/logs/old-run/deep/root-owned.log (0:0)" in owner["detail"], owner["detail"]
+    assert "1 of " in owner["detail"]  # only the file offends, not the directories above it
+    for phase in ("phase1", "phase4"):
+        assert host["phases"][phase]["verdict"] == "skipped"
+        (only,) = fleet_run.checks("gh200-c", phase).values()
+        assert only["status"] == "skipped: phase0 failed on this host"
+
+
+def test_the_unreachable_host_is_a_verdict_of_its_own(fleet_run):
+    host = fleet_run.host("gh200-d")
+    assert host["verdict"] == "unreachable" and host["detail"]
+    assert all(info["verdict"] == "not run" for info in host["phases"].values())
+    records = [r for r in fleet_run.report["records"] if r["host"] == "gh200-d"]
+    assert [(r["name"], r["status"]) for r in records] == [("host reachable", "unreachable")]
+
+
+@pytest.mark.parametrize("name", HEALTHY)
+def test_healthy_hosts_pass_phases_0_1_and_4_with_gpu_checks_skipped(fleet_run, name):
+    host = fleet_run.host(name)
+    assert host["verdict"] == "passed", host
+    assert [host["phases"][p]["verdict"] for p in ("phase0", "phase1", "phase4")] == ["passed"] * 3
+    checks = fleet_run.checks(name)
+    assert not [c for c in checks.values() if c["status"] == "failed"]
+    assert checks["GPU facts"]["status"].startswith("skipped: no GPU (")
+    assert checks["container got the requested GPUs"]["status"].startswith("skipped: no GPU (")
+    assert checks["caches under profiles survive the stop"]["status"] == "skipped: no cache artifacts (phase 2 has not run)"
+    assert checks["restart tolerates the existing caches and logs"]["status"] == "passed"
+    assert checks["telemetry survives the stop"]["status"] == "passed"
+    assert all(c["time"].endswith("+00:00") and c["duration_s"] >= 0 for c in checks.values())
+
+
+def test_no_dev_container_is_left_running(fleet_run, engine):
+    for name in HEALTHY:
+        assert engine.containers.get(container_name(name)).status == "exited"
+    assert not engine.containers.list(all=True, filters={"name": container_name("gh200-c")})
+
+
+def test_junit_reads_back_with_a_junit_parser(fleet_run):
+    xml = JUnitXml.fromfile(str(fleet_run.folder / "junit.xml"))
+    outcomes = {}
+    for suite in xml:
+        for case in suite:
+            kinds = [type(r).__name__ for r in case.result]
+            outcomes[(suite.name, case.name)] = kinds[0] if kinds else "passed"
+            for result in case.result:
+                assert isinstance(result, (Failure, Skipped, Error))
+    assert outcomes[("gh200-c.phase0", "host tree owned by ubuntu")] == "Failure"
+    assert outcomes[("gh200-c.phase1", "container lifecycle")] == "Skipped"
+    assert outcomes[("gh200-d.run", "host reachable")] == "Error"
+    assert outcomes[("gh200-a.phase1", "pointer names the current run")] == "passed"
+    failed = [r for r in fleet_run.report["records"] if r["status"] == "failed"]
+    assert sum(k == "Failure" for k in outcomes.values()) == len(failed)
+
+
+class Matrix(HTMLParser):
+    def __init__(self):
+        HTMLParser.__init__(self)
+        self.cells = {}
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "td" and "data-phase" in attrs:
+            self.cells[(attrs["data-host"], attrs["data-phase"])] = attrs["class"].split()[1]
+
+
+def test_report_html_shows_the_right_verdict_in_each_cell_in_headless_chromium(fleet_run, tmp_path):
+    chromium = shutil.which("chromium")
+    assert chromium, "Debian's chromium is missing: scripts/setup.sh installs it"
+    proc = subprocess.run(
+        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--user-data-dir=%s" % tmp_path, "--dump-dom",
+         (fleet_run.folder / "report.html").as_uri()],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=120, check=False)
+    assert proc.returncode == 0 and "<table" in proc.stdout, proc.stderr[-2000:]
+    matrix = Matrix()
+    matrix.feed(proc.stdout)
+    expected = {("gh200-c", "host"): "failed", ("gh200-c", "phase0"): "failed", ("gh200-c", "phase1"): "skipped",
+                ("gh200-d", "host"): "unreachable", ("gh200-a", "host"): "passed", ("gh200-a", "phase4"): "passed",
+                ("gh200-b", "phase2"): "not-run"}
+    assert dict((k, matrix.cells.get(k)) for k in expected) == expected
+    assert 'id="gh200-c-phase0"' in proc.stdout and "root-owned.log" in proc.stdout

@@ -1,0 +1,65 @@
+"""What verify.yml leaves: a second run, check mode, the fleet failure policy and a failure after a start."""
+from conftest import HEALTHY, container_name, container_state, root_of, tree_state
+
+# Each run writes its own logs, manifest and Prometheus data: they grow by design and are compared apart.
+PER_RUN = ("telemetry/logs", "telemetry/container_runs", "telemetry/prometheus")
+
+
+def stable_tree(host):
+    """Every entry outside the per-run telemetry, without directory mtimes (a directory's mtime moves when a
+    per-run file is added beside it)."""
+    return [(rel, mode, uid, gid, size, mtime if size else 0) for rel, mode, uid, gid, size, mtime in tree_state(root_of(host), PER_RUN)]
+
+
+def history(host):
+    return set(tree_state(root_of(host) + "/telemetry/container_runs"))
+
+
+def test_a_second_run_over_the_healthy_hosts_leaves_the_same_state(fleet_run, verify, engine):
+    before = dict((h, (stable_tree(h), history(h))) for h in HEALTHY)
+    containers = dict((h, container_state(engine, h)) for h in HEALTHY)
+    second = verify("--limit", ",".join(HEALTHY))
+    assert second.rc == 0, second.output[-3000:]
+    for h in HEALTHY:
+        assert second.host(h)["verdict"] == "passed"
+        assert stable_tree(h) == before[h][0]
+        assert history(h) >= before[h][1]  # every earlier manifest kept, new runs added
+        now = container_state(engine, h)
+        assert (now["status"], now["image"]) == (containers[h]["status"], containers[h]["image"]) == ("exited", "sglang-dev-standin:testbed")
+
+
+def test_check_mode_on_a_verified_host_changes_nothing_and_skips_what_it_cannot_run(fleet_run, verify, engine):
+    host = "gh200-a"
+    tree, container = tree_state(root_of(host)), container_state(engine, host)
+    run = verify("--check", "--limit", host)
+    assert run.rc == 0, run.output[-3000:]
+    assert tree_state(root_of(host)) == tree and container_state(engine, host) == container
+    checks = run.checks(host)
+    assert checks["host tree owned by ubuntu"]["status"] == "passed"
+    assert checks["validate-only preflight"]["status"] == "passed"
+    for name in ("container runs", "pointer names the current run", "Prometheus ready, TSDB written by this run",
+                 "restart: container runs", "telemetry survives the stop", "restart tolerates the existing caches and logs"):
+        assert checks[name]["status"].startswith("skipped: check mode"), (name, checks[name])
+    assert not [c for c in checks.values() if c["status"] == "passed" and "check mode" in c["detail"]]
+
+
+def test_too_many_failed_hosts_stop_the_fleet_run_before_the_next_phase(fleet_run, verify):
+    run = verify("-e", "gh200_max_fail_percentage=20")
+    assert run.rc != 0
+    assert run.host("gh200-c")["phases"]["phase0"]["verdict"] == "failed"
+    for h in HEALTHY:
+        phases = run.host(h)["phases"]
+        assert phases["phase0"]["verdict"] == "passed"
+        assert phases["phase1"]["verdict"] == "skipped" and phases["phase4"]["verdict"] == "skipped"
+        assert phases["phase1"]["reason"].startswith("fleet run stopped: 1 of 4 hosts failed (25%), over gh200_max_fail_percentage=20")
+
+
+def test_a_phase_that_fails_after_the_start_stops_the_container_it_started(fleet_run, verify, engine):
+    host = "gh200-b"
+    # An invalid ready regex is a task error right after the start: the phase ends early, in its rescue.
+    run = verify("--limit", host, "--tags", "phase0,phase1", "-e", "container_ready_regex=(")
+    assert run.rc != 0
+    assert run.host(host)["phases"]["phase1"]["verdict"] == "failed"
+    completed = run.checks(host, "phase1")["container lifecycle completed"]
+    assert completed["status"] == "failed" and "unterminated subpattern" in completed["detail"]
+    assert engine.containers.get(container_name(host)).status == "exited"

@@ -1,0 +1,110 @@
+import http.server
+import os
+import threading
+
+import pytest
+
+from ansible_collections.gh200.sglang.plugins.module_utils import _evidence, _manifest
+
+
+def test_docker_time_with_nanoseconds_and_zero_time():
+    assert _evidence.docker_time_to_epoch("2026-11-22T12:00:00.500000000Z") == pytest.approx(1795348800.5)
+    assert _evidence.docker_time_to_epoch("2026-11-22T14:00:00+02:00") == pytest.approx(1795348800.0)
+    assert _evidence.docker_time_to_epoch("0001-01-01T00:00:00Z") is None
+    assert _evidence.docker_time_to_epoch("") is None
+
+
+def inspect(running=True, restarts=0, device_requests=None, run_id="r1"):
+    return {"State": {"Status": "running" if running else "exited", "Running": running, "Restarting": False, "ExitCode": 0 if running else 137,
+                      "StartedAt": "2026-11-22T12:00:00Z"},
+            "RestartCount": restarts, "Config": {"Image": "img", "Labels": {_manifest.LABEL_RUN_ID: run_id},
+                                                 "Env": ["PROMETHEUS_PORT=19191", "PATH=/bin"]},
+            "HostConfig": {"DeviceRequests": device_requests}}
+
+
+def test_container_facts_from_inspect_data():
+    facts = _evidence.container_facts(inspect(restarts=2))
+    assert facts["running"] and facts["restart_count"] == 2 and facts["run_id"] == "r1"
+    assert facts["env"] == {"PROMETHEUS_PORT": "19191"} and facts["gpus"] is None
+    assert _evidence.container_facts(None)["exists"] is False
+    assert _evidence.container_facts(inspect(running=False))["running"] is False
+
+
+@pytest.mark.parametrize("requested,device_requests,match", [
+    ("none", None, True),
+    ("all", None, False),  # asked for GPUs, got none: the check fails
+    ("all", [{"Driver": "nvidia", "Count": -1, "DeviceIDs": None, "Capabilities": [["gpu"]]}], True),
+    ("0,1", [{"Driver": "nvidia", "Count": 0, "DeviceIDs": ["1", "0"], "Capabilities": [["gpu"]]}], True),
+    ("0,1", [{"Driver": "nvidia", "Count": 0, "DeviceIDs": ["0"], "Capabilities": [["gpu"]]}], False),
+    ("0", [{"Driver": "nvidia", "Count": -1, "DeviceIDs": None, "Capabilities": [["gpu"]]}], False),
+    ("none", [{"Driver": "nvidia", "Count": -1, "DeviceIDs": None, "Capabilities": [["gpu"]]}], False),
+])
+def test_gpu_request_is_read_back_from_device_requests(requested, device_requests, match):
+    actual = _evidence.container_facts(inspect(device_requests=device_requests))["gpus"]
+    assert _evidence.gpus_match(_manifest.normalize_gpus(requested), actual) is match
+
+
+def test_run_log_facts_only_look_in_this_runs_directory_and_judge_freshness(tmp_path):
+    old = tmp_path / "container-run-old"
+    old.mkdir()
+    (old / "init-run.log").write_text("x")
+    cur = tmp_path / "container-run-r1"
+    cur.mkdir()
+    (cur / "init-run.log").write_text("x")
+    (cur / "node-exporter.log").write_text("x")
+    os.utime(cur / "node-exporter.log", (1000, 1000))
+    facts = _evidence.run_log_facts(str(tmp_path), "r1", since=2000)
+    assert facts["files"] == ["init-run.log", "node-exporter.log"] and facts["fresh"] == ["init-run.log"]
+    assert _evidence.run_log_facts(str(tmp_path), "r2", since=0)["files"] == []
+    assert _evidence.run_log_facts(str(tmp_path), None, since=0)["dir"] is None
+
+
+def test_file_facts_never_follow_a_symlink(tmp_path):
+    target = tmp_path / "t"
+    target.write_text("RUN_ID=x\n")
+    os.chmod(target, 0o600)
+    (tmp_path / "link").symlink_to(target)
+    assert _evidence.file_facts(str(target))["mode"] == "0600"
+    link = _evidence.file_facts(str(tmp_path / "link"))
+    assert link["is_symlink"] and not link["is_file"]
+    assert _evidence.file_facts(str(tmp_path / "none"))["exists"] is False
+
+
+def test_newest_mtime_walks_the_whole_tree(tmp_path):
+    (tmp_path / "wal").mkdir()
+    (tmp_path / "wal/00000001").write_text("x")
+    os.utime(tmp_path / "wal/00000001", (5000, 5000))
+    os.utime(tmp_path / "wal", (10, 10))
+    assert _evidence.newest_mtime(str(tmp_path)) == (5000, 2)
+    assert _evidence.newest_mtime(str(tmp_path / "missing")) == (None, 0)
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):  # noqa: N802
+        body = b"# HELP up\nup 1\nnode_load1 0.5\n" if self.path == "/metrics" else b"not here"
+        self.send_response(200 if self.path == "/metrics" else 503)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_http_get_on_loopback_and_metric_samples():
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        base = "http://127.0.0.1:%d" % server.server_port
+        status, body, error = _evidence.http_get(base + "/metrics", 5)
+        assert status == 200 and _evidence.metric_samples(body) == 2 and error is None
+        status, body, error = _evidence.http_get(base + "/-/ready", 5)
+        assert status == 503
+    finally:
+        server.shutdown()
+    status, body, error = _evidence.http_get(base + "/metrics", 2)
+    assert status is None and error
+
+
+def test_error_lines():
+    lines = ["init-run: ready", "ERROR: hook failed", "Traceback (most recent call last):", "ok"]
+    assert _evidence.error_lines(lines, r"(?i)\b(error|traceback)\b") == lines[1:3]

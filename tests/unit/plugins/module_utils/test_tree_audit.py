@@ -1,0 +1,117 @@
+import os
+
+import pytest
+
+from ansible_collections.gh200.sglang.plugins.module_utils import _tree
+from ansible_collections.gh200.sglang.plugins.modules import tree_audit
+
+REQUIRED = ["models", "profiles", "telemetry", "telemetry/logs", "telemetry/prometheus", "telemetry/jaeger"]
+SCAFFOLD = ["flashinfer", "inductor", "deep_gemm", "moe_configs", "prep_result.json"]
+MODEL = "Qwen/Tiny-Model"
+ME = (os.getuid(), os.getgid())
+
+
+@pytest.fixture
+def root(tmp_path):
+    r = tmp_path / "sglang-observability"
+    for d in REQUIRED + ["models/Qwen/Tiny-Model"] + ["profiles/" + s for s in SCAFFOLD[:4]]:
+        (r / d).mkdir(parents=True, exist_ok=True)
+    (r / "models/Qwen/Tiny-Model/config.json").write_text("{}")
+    (r / "profiles/prep_result.json").write_text("{}")
+    return r
+
+
+def audit(root, **kw):
+    return _tree.audit(str(root), ME[0], ME[1], required=REQUIRED, model=MODEL, scaffolding=SCAFFOLD, **kw)
+
+
+def test_a_clean_tree_has_nothing_to_report(root):
+    result = audit(root)
+    assert (result["missing"], result["not_directories"], result["symlinks_out"]) == ([], [], [])
+    assert (result["wrong_owner_count"], result["profiles_extra_count"], result["models_extra_count"]) == (0, 0, 0)
+    assert result["model"]["is_dir"] and result["model"]["files"] == 1 and result["model"]["bytes"] == 2
+
+
+def test_a_deep_entry_owned_by_someone_else_is_named(root):
+    deep = root / "telemetry/logs/container-run-x/deep"
+    deep.mkdir(parents=True)
+    (deep / "file").write_text("x")
+    result = _tree.audit(str(root), ME[0], ME[1] + 1, required=REQUIRED)  # another gid: every entry offends
+    assert result["wrong_owner_count"] == result["entries"]
+    result = _tree.audit(str(root), ME[0] + 1, ME[1], max_listed=2)
+    assert len(result["wrong_owner"]) == 2 and result["wrong_owner_count"] == result["entries"]
+    summary = _tree.ownership_summary(result, "ubuntu", ME[0] + 1, ME[1])
+    assert summary.startswith("%d of %d entries are not owned by ubuntu" % (result["entries"], result["entries"]))
+
+
+def test_symlinks_leaving_the_tree_are_reported_never_followed(root, tmp_path):
+    outside = tmp_path / "outside"
+    (outside / "secret").mkdir(parents=True)
+    (root / "profiles/flashinfer/escape").symlink_to(outside)
+    (root / "telemetry/inside").symlink_to(root / "telemetry/logs")
+    result = audit(root)
+    assert result["symlinks_out"] == [{"path": str(root / "profiles/flashinfer/escape"), "target": str(outside)}]
+    assert not any("secret" in p for p in result["profiles_extra"])  # not walked through
+
+
+def test_a_symlinked_root_is_not_walked(root, tmp_path):
+    link = tmp_path / "link"
+    link.symlink_to(root)
+    result = audit(link)
+    assert result["root_symlink"] == str(root) and result["entries"] == 0
+    assert "must be a real directory" in _tree.symlink_summary(result)
+
+
+def test_profiles_scaffolding_is_checked_through_the_whole_tree(root):
+    (root / "profiles/flashinfer/kernels").mkdir()
+    (root / "profiles/flashinfer/kernels/a.so").write_text("x")
+    (root / "profiles/stray.txt").write_text("x")
+    result = audit(root)
+    assert sorted(result["profiles_extra"]) == ["profiles/flashinfer/kernels", "profiles/flashinfer/kernels/a.so", "profiles/stray.txt"]
+
+
+def test_a_second_model_is_named_even_under_the_same_organisation(root):
+    (root / "models/Qwen/Other-Model").mkdir()
+    (root / "models/Qwen/Other-Model/config.json").write_text("{}")
+    (root / "models/README").write_text("x")
+    result = audit(root)
+    assert sorted(result["models_extra"]) == ["models/Qwen/Other-Model", "models/Qwen/Other-Model/config.json", "models/README"]
+
+
+def test_missing_and_non_directory_required_paths(root):
+    (root / "telemetry/jaeger").rmdir()
+    (root / "telemetry/jaeger").write_text("not a dir")
+    os.rmdir(root / "telemetry/prometheus")
+    result = audit(root)
+    assert result["missing"] == ["telemetry/prometheus"] and result["not_directories"] == ["telemetry/jaeger"]
+    assert _tree.audit(str(root / "nope"), 0, 0, required=["models"])["missing"] == ["", "models"]
+
+
+def test_inventory_lists_regular_files_relative_to_the_root(root):
+    (root / "telemetry/logs/a.log").write_text("x")
+    result = audit(root, inventory=["telemetry", "profiles"])
+    assert result["files"] == {"telemetry": ["telemetry/logs/a.log"], "profiles": ["profiles/prep_result.json"]}
+
+
+@pytest.mark.parametrize("value", ["/etc", "../x", "a//b", "a/./b", "telemetry/.."])
+def test_path_options_stay_inside_the_tree(value):
+    with pytest.raises(_tree.OptionProblem) as exc:
+        _tree.relative_option("inventory", value)
+    assert "inventory" in str(exc.value) and repr(value) in str(exc.value)
+
+
+def test_module_refuses_a_path_leaving_the_tree_with_one_line(run_module, root):
+    code, result = run_module(tree_audit.main, {"root": str(root), "inventory": ["../../etc"]})
+    assert code == 1 and result["failed"] and result["msg"].startswith("inventory '../../etc' has an empty, '.' or '..' segment")
+
+
+def test_module_refuses_a_model_that_is_not_a_repo_id(run_module, root):
+    code, result = run_module(tree_audit.main, {"root": str(root), "model": "../Qwen"})
+    assert code == 1 and "is not a Hugging Face repo id" in result["msg"]
+
+
+def test_module_reports_and_changes_nothing(run_module, root):
+    before = sorted(os.walk(root))
+    code, result = run_module(tree_audit.main, {"root": str(root), "required": REQUIRED, "model": MODEL, "scaffolding": SCAFFOLD})
+    assert code == 0 and result["changed"] is False and result["wrong_owner_count"] == 0
+    assert result["owner_detail"].endswith("(%d:%d)" % ME) and sorted(os.walk(root)) == before
