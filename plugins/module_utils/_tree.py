@@ -11,11 +11,31 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import pwd
 import stat
+
+# Options of every module that reads or writes the host tree (documented in doc_fragments/docker.py, HOST_TREE).
+HOST_TREE_ARGS = dict(
+    root=dict(type="path"),
+    host_user=dict(type="str"),
+)
 
 
 class OptionProblem(ValueError):
-    """A path-like option that would leave the host tree; the message names the option and the value."""
+    """An option that cannot be used (a path leaving the host tree, a missing user); the message names it."""
+
+
+def resolve_root(host_user, root):
+    """(pwd entry of the host user, absolute normalized root); the user defaults to the one running,
+    the root to <home>/sglang-observability."""
+    try:
+        account = pwd.getpwnam(host_user) if host_user else pwd.getpwuid(os.geteuid())
+    except KeyError:
+        raise OptionProblem("host user %r does not exist on this host" % host_user)
+    path = root or os.path.join(account.pw_dir, "sglang-observability")
+    if not os.path.isabs(path):
+        raise OptionProblem("root %r is not an absolute path" % root)
+    return account, os.path.normpath(path)
 
 
 def relative_option(what, value):

@@ -178,11 +178,10 @@ pointer:
 import binascii
 import datetime
 import os
-import pwd
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.gh200.sglang.plugins.module_utils import _docker, _files, _manifest
+from ansible_collections.gh200.sglang.plugins.module_utils import _docker, _files, _manifest, _tree
 
 NEW_RUN = "(new run)"
 TREE = ("models", "profiles", "telemetry", "telemetry/logs", "telemetry/container_runs")
@@ -192,12 +191,9 @@ def resolve(module):
     """Host user, ids, root, workspace and mounts from the options; fails on bad input."""
     p = module.params
     try:
-        account = pwd.getpwnam(p["host_user"]) if p["host_user"] else pwd.getpwuid(os.geteuid())
-    except KeyError:
-        module.fail_json(msg="host user %r does not exist on this host" % p["host_user"])
-    root = p["root"] or os.path.join(account.pw_dir, "sglang-observability")
-    if not os.path.isabs(root):
-        module.fail_json(msg="root %r is not an absolute path" % p["root"])
+        account, root = _tree.resolve_root(p["host_user"], p["root"])
+    except _tree.OptionProblem as exc:
+        module.fail_json(msg=str(exc))
     workspace = os.path.join(account.pw_dir, "sglang") if p["workspace"] is None else p["workspace"]
     mounts = [
         {"source": os.path.join(root, "models"), "target": "/models", "read_only": True},
@@ -206,7 +202,7 @@ def resolve(module):
     ]
     if workspace:
         mounts.append({"source": workspace, "target": "/workspaces/sglang", "read_only": False})
-    return account, os.path.normpath(root), workspace, mounts
+    return account, root, workspace, mounts
 
 
 def preflight(module, cli, account, root, workspace, mounts, image):
@@ -279,8 +275,6 @@ def main():
     argument_spec = dict(
         image=dict(type="str", default="sglang-dev:gh200"),
         state=dict(type="str", default="started", choices=["started", "stopped", "absent", "validated"]),
-        root=dict(type="path"),
-        host_user=dict(type="str"),
         workspace=dict(type="path"),
         env=dict(type="dict", default={}),
         secret_env=dict(type="dict", default={}, no_log=True),
@@ -294,7 +288,7 @@ def main():
         stop_timeout=dict(type="int", default=30),
         inventory_host=dict(type="str"),
     )
-    argument_spec.update(_docker.DOCKER_ARGS, **_docker.CONTAINER_ARGS)
+    argument_spec.update(_docker.DOCKER_ARGS, **dict(_docker.CONTAINER_ARGS, **_tree.HOST_TREE_ARGS))
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     p = module.params
     problem = _manifest.name_problem(p["name"])

@@ -130,12 +130,11 @@ gpus:
 """
 
 import os
-import pwd
 from re import error as re_error
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.gh200.sglang.plugins.module_utils import _docker, _evidence, _files, _manifest
+from ansible_collections.gh200.sglang.plugins.module_utils import _docker, _evidence, _files, _manifest, _tree
 
 
 def services(p, container, root):
@@ -159,8 +158,6 @@ def services(p, container, root):
 
 def main():
     argument_spec = dict(
-        root=dict(type="path"),
-        host_user=dict(type="str"),
         gpus=dict(type="str", default="none"),
         probe_services=dict(type="bool", default=True),
         prometheus_port=dict(type="int"),
@@ -169,16 +166,13 @@ def main():
         logs_tail=dict(type="int", default=200),
         log_error_regex=dict(type="str", default=r"(?i)\b(error|fatal|traceback|panic)\b"),
     )
-    argument_spec.update(_docker.DOCKER_ARGS, **_docker.CONTAINER_ARGS)
+    argument_spec.update(_docker.DOCKER_ARGS, **dict(_docker.CONTAINER_ARGS, **_tree.HOST_TREE_ARGS))
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     p = module.params
     try:
-        account = pwd.getpwnam(p["host_user"]) if p["host_user"] else pwd.getpwuid(os.geteuid())
-    except KeyError:
-        module.fail_json(msg="host user %r does not exist on this host" % p["host_user"])
-    root = os.path.normpath(p["root"] or os.path.join(account.pw_dir, "sglang-observability"))
-    if not os.path.isabs(root):
-        module.fail_json(msg="root %r is not an absolute path" % p["root"])
+        dummy, root = _tree.resolve_root(p["host_user"], p["root"])
+    except _tree.OptionProblem as exc:
+        module.fail_json(msg=str(exc))
     try:
         requested = _manifest.normalize_gpus(p["gpus"])
         cli = _docker.client(module)

@@ -155,8 +155,6 @@ files:
   type: dict
 """
 
-import os
-import pwd
 import re
 
 from ansible.module_utils.basic import AnsibleModule
@@ -167,29 +165,20 @@ MODEL_RE = r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$"
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            root=dict(type="path"),
-            host_user=dict(type="str"),
-            required=dict(type="list", elements="str", default=[]),
-            scaffolding=dict(type="list", elements="str"),
-            model=dict(type="str"),
-            inventory=dict(type="list", elements="str", default=[]),
-            max_listed=dict(type="int", default=10),
-        ),
-        supports_check_mode=True,
+    argument_spec = dict(
+        required=dict(type="list", elements="str", default=[]),
+        scaffolding=dict(type="list", elements="str"),
+        model=dict(type="str"),
+        inventory=dict(type="list", elements="str", default=[]),
+        max_listed=dict(type="int", default=10),
     )
+    argument_spec.update(_tree.HOST_TREE_ARGS)
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     p = module.params
-    try:
-        account = pwd.getpwnam(p["host_user"]) if p["host_user"] else pwd.getpwuid(os.geteuid())
-    except KeyError:
-        module.fail_json(msg="host user %r does not exist on this host" % p["host_user"])
-    root = p["root"] or os.path.join(account.pw_dir, "sglang-observability")
-    if not os.path.isabs(root):
-        module.fail_json(msg="root %r is not an absolute path" % p["root"])
     if p["model"] is not None and not re.match(MODEL_RE, p["model"]):
         module.fail_json(msg="model %r is not a Hugging Face repo id (org/name)" % p["model"])
     try:
+        account, root = _tree.resolve_root(p["host_user"], p["root"])
         required = [_tree.relative_option("required", r) for r in p["required"]]
         inventory = [_tree.relative_option("inventory", r) for r in p["inventory"]]
         scaffolding = None if p["scaffolding"] is None else [_tree.relative_option("scaffolding", s) for s in p["scaffolding"]]
@@ -197,7 +186,7 @@ def main():
         module.fail_json(msg=str(exc))
     if scaffolding and any("/" in s for s in scaffolding):
         module.fail_json(msg="scaffolding entries are names directly under profiles/, not paths: %s" % ", ".join(scaffolding))
-    result = _tree.audit(os.path.normpath(root), account.pw_uid, account.pw_gid, required=required, model=p["model"],
+    result = _tree.audit(root, account.pw_uid, account.pw_gid, required=required, model=p["model"],
                          scaffolding=scaffolding, inventory=inventory, max_listed=p["max_listed"])
     result["owner_detail"] = _tree.ownership_summary(result, account.pw_name, account.pw_uid, account.pw_gid)
     result["symlink_detail"] = _tree.symlink_summary(result)

@@ -115,3 +115,15 @@ def test_module_reports_and_changes_nothing(run_module, root):
     code, result = run_module(tree_audit.main, {"root": str(root), "required": REQUIRED, "model": MODEL, "scaffolding": SCAFFOLD})
     assert code == 0 and result["changed"] is False and result["wrong_owner_count"] == 0
     assert result["owner_detail"].endswith("(%d:%d)" % ME) and sorted(os.walk(root)) == before
+
+
+def test_resolve_root_defaults_and_refusals(tmp_path):
+    import pwd
+    me = pwd.getpwuid(os.getuid())
+    account, root = _tree.resolve_root(None, None)
+    assert account.pw_uid == os.getuid() and root == os.path.join(me.pw_dir, "sglang-observability")
+    assert _tree.resolve_root(me.pw_name, str(tmp_path) + "/x/../r")[1] == str(tmp_path / "r")
+    with pytest.raises(_tree.OptionProblem, match="host user 'no-such-user-gh200' does not exist on this host"):
+        _tree.resolve_root("no-such-user-gh200", None)
+    with pytest.raises(_tree.OptionProblem, match="root 'relative/r' is not an absolute path"):
+        _tree.resolve_root(None, "relative/r")
