@@ -152,6 +152,6 @@ def fleet_stop_reason(hosts, runs, max_fail_percentage):
     failed = failed_hosts(hosts, runs)
     share = 100.0 * len(failed) / len(hosts)
     if share > float(max_fail_percentage):
-        return "fleet run stopped: %d of %d hosts failed (%.0f%%), over gh200_max_fail_percentage=%s" % (
-            len(failed), len(hosts), share, max_fail_percentage)
+        return "fleet run stopped: %d of %d hosts failed (%.0f%%), over gh200_max_fail_percentage=%g" % (
+            len(failed), len(hosts), share, float(max_fail_percentage))
     return ""

@@ -56,6 +56,9 @@ def host_entry(name, checks, run, phases, run_started=None):
         last = [p for p in phases if p in recorded]
         entry.update(verdict=_checks.UNREACHABLE, detail="stopped reporting during %s (unreachable, or a task failed outside a phase)"
                      % (last[-1] if last else "the set-up"))
+    elif any(p["verdict"] == _checks.SKIPPED and p["reason"] for p in entry["phases"].values()):
+        # A phase skipped whole (the fleet run stopped) leaves the host unverified: never passed.
+        entry.update(verdict=_checks.SKIPPED, detail=next(p["reason"] for p in entry["phases"].values() if p["reason"]))
     elif any(p["verdict"] == _checks.PASSED for p in entry["phases"].values()):
         entry["verdict"] = _checks.PASSED
     else:

@@ -32,14 +32,18 @@ FACTS = {
     "gone": {},
     "stale": host({"phase0": "passed"}, [check("phase0", "x", "passed")], started="2026-11-21T00:00:00+00:00"),
     "halfway": host({"phase0": "passed"}, [check("phase0", "x", "passed")], finished=False),
+    "stopped": host({"phase0": "passed", "phase1": "skipped"}, [check("phase0", "x", "passed"), check("phase1", "container lifecycle",
+                    "skipped: fleet run stopped: 1 of 4 hosts failed (25%)")]),
 }
+FACTS["stopped"]["gh200_run"]["phases"]["phase1"]["reason"] = "fleet run stopped: 1 of 4 hosts failed (25%)"
 DATA = _report.build(list(FACTS), FACTS, PHASES, "2026-11-22T12:02:00+00:00", run_started=STARTED)
 
 
 def test_host_verdicts():
     verdicts = dict((h, e["verdict"]) for h, e in DATA["hosts"].items())
     assert verdicts == {"good": "passed", "broken": "failed", "down": "unreachable", "gone": "unreachable",
-                        "stale": "unreachable", "halfway": "unreachable"}
+                        "stale": "unreachable", "halfway": "unreachable", "stopped": "skipped"}
+    assert DATA["hosts"]["stopped"]["detail"] == "fleet run stopped: 1 of 4 hosts failed (25%)"
     assert DATA["hosts"]["down"]["detail"] == "Failed to connect to the host via docker"
     assert DATA["hosts"]["halfway"]["detail"].startswith("stopped reporting during phase0")
     assert DATA["hosts"]["good"]["phases"]["phase4"]["verdict"] == "not run"
