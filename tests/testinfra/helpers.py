@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import tempfile
+import time
 
 import docker
 import pytest
@@ -97,3 +98,16 @@ def history(host, gh200):
 
 def profile_files(host, gh200):
     return host.check_output("find %s/profiles -type f" % gh200["gh200_root"]).split()
+
+
+def wait_ready(container, timeout=90):
+    """The container's log once the entrypoint's ready line is in it: a test that reads the run's state
+    must not race a start-up another test began (the tests run in random order)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        container.reload()
+        logs = container.logs().decode()
+        if "init-run: ready" in logs:
+            return logs
+        time.sleep(1)
+    raise AssertionError("no ready line within %d s: %s" % (timeout, container.logs().decode()[-2000:]))

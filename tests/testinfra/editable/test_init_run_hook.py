@@ -1,26 +1,15 @@
 """Seed 001's fix proven by INIT_RUN_HOOK alone: with no editable install by the role (and no PYTHONPATH),
 every fresh start of the image imports the workspace, installed by the hook as devuser."""
 import json
-import time
 
 import pytest
 
-from helpers import module_args, run
+from helpers import module_args, run, wait_ready
 from test_editable_install import FIVE_ARGS, STATE, install_args, py
 
 testinfra_hosts = ["ansible://gh200-e"]
 HOOK = "/workspaces/sglang/.devcontainer/post-create.sh"
 DIST_PATH = "from importlib import metadata; print(metadata.distribution('sglang')._path)"
-
-
-def wait_ready(container, timeout=90):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        logs = container.logs().decode()
-        if "init-run: ready" in logs:
-            return logs
-        time.sleep(1)
-    raise AssertionError("no ready line within %d s: %s" % (timeout, container.logs().decode()[-2000:]))
 
 
 @pytest.fixture

@@ -1,14 +1,18 @@
 """Phase 1 "Verify after start", on every host of the fleet after the converge started the container."""
 import re
+import time
 
 import pytest
 
-from helpers import POINTER, read_env
+from helpers import POINTER, read_env, wait_ready
 
 
 @pytest.fixture(scope="module")
 def dev(gh200, engine):
-    return engine.containers.get(gh200["gh200_container_name"])
+    """The running dev container, once its start-up is done (another test may just have recreated it)."""
+    container = engine.containers.get(gh200["gh200_container_name"])
+    wait_ready(container)
+    return container
 
 
 def test_container_runs_the_requested_image(dev, gh200):
@@ -69,6 +73,11 @@ def test_docker_logs_show_services_starting_without_errors(dev):
 
 def test_prometheus_answers_on_loopback(dev, gh200):
     port = gh200["container_env"]["PROMETHEUS_PORT"]
-    rc, out = dev.exec_run(["python3", "-c", "import urllib.request,sys; sys.stdout.write(urllib.request.urlopen("
-                            "'http://127.0.0.1:%s/-/ready', timeout=10).read().decode())" % port])
+    probe = ["python3", "-c", "import urllib.request,sys; sys.stdout.write(urllib.request.urlopen("
+             "'http://127.0.0.1:%s/-/ready', timeout=10).read().decode())" % port]
+    for dummy in range(30):  # a start-up another test began may still be opening the TSDB
+        rc, out = dev.exec_run(probe)
+        if rc == 0:
+            break
+        time.sleep(1)
     assert rc == 0 and b"Ready" in out

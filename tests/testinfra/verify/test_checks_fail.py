@@ -44,10 +44,15 @@ def escaping_symlink(root):
     return lambda: os.unlink(link)
 
 
-def read_only_prometheus(root):
-    path = os.path.join(root, "telemetry/prometheus")
-    os.chmod(path, 0o555)
-    return lambda: os.chmod(path, 0o755)
+def read_only_dir(rel):
+    """A directory phase 0 does not manage (so it does not repair it), made read-only for its owner."""
+    def breaker(root):
+        path = os.path.join(root, rel)
+        os.makedirs(path, exist_ok=True)
+        as_host_user(path, root)
+        os.chmod(path, 0o555)
+        return lambda: os.chmod(path, 0o755)
+    return breaker
 
 
 def nothing(root):
@@ -59,10 +64,9 @@ CASES = {
     "only the expected model under models": (second_model, "phase0", [], "models/standin/other-model"),
     "profiles holds only scaffolding": (stale_cache, "phase0", [], "profiles/flashinfer/stale-kernel.so"),
     "no symlink leaves the host tree": (escaping_symlink, "phase0", [], "telemetry/jaeger/escape -> /var/tmp"),
-    "scaffolding and telemetry writable by devuser": (read_only_prometheus, "phase0,phase1", ["-e", "container_start_timeout=10"],
-                                                      "/telemetry/prometheus"),
-    "Prometheus ready, TSDB written by this run": (read_only_prometheus, "phase0,phase1", ["-e", "container_start_timeout=10"],
-                                                   "/-/ready answered"),
+    "scaffolding and telemetry writable by devuser": (read_only_dir("profiles/inductor"), "phase0,phase1", [], "/profiles/inductor"),
+    "Prometheus ready, TSDB written by this run": (read_only_dir("telemetry/prometheus/wal"), "phase0,phase1",
+                                                   ["-e", "container_start_timeout=10"], "/-/ready answered"),
     "container log shows no errors": (nothing, "phase0,phase1", ["-e", "container_init_run_hook=/bin/false"],
                                       "ERROR: INIT_RUN_HOOK /bin/false failed"),
     "entrypoint logged its ready line": (nothing, "phase0,phase1",
