@@ -22,6 +22,8 @@ description:
     NVML that fails to initialize), whatever its exit code, means no GPU, with that text as the reason.
 author:
   - gh200.sglang maintainers (@gh200-sglang)
+extends_documentation_fragment:
+  - gh200.sglang.attributes.read_only
 options:
   nvidia_smi:
     description:
@@ -29,12 +31,6 @@ options:
     type: str
     default: nvidia-smi
 attributes:
-  check_mode:
-    support: full
-    description: Only reads; runs the same in check mode.
-  diff_mode:
-    support: none
-    description: Changes nothing, so there is nothing to diff.
   facts:
     support: full
     description: Sets C(ansible_facts.gh200_gpu).

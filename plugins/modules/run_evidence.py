@@ -26,6 +26,7 @@ description:
 author:
   - gh200.sglang maintainers (@gh200-sglang)
 extends_documentation_fragment:
+  - gh200.sglang.attributes.read_only
   - gh200.sglang.docker
   - gh200.sglang.docker.container
   - gh200.sglang.docker.host_tree
@@ -56,13 +57,6 @@ options:
     description: Python regular expression of a container log line that is an error.
     type: str
     default: '(?i)\b(error|fatal|traceback|panic)\b'
-attributes:
-  check_mode:
-    support: full
-    description: Only reads; runs the same in check mode.
-  diff_mode:
-    support: none
-    description: Changes nothing.
 """
 
 EXAMPLES = r"""

@@ -26,6 +26,7 @@ description:
 author:
   - gh200.sglang maintainers (@gh200-sglang)
 extends_documentation_fragment:
+  - gh200.sglang.attributes.read_only
   - gh200.sglang.docker.host_tree
 options:
   required:
@@ -49,13 +50,6 @@ options:
     description: How many offenders each list names at most; the C(*_count) values give the full numbers.
     type: int
     default: 10
-attributes:
-  check_mode:
-    support: full
-    description: Only reads; runs the same in check mode.
-  diff_mode:
-    support: none
-    description: Changes nothing.
 """
 
 EXAMPLES = r"""
