@@ -60,9 +60,7 @@ class ActionModule(ActionBase):
         if not args["skip"] and not args["that"]:
             return dict(failed=True, msg="check %r has no condition and no skip reason: a check must be able to fail" % args["name"])
 
-        facts = task_vars.get("ansible_facts") or {}
-        checks = list(facts.get(_checks.CHECKS_FACT) or [])
-        run = dict(facts.get(_checks.RUN_FACT) or {})
+        checks, run = _checks.host_record(task_vars.get("ansible_facts"))
         detail = ""
         failed_condition = None
         if args["skip"]:

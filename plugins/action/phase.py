@@ -35,9 +35,7 @@ class ActionModule(ActionBase):
             argument_spec=ARGUMENT_SPEC,
             required_if=[("state", "begin", ["phase", "title"]), ("state", "end", ["phase"])],
         )
-        facts = task_vars.get("ansible_facts") or {}
-        checks = list(facts.get(_checks.CHECKS_FACT) or [])
-        run = dict(facts.get(_checks.RUN_FACT) or {})
+        checks, run = _checks.host_record(task_vars.get("ansible_facts"))
         moment = _checks.now()
         state, phase = args["state"], args["phase"]
         result.update(changed=False)

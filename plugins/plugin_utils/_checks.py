@@ -37,6 +37,12 @@ def parse_iso(text):
     return datetime.datetime.fromisoformat(text) if text else None
 
 
+def host_record(facts):
+    """(checks, run): copies of a host's gh200_checks and gh200_run facts, empty when not recorded yet."""
+    facts = facts or {}
+    return list(facts.get(CHECKS_FACT) or []), dict(facts.get(RUN_FACT) or {})
+
+
 def skipped(reason):
     reason = (reason or "").strip()
     if not reason:
@@ -120,10 +126,10 @@ def begin_phase(checks, run, phase, title, moment, skip=None):
 
 
 def end_phase(checks, run, phase, moment, error=None):
-    """(run, verdict, failures) at the end of ``phase``; ``error`` is a task failure that ended it early.
+    """(checks, run, verdict, failures) at the end of ``phase``; ``error`` is a task failure that ended it early.
 
     A task failure that is not one of the phase's failed checks becomes a failed check of its own,
-    '<title> completed', so the report names it. Returns the new checks list too."""
+    '<title> completed', so the report names it."""
     run = dict(run)
     phases = dict(run.get("phases") or {})
     info = dict(phases.get(phase) or {"started": iso(moment)})

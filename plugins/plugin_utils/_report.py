@@ -71,8 +71,8 @@ def build(hosts, facts, phases, generated, run_started=None):
     """The report data for ``hosts`` (in order), given {host: ansible_facts}."""
     data = {"generated": generated, "run_started": run_started, "phases": list(phases), "hosts": {}, "records": []}
     for name in hosts:
-        host_facts = facts.get(name) or {}
-        entry = host_entry(name, host_facts.get(_checks.CHECKS_FACT) or [], host_facts.get(_checks.RUN_FACT), phases, run_started)
+        checks, run = _checks.host_record(facts.get(name))
+        entry = host_entry(name, checks, run, phases, run_started)
         data["hosts"][name] = entry
         for check in entry["checks"]:
             data["records"].append(dict(check, host=name))
