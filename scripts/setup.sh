@@ -115,12 +115,19 @@ become=false
 [ "$host_user" = "$(id -un)" ] || become=true
 
 run_as_host() { if [ "$become" = true ]; then runuser -u "$host_user" -- "$@"; else "$@"; fi; }
-# STAND-IN model for the dry-run (no real weights are downloaded here).
-model_dir=$host_home/sglang-observability/models/standin/tiny-model
-if [ ! -f "$model_dir/config.json" ]; then
-  run_as_host mkdir -p "$model_dir"
-  run_as_host cp tests/testbed/standin-model/config.json "$model_dir/config.json"
+# STAND-IN model (tiny, random weights, real format), made once into .cache/tiny-model and copied into
+# the dry-run tree where a file differs; Molecule's prepare copies the same files.
+model_stamp=$(sha256sum tests/testbed/make-tiny-model.py requirements/test.txt | sha256sum | cut -c1-16)
+if [ "$(cat .cache/tiny-model.stamp 2>/dev/null)" != "$model_stamp" ]; then
+  rm -rf .cache/tiny-model
+  .venv/bin/python tests/testbed/make-tiny-model.py .cache/tiny-model
+  echo "$model_stamp" >.cache/tiny-model.stamp
 fi
+model_dir=$host_home/sglang-observability/models/standin/tiny-model
+run_as_host mkdir -p "$model_dir"
+for f in .cache/tiny-model/*; do
+  cmp -s "$f" "$model_dir/${f##*/}" || run_as_host install -m 0644 "$f" "$model_dir/${f##*/}"
+done
 # STAND-IN workspace (a miniature repository shaped like SGLang's), mounted at /workspaces/sglang.
 workspace_dir=$host_home/sglang
 if [ ! -e "$workspace_dir" ]; then

@@ -149,13 +149,9 @@ files:
   type: dict
 """
 
-import re
-
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.gh200.sglang.plugins.module_utils import _tree
-
-MODEL_RE = r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$"
+from ansible_collections.gh200.sglang.plugins.module_utils import _model, _tree
 
 
 def main():
@@ -169,8 +165,8 @@ def main():
     argument_spec.update(_tree.HOST_TREE_ARGS)
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     p = module.params
-    if p["model"] is not None and not re.match(MODEL_RE, p["model"]):
-        module.fail_json(msg="model %r is not a Hugging Face repo id (org/name)" % p["model"])
+    if p["model"] is not None and _model.policy_problem(p["model"]):
+        module.fail_json(msg=_model.policy_problem(p["model"]))
     try:
         account, root = _tree.resolve_root(p["host_user"], p["root"])
         required = [_tree.relative_option("required", r) for r in p["required"]]

@@ -51,4 +51,25 @@ def test_models_exclusive_from_the_command_line(playbook, tmp_path, tree, how, v
     assert checks["only the expected model under models"]["status"] == status
     if status == "failed":
         assert checks["only the expected model under models"]["detail"].endswith("models/org/second, models/org/second/config.json")
-    assert checks["expected model files present"]["status"] == "passed"
+    # config.json alone: the model is reported incomplete, whatever the exclusive option says.
+    assert checks["model weights complete"]["status"] == "failed"
+    assert checks["model config.json parses"]["detail"] == "config.json names no architectures"
+
+
+@pytest.mark.parametrize("extra, refused", [
+    (["-e", "gh200_model_allowlist=org/*"], False),
+    (["-e", "gh200_model_allowlist=other/*,org/expected"], False),
+    (["-e", json.dumps({"gh200_model_allowlist": ["org/expected"]})], False),
+    (["-e", "gh200_model_allowlist=other/*,org/second"], True),
+    (["-e", json.dumps({"gh200_model_allowlist": ["other/*"]})], True),
+])
+def test_model_allowlist_from_the_command_line(playbook, tmp_path, tree, extra, refused):
+    settings = {"gh200_root": str(tree), "gh200_host_user": getpass.getuser(), "gh200_model": "org/expected",
+                "dest": str(tmp_path / "r")}
+    rc, out = playbook(PLAY, extra=["-e", json.dumps(settings)] + extra)
+    if refused:
+        assert rc != 0 and "model 'org/expected' is not on the model allowlist (other/*" in out, out[-3000:]
+        assert not (tree / "profiles").exists()  # refused before the tree was touched
+    else:
+        assert rc == 0, out[-3000:]
+        assert (tree / "profiles").is_dir()

@@ -1,0 +1,165 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: gh200.sglang contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: model_files
+short_description: Verify a Hugging Face model directory file by file, without reading the weights
+version_added: 0.1.0
+description:
+  - Reads the model directory C(<root>/<models_dir>/<model>) on the host and returns every problem
+    at once, by category, with the facts later phases need (architecture, context length, dtype,
+    quantization). It changes nothing and never fails because of what it finds; checks judge the
+    result.
+  - C(config.json) must exist, parse and name its architectures.
+  - A tokenizer must be present, C(tokenizer.json) or C(tokenizer.model), or
+    C(tokenizer_config.json) with its vocabulary; the JSON files among them must parse.
+  - Weights must be complete. With C(model.safetensors.index.json), every shard its C(weight_map)
+    names must exist and hold the tensors mapped to it. Without an index, C(model.safetensors) must
+    exist. Each C(.safetensors) file's header must parse (an 8-byte little-endian length, then JSON),
+    its tensors' byte ranges must be contiguous and as long as dtype and shape say, and the file must
+    be exactly as long as the header declares, so a truncated shard is named. Only the header is
+    read, never the weights. C(pytorch_model.bin) weights are checked for presence only.
+  - Leftover partial downloads, C(*.incomplete) anywhere and C(*.lock) under a
+    C(.cache/huggingface) folder, are reported with their paths.
+  - The module fails, with one line and before reading anything, when O(model) is not a Hugging
+    Face repo id, when it is not on O(allowlist), when O(models_dir) leaves the tree, or when a
+    symlink leads the model directory out of the host tree. A symlinked file inside the directory
+    (the hub cache's layout) is followed only while its target stays in the tree.
+author:
+  - gh200.sglang maintainers (@gh200-sglang)
+extends_documentation_fragment:
+  - gh200.sglang.attributes.read_only
+  - gh200.sglang.docker.host_tree
+options:
+  model:
+    description: The model as a Hugging Face repo id, C(org/name).
+    type: str
+    required: true
+  models_dir:
+    description: The directory, relative to O(root), that holds C(<org>/<name>).
+    type: str
+    default: models
+  allowlist:
+    description:
+      - Repo ids, or shell patterns such as C(Qwen/*), that O(model) must match. Empty allows any id.
+    type: list
+    elements: str
+    default: []
+attributes:
+  facts:
+    support: full
+    description: Sets C(ansible_facts.gh200_model_facts), the facts later phases read.
+"""
+
+EXAMPLES = r"""
+- name: Verify the model directory and keep its facts for the inference phase.
+  gh200.sglang.model_files:
+    host_user: ubuntu
+    model: Qwen/Qwen3-Next-80B-A3B-Thinking-FP8
+    allowlist: [Qwen/*]
+  register: model
+
+- name: Check that every shard is complete.
+  gh200.sglang.check:
+    phase: phase0
+    name: model weights complete
+    that: model.problems.weights | length == 0
+    detail: "{{ model.summary.weights }}"
+    fail_detail: "{{ model.problems.weights | join('; ') }}"
+"""
+
+RETURN = r"""
+path:
+  description: The model directory.
+  returned: always
+  type: str
+  sample: /home/ubuntu/sglang-observability/models/Qwen/Qwen3-Next-80B-A3B-Thinking-FP8
+exists:
+  description: Whether the model directory exists as a real directory.
+  returned: always
+  type: bool
+config:
+  description: Facts from C(config.json) (C(text_config) for multimodal models); null when it does not parse.
+  returned: always
+  type: dict
+  sample: {"architecture": "Qwen3NextForCausalLM", "architectures": ["Qwen3NextForCausalLM"], "model_type": "qwen3_next",
+           "max_position_embeddings": 262144, "torch_dtype": "bfloat16", "quantization_config": {"quant_method": "fp8"}}
+tokenizer:
+  description: The tokenizer files found.
+  returned: always
+  type: list
+  elements: str
+weights:
+  description: The weight files, with each shard's size, tensor count and the size its header declares.
+  returned: always
+  type: dict
+  sample: {"format": "safetensors", "index": "model.safetensors.index.json", "files": 2, "bytes": 4096, "tensors": 6,
+           "shards": [{"file": "model-00001-of-00002.safetensors", "bytes": 2048, "tensors": 3, "declared_bytes": 2048}]}
+partial:
+  description: Paths of leftover partial downloads.
+  returned: always
+  type: list
+  elements: str
+problems:
+  description: Every problem found, one line each, by category (C(config), C(tokenizer), C(weights), C(partial)).
+  returned: always
+  type: dict
+  sample: {"config": [], "tokenizer": [], "weights": ["model-00002-of-00002.safetensors is truncated: its header declares 2048 bytes, the file has 1000"],
+           "partial": []}
+problem_count:
+  description: How many problems were found.
+  returned: always
+  type: int
+summary:
+  description: One line per category describing what was found, for check details.
+  returned: always
+  type: dict
+ansible_facts:
+  description: The facts later phases read.
+  returned: always
+  type: dict
+  contains:
+    gh200_model_facts:
+      description: C(model), C(path), C(config) and C(problem_count) of the verified model.
+      returned: always
+      type: dict
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.gh200.sglang.plugins.module_utils import _model, _tree
+
+
+def main():
+    argument_spec = dict(
+        model=dict(type="str", required=True),
+        models_dir=dict(type="str", default="models"),
+        allowlist=dict(type="list", elements="str", default=[]),
+    )
+    argument_spec.update(_tree.HOST_TREE_ARGS)
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    p = module.params
+    problem = _model.policy_problem(p["model"], p["allowlist"])
+    if problem:
+        module.fail_json(msg=problem)
+    try:
+        dummy, root = _tree.resolve_root(p["host_user"], p["root"])
+        models_dir = _tree.relative_option("models_dir", p["models_dir"])
+        path, real_root = _model.confine(root, "/".join(x for x in (models_dir, p["model"]) if x))
+    except (_tree.OptionProblem, _model.ModelProblem) as exc:
+        module.fail_json(msg="model %s: %s" % (p["model"], exc))
+    result = _model.inspect(path, real_root)
+    result["summary"] = _model.summary(result)
+    facts = dict(model=p["model"], path=path, config=result["config"], problem_count=result["problem_count"])
+    module.exit_json(changed=False, ansible_facts=dict(gh200_model_facts=facts), **result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,291 @@
+"""The model directory check: every fault named, with the file, and nothing on disk changed."""
+import hashlib
+import importlib.util
+import json
+import os
+import shutil
+import struct
+
+import numpy as np
+import pytest
+from safetensors.numpy import save_file
+
+from ansible_collections.gh200.sglang.plugins.module_utils import _model
+from ansible_collections.gh200.sglang.plugins.modules import model_files
+
+MAKER = os.path.join(os.path.dirname(__file__), "..", "..", "..", "testbed", "make-tiny-model.py")
+MODEL = "standin/tiny-model"
+SHARD1, SHARD2 = "model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory):
+    spec = importlib.util.spec_from_file_location("make_tiny_model", MAKER)
+    maker = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(maker)
+    dest = tmp_path_factory.mktemp("made") / "tiny"
+    maker.main(str(dest))
+    return dest
+
+
+@pytest.fixture
+def tree(tmp_path, tiny_model):
+    """A host tree with the tiny model at models/standin/tiny-model; returns (root, model dir)."""
+    root = tmp_path / "tree"
+    model = root / "models" / MODEL
+    shutil.copytree(tiny_model, model)
+    return root, model
+
+
+def snapshot(path):
+    """Every entry under path with its type, size, mode, mtime and content hash."""
+    out = {}
+    for top, dirs, files in os.walk(path):
+        for name in dirs + files:
+            p = os.path.join(top, name)
+            st = os.lstat(p)
+            digest = hashlib.sha256(open(p, "rb").read()).hexdigest() if os.path.isfile(p) and not os.path.islink(p) else None
+            out[p] = (st.st_mode, st.st_size, st.st_mtime_ns, digest)
+    return out
+
+
+def inspect(root, model):
+    return _model.inspect(str(model), os.path.realpath(str(root)))
+
+
+def only(result, category):
+    """The problems of one category, asserting every other category is clean."""
+    others = dict((c, v) for c, v in result["problems"].items() if c != category and v)
+    assert not others, others
+    return result["problems"][category]
+
+
+def test_the_tiny_model_is_complete_and_its_facts_are_read(tree):
+    root, model = tree
+    result = inspect(root, model)
+    assert result["problem_count"] == 0, result["problems"]
+    assert result["config"]["architecture"] == "LlamaForCausalLM"
+    assert result["config"]["max_position_embeddings"] == 256
+    assert result["config"]["torch_dtype"] == "float32"
+    assert result["weights"]["files"] == 2 and result["weights"]["index"] == "model.safetensors.index.json"
+    assert all(s["bytes"] == s["declared_bytes"] for s in result["weights"]["shards"])
+    assert "tokenizer.json" in result["tokenizer"]
+
+
+def test_a_deleted_shard_is_named(tree):
+    root, model = tree
+    (model / SHARD2).unlink()
+    before = snapshot(root)
+    problems = only(inspect(root, model), "weights")
+    assert problems == ["shard %s is missing (named in model.safetensors.index.json)" % SHARD2]
+    assert snapshot(root) == before
+
+
+def test_a_truncated_shard_is_named_with_both_sizes(tree):
+    root, model = tree
+    size = (model / SHARD1).stat().st_size
+    os.truncate(model / SHARD1, size - 100)
+    before = snapshot(root)
+    problems = only(inspect(root, model), "weights")
+    assert problems == ["%s is truncated: its header declares %d bytes, the file has %d" % (SHARD1, size, size - 100)]
+    assert snapshot(root) == before
+
+
+def test_trailing_bytes_are_named(tree):
+    root, model = tree
+    with open(model / SHARD2, "ab") as handle:
+        handle.write(b"\0" * 7)
+    assert only(inspect(root, model), "weights")[0].startswith("%s has 7 bytes beyond what its header declares" % SHARD2)
+
+
+@pytest.mark.parametrize("damage, cause", [
+    (lambda b: struct.pack("<Q", 1 << 40) + b[8:], "over the 100 MB limit"),
+    (lambda b: struct.pack("<Q", len(b)) + b[8:], "runs past the end of the file"),
+    (lambda b: b[:8] + b"#" + b[9:], "header is not JSON"),
+    (lambda b: b[:3], "too short for a safetensors header"),
+])
+def test_a_corrupt_header_is_named(tree, damage, cause):
+    root, model = tree
+    data = (model / SHARD1).read_bytes()
+    (model / SHARD1).write_bytes(damage(data))
+    before = snapshot(root)
+    problems = only(inspect(root, model), "weights")
+    assert len(problems) == 1 and problems[0].startswith(SHARD1 + ": ") and cause in problems[0], problems
+    assert snapshot(root) == before
+
+
+def test_reading_a_header_never_reads_the_weights(tree, monkeypatch):
+    root, model = tree
+    (length,) = struct.unpack("<Q", (model / SHARD1).read_bytes()[:8])
+    read = []
+    real_read = os.read
+
+    def counting_read(fd, n):
+        data = real_read(fd, n)
+        read.append(len(data))
+        return data
+
+    monkeypatch.setattr(_model.os, "read", counting_read)
+    facts, problem = _model.check_safetensors(str(model / SHARD1), (model / SHARD1).stat().st_size)
+    assert problem == "" and facts["tensors"] == 10
+    assert sum(read) == 8 + length < (model / SHARD1).stat().st_size
+
+
+def test_a_shard_that_lacks_a_mapped_tensor_is_named(tree):
+    root, model = tree
+    index = json.loads((model / "model.safetensors.index.json").read_text())
+    index["weight_map"]["model.extra.weight"] = SHARD2
+    (model / "model.safetensors.index.json").write_text(json.dumps(index))
+    assert only(inspect(root, model), "weights") == [
+        "%s lacks 1 tensors that model.safetensors.index.json maps to it, first: model.extra.weight" % SHARD2]
+
+
+def test_an_index_naming_a_path_outside_the_directory_is_refused(tree):
+    root, model = tree
+    index = {"weight_map": {"a": "../other/model.safetensors"}}
+    (model / "model.safetensors.index.json").write_text(json.dumps(index))
+    assert "outside the model directory" in only(inspect(root, model), "weights")[0]
+
+
+def test_a_single_file_model_without_index(tmp_path):
+    root = tmp_path / "tree"
+    model = root / "models" / "org" / "one"
+    model.mkdir(parents=True)
+    (model / "config.json").write_text('{"architectures": ["X"], "text_config": {"max_position_embeddings": 8}, "dtype": "bfloat16"}')
+    (model / "tokenizer.model").write_bytes(b"spm")
+    save_file({"w": np.zeros((2, 3), np.float16)}, str(model / "model.safetensors"))
+    result = inspect(root, model)
+    assert result["problem_count"] == 0, result["problems"]
+    assert (result["config"]["max_position_embeddings"], result["config"]["torch_dtype"]) == (8, "bfloat16")
+    assert result["weights"]["index"] is None and result["weights"]["tensors"] == 1
+    os.truncate(model / "model.safetensors", (model / "model.safetensors").stat().st_size - 1)
+    assert "model.safetensors is truncated" in only(inspect(root, model), "weights")[0]
+
+
+def test_no_weights_at_all(tree):
+    root, model = tree
+    for name in (SHARD1, SHARD2, "model.safetensors.index.json"):
+        (model / name).unlink()
+    assert only(inspect(root, model), "weights") == ["no weights: expected model.safetensors or model.safetensors.index.json"]
+
+
+@pytest.mark.parametrize("content, problem", [
+    (None, "config.json is missing"),
+    ("{not json", "config.json does not parse"),
+    ("[1]", "config.json is not a JSON object"),
+    ('{"model_type": "llama"}', "config.json names no architectures"),
+])
+def test_config_faults(tree, content, problem):
+    root, model = tree
+    if content is None:
+        (model / "config.json").unlink()
+    else:
+        (model / "config.json").write_text(content)
+    assert only(inspect(root, model), "config")[0].startswith(problem)
+
+
+def test_tokenizer_faults_and_the_vocabulary_alternative(tree):
+    root, model = tree
+    (model / "tokenizer.json").write_text("{truncated")
+    assert only(inspect(root, model), "tokenizer")[0].startswith("tokenizer.json does not parse")
+    (model / "tokenizer.json").unlink()
+    assert only(inspect(root, model), "tokenizer")[0].startswith("no tokenizer")
+    (model / "vocab.json").write_text("{}")
+    assert inspect(root, model)["problem_count"] == 0
+
+
+def test_partial_downloads_are_named_with_their_paths(tree):
+    root, model = tree
+    download = model / ".cache" / "huggingface" / "download"
+    download.mkdir(parents=True)
+    (download / "x.safetensors.incomplete").write_bytes(b"")
+    (download / "x.safetensors.lock").write_bytes(b"")
+    (download / "x.safetensors.metadata").write_bytes(b"")
+    (model / "unrelated.lock").write_bytes(b"")
+    problems = only(inspect(root, model), "partial")
+    assert problems == ["partial download left: %s" % (download / n) for n in ("x.safetensors.incomplete", "x.safetensors.lock")]
+
+
+def test_symlinks_inside_the_tree_are_followed_and_leaving_ones_are_not(tree, tmp_path):
+    root, model = tree
+    blobs = root / "models" / "blobs"
+    blobs.mkdir()
+    (model / SHARD1).rename(blobs / "abc")
+    (model / SHARD1).symlink_to(blobs / "abc")
+    assert inspect(root, model)["problem_count"] == 0
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (model / SHARD2).rename(outside / SHARD2)
+    (model / SHARD2).symlink_to(outside / SHARD2)
+    problems = only(inspect(root, model), "weights")
+    assert problems[0] == "shard %s is missing (named in model.safetensors.index.json)" % SHARD2
+    assert problems[1].startswith("symlink leaves the host tree: %s -> " % (model / SHARD2))
+
+
+def test_a_model_directory_leading_out_is_refused_before_reading(tmp_path):
+    root = tmp_path / "tree"
+    (root / "models" / "org").mkdir(parents=True)
+    (tmp_path / "elsewhere").mkdir()
+    (root / "models" / "org" / "m").symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(_model.ModelProblem, match="leads out of the host tree"):
+        _model.confine(str(root), "models/org/m")
+
+
+@pytest.mark.parametrize("model, allowlist, problem", [
+    ("Qwen/Qwen3-8B", [], ""),
+    ("Qwen/Qwen3-8B", ["Qwen/*"], ""),
+    ("Qwen/Qwen3-8B", ["meta-llama/Llama-3.1-8B", "Qwen/Qwen3-8B"], ""),
+    ("Qwen/Qwen3-8B", ["meta-llama/*"], "model 'Qwen/Qwen3-8B' is not on the model allowlist (meta-llama/*)"),
+    ("qwen/Qwen3-8B", ["Qwen/*"], "model 'qwen/Qwen3-8B' is not on the model allowlist (Qwen/*)"),
+    ("Qwen", [], "model 'Qwen' is not a Hugging Face repo id (org/name)"),
+    ("../etc/passwd", [], "model '../etc/passwd' is not a Hugging Face repo id (org/name)"),
+    ("a/b/c", [], "model 'a/b/c' is not a Hugging Face repo id (org/name)"),
+    ("a/..b", [], "model 'a/..b' is not a Hugging Face repo id (org/name)"),
+])
+def test_policy(model, allowlist, problem):
+    assert _model.policy_problem(model, allowlist) == problem
+
+
+@pytest.mark.parametrize("dtype, shape, nbytes, ok", [
+    ("F32", [2, 3], 24, True), ("BF16", [5], 10, True), ("F4", [3], 2, True),
+    ("F32", [2, 3], 20, False), ("UNKNOWN", [2], 3, True),
+])
+def test_tensor_sizes_follow_dtype_and_shape(dtype, shape, nbytes, ok):
+    header = {"t": {"dtype": dtype, "shape": shape, "data_offsets": [0, nbytes]}}
+    if ok:
+        assert _model.data_extent(header) == (["t"], nbytes)
+    else:
+        with pytest.raises(ValueError, match="declares 20 bytes"):
+            _model.data_extent(header)
+
+
+def test_holes_and_overlaps_in_the_data_are_named():
+    hole = {"a": {"dtype": "U8", "shape": [2], "data_offsets": [0, 2]}, "b": {"dtype": "U8", "shape": [2], "data_offsets": [3, 5]}}
+    with pytest.raises(ValueError, match="'b' starts at byte 3 of the data, expected 2"):
+        _model.data_extent(hole)
+
+
+def test_the_module_fails_with_one_line_before_reading(run_module, tree, monkeypatch):
+    root, model = tree
+    opened = []
+    monkeypatch.setattr(_model, "inspect", lambda *a: opened.append(a))
+    for args, msg in [
+        ({"model": MODEL, "allowlist": ["Qwen/*"]}, "model 'standin/tiny-model' is not on the model allowlist (Qwen/*)"),
+        ({"model": "standin"}, "model 'standin' is not a Hugging Face repo id (org/name)"),
+        ({"model": MODEL, "models_dir": "../x"}, "model standin/tiny-model: models_dir '../x' has an empty, '.' or '..' segment"),
+        ({"model": MODEL, "models_dir": "/abs"}, "model standin/tiny-model: models_dir '/abs' is absolute"),
+    ]:
+        code, result = run_module(model_files.main, dict(args, root=str(root)))
+        assert code == 1 and result["msg"].startswith(msg), result["msg"]
+    assert opened == []
+
+
+def test_the_module_returns_facts_and_changes_nothing(run_module, tree):
+    root, model = tree
+    before = snapshot(root)
+    code, result = run_module(model_files.main, {"model": MODEL, "root": str(root), "allowlist": ["standin/*"]})
+    assert code == 0 and result["changed"] is False and result["problem_count"] == 0
+    facts = result["ansible_facts"]["gh200_model_facts"]
+    assert facts["config"]["max_position_embeddings"] == 256 and facts["path"] == str(model)
+    assert result["summary"]["weights"].startswith("2 safetensors files (model.safetensors.index.json), 21 tensors")
+    assert snapshot(root) == before
