@@ -133,6 +133,9 @@ workspace_dir=$host_home/sglang
 if [ ! -e "$workspace_dir" ]; then
   tar -C tests/testbed/standin-workspace -cf - . | run_as_host tar -C "$host_home" --one-top-level=sglang -xf -
 fi
+# The dev image's Dockerfile follows the test bed's (the dry-run rebuilds the image when it changes).
+devfile=tests/testbed/standin-workspace/.devcontainer/Dockerfile
+cmp -s "$devfile" "$workspace_dir/.devcontainer/Dockerfile" || run_as_host install -D -m 0644 "$devfile" "$workspace_dir/.devcontainer/Dockerfile"
 
 # --- 5. Test-bed images (stand-ins) -------------------------------------------------------
 if ! command -v debootstrap >/dev/null 2>&1; then

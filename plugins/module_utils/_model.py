@@ -88,7 +88,7 @@ def safetensors_header(path, size):
     try:
         header = json.loads(b"".join(chunks).decode("utf-8"))
     except ValueError as exc:
-        raise ValueError("header is not JSON (%s)" % str(exc).split(":")[0])
+        raise ValueError("header is not JSON (%s)" % str(exc).split(":", maxsplit=1)[0])
     if not isinstance(header, dict):
         raise ValueError("header is not a JSON object")
     return header, length
@@ -183,7 +183,7 @@ class _Dir(object):
             with os.fdopen(fd, "rb") as handle:
                 return json.loads(handle.read().decode("utf-8")), ""
         except (OSError, ValueError) as exc:
-            return None, "%s does not parse: %s" % (name, str(exc).split("\n")[0])
+            return None, "%s does not parse: %s" % (name, str(exc).split("\n", maxsplit=1)[0])
 
 
 def _config_facts(config):

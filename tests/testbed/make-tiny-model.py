@@ -1,9 +1,8 @@
-#!/usr/bin/env python3
 # Copyright: gh200.sglang contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Write the test bed's STAND-IN model: a tiny, real Hugging Face model directory.
 
-    make-tiny-model.py DEST
+    python tests/testbed/make-tiny-model.py DEST
 
 A Llama-shaped causal LM (2 layers, hidden size 16, float32) in two safetensors shards with
 `model.safetensors.index.json`, a `config.json` with a small `max_position_embeddings`, and a real
@@ -111,5 +110,5 @@ def main(dest):
 
 if __name__ == "__main__":
     if len(sys.argv) != 2:
-        sys.exit("usage: make-tiny-model.py DEST")
+        sys.exit("usage: python make-tiny-model.py DEST")
     main(sys.argv[1])

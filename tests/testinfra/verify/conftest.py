@@ -43,10 +43,10 @@ class Run:
 def verify(request):
     inv = inventory(request.config)
 
-    def _run(*args):
+    def _run(*args, playbook="playbooks/verify.yml"):
         dest = pathlib.Path(tempfile.mkdtemp(prefix="gh200-verify-report-"))
         env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(REPO / "collections"), ANSIBLE_FORCE_COLOR="0", PY_COLORS="0")
-        cmd = [str(pathlib.Path(sys.executable).parent / "ansible-playbook"), "-i", inv, "playbooks/verify.yml",
+        cmd = [str(pathlib.Path(sys.executable).parent / "ansible-playbook"), "-i", inv, playbook,
                "-e", "report_dir=%s" % dest] + list(args)
         proc = subprocess.run(cmd, cwd=str(REPO), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                               timeout=1800, check=False)

@@ -1,0 +1,91 @@
+"""The dev image's content hash and the build's output read back."""
+import os
+
+import pytest
+from docker.utils.build import exclude_paths
+
+from ansible_collections.gh200.sglang.plugins.module_utils import _image
+from ansible_collections.gh200.sglang.plugins.modules import image_build
+
+
+@pytest.fixture
+def context(tmp_path):
+    ctx = tmp_path / "ctx"
+    ctx.mkdir()
+    (ctx / "Dockerfile").write_text("FROM base\nCOPY post-create.sh /\n")
+    (ctx / "post-create.sh").write_text("#!/bin/sh\n")
+    (ctx / ".dockerignore").write_text("# scratch files\n\n*.tmp\n")
+    return ctx
+
+
+def hash_of(ctx, build_args=None, target=None, dockerfile="Dockerfile"):
+    patterns = _image.dockerignore_patterns((ctx / ".dockerignore").read_text())
+    return _image.content_hash(str(ctx), exclude_paths(str(ctx), patterns, dockerfile), dockerfile, build_args or {}, target)
+
+
+def test_the_hash_is_stable_and_follows_what_the_build_reads(context):
+    first = hash_of(context)
+    assert first == hash_of(context) and first.startswith("sha256:")
+    (context / "scratch.tmp").write_text("ignored by .dockerignore")
+    assert hash_of(context) == first
+    (context / "Dockerfile").write_text("FROM base\nCOPY post-create.sh /\nRUN true\n")
+    changed = hash_of(context)
+    assert changed != first
+    os.chmod(context / "post-create.sh", 0o755)
+    assert hash_of(context) != changed
+
+
+def test_build_args_and_target_are_part_of_the_hash(context):
+    plain = hash_of(context)
+    assert hash_of(context, {"CUDA_VERSION": "12.8.1"}) != plain
+    assert hash_of(context, {"CUDA_VERSION": "12.8.1"}) != hash_of(context, {"CUDA_VERSION": "12.9.0"})
+    assert hash_of(context, target="dev") != plain
+
+
+def test_dockerignore_patterns_drop_comments_and_blanks():
+    assert _image.dockerignore_patterns("# c\n\n  *.tmp \n.git\n") == ["*.tmp", ".git"]
+
+
+def test_a_failed_build_names_its_step_the_error_and_the_last_lines():
+    log = _image.BuildLog()
+    for message in [
+        {"stream": "Step 1/3 : FROM base\n"}, {"stream": " ---> 1234\n"},
+        {"stream": "Step 3/3 : RUN make\n"}, {"stream": "make: *** No rule to make target\n"},
+        {"errorDetail": {"message": "The command '/bin/sh -c make' returned a non-zero code: 2"},
+         "error": "The command '/bin/sh -c make' returned a non-zero code: 2"},
+    ]:
+        log.feed(message)
+    line = log.failure("sglang-dev:gh200", "/logs/b.log", tail=2)
+    assert line == ("image sglang-dev:gh200: build failed at Step 3/3 : RUN make: The command '/bin/sh -c make' "
+                    "returned a non-zero code: 2; last lines: Step 3/3 : RUN make | make: *** No rule to make target; "
+                    "log: /logs/b.log")
+    assert log.text().endswith("ERROR: The command '/bin/sh -c make' returned a non-zero code: 2\n")
+
+
+def test_a_successful_build_has_no_error():
+    log = _image.BuildLog()
+    log.feed({"stream": "Step 1/1 : FROM base\n"})
+    log.feed({"aux": {"ID": "sha256:abc"}})
+    assert log.error is None and log.image_id == "sha256:abc"
+
+
+@pytest.mark.parametrize("reason, check_mode, text", [
+    ("current", False, "img:1 (1f2e3d4c5b6a) current, sha256:5d41402abc4b"),
+    ("changed", False, "img:1 (1f2e3d4c5b6a) built by this run (the Dockerfile or its context changed), sha256:5d41402abc4b"),
+    ("missing", True, "img:1 (no image) would be built (the image was missing), sha256:5d41402abc4b"),
+])
+def test_summary(reason, check_mode, text):
+    image_id = None if reason == "missing" else "sha256:1f2e3d4c5b6a7788"
+    assert _image.summary("img:1", image_id, reason, "sha256:5d41402abc4b2a76", check_mode) == text
+
+
+@pytest.mark.parametrize("args, msg", [
+    ({"dockerfile": "../Dockerfile"}, "image img:1: dockerfile '../Dockerfile' has an empty, '.' or '..' segment"),
+    ({"log_dir": "/var/log"}, "image img:1: log_dir '/var/log' is absolute"),
+    ({"context": "relative/ctx"}, "image img:1: build context relative/ctx is not a directory"),
+    ({"dockerfile": "Missing.Dockerfile"}, "image img:1: Dockerfile {ctx}/Missing.Dockerfile is missing"),
+])
+def test_the_module_refuses_bad_options_with_one_line(run_module, context, tmp_path, args, msg):
+    full = dict({"name": "img:1", "context": str(context), "root": str(tmp_path)}, **args)
+    code, result = run_module(image_build.main, full)
+    assert code == 1 and result["msg"].startswith(msg.format(ctx=context)), result["msg"]
