@@ -23,6 +23,9 @@ scripts/sanity.sh
 step "pytest units"
 pytest -q tests/unit
 
+step "the collection artifact (built, installed into an empty path, used from there; ansible-builder)"
+pytest -q tests/artifact
+
 step "playbook tests on localhost (check, phase and report plugins; role options from -e)"
 pytest -q tests/playbooks
 
