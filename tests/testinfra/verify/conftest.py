@@ -1,8 +1,10 @@
 """playbooks/verify.yml under test on the molecule/verify fleet: gh200-a and gh200-b healthy, gh200-c broken
 (a root-owned file deep under telemetry/), gh200-d unreachable (its host container stopped).
 
-Every test gets the state it needs from a fixture: `fleet_run` runs verify.yml once over the whole fleet
-(session-scoped), and the tests that run it again compare the state they measured themselves."""
+`fleet_run` runs verify.yml once over the whole fleet before any test (session-scoped, autouse), so every
+test, in any order, starts from verified hosts; it keeps the state it found (the report, the containers).
+A test that breaks or changes a host repairs it, and the tests that run verify.yml again compare the state
+they measured themselves."""
 import json
 import os
 import pathlib
@@ -16,6 +18,7 @@ import pytest
 REPO = pathlib.Path(__file__).resolve().parents[3]
 FLEET_ROOT = "/var/tmp/gh200-molecule/verify"
 HEALTHY = ["gh200-a", "gh200-b"]
+FLEET = HEALTHY + ["gh200-c", "gh200-d"]
 
 
 def inventory(config):
@@ -28,9 +31,10 @@ def inventory(config):
 class Run:
     """One ansible-playbook run of verify.yml: its exit code, output and the report it wrote."""
 
-    def __init__(self, rc, output, folder):
+    def __init__(self, rc, output, folder, containers):
         self.rc, self.output, self.folder = rc, output, folder
         self.report = json.loads((folder / "report.json").read_text()) if folder else None
+        self.containers = containers
 
     def host(self, name):
         return self.report["hosts"][name]
@@ -51,14 +55,14 @@ def verify(request):
         proc = subprocess.run(cmd, cwd=str(REPO), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                               timeout=1800, check=False)
         folders = sorted(dest.iterdir())
-        return Run(proc.returncode, proc.stdout, folders[-1] if folders else None)
+        return Run(proc.returncode, proc.stdout, folders[-1] if folders else None, container_statuses())
 
     return _run
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="session", autouse=True)
 def fleet_run(verify):
-    """verify.yml over the whole fleet, once."""
+    """verify.yml over the whole fleet, once, before any test."""
     return verify()
 
 
@@ -69,6 +73,17 @@ def engine():
 
 def container_name(host):
     return "sglang-dev-verify-" + host[-1]
+
+
+def container_statuses():
+    """Each fleet host's dev container status right after a run (None: no such container)."""
+    client, out = docker.from_env(), {}
+    for host in FLEET:
+        try:
+            out[host] = client.containers.get(container_name(host)).status
+        except docker.errors.NotFound:
+            out[host] = None
+    return out
 
 
 def root_of(host):

@@ -36,7 +36,9 @@ def container_image(engine, host):
 
 
 @pytest.fixture
-def dockerfile(engine):
+def dockerfile(engine, verify):
+    """The host's Dockerfile to rewrite; afterwards the Dockerfile is restored, the test's container and
+    image removed, and the host verified again as the fleet run left it (its container on the default image)."""
     path = os.path.join(workspace_of(HOST), ".devcontainer", "Dockerfile")
     original = open(path).read()
     st = os.stat(path)
@@ -50,6 +52,8 @@ def dockerfile(engine):
     yield original, write
     write(original)
     remove(engine, HOST)
+    restored = verify("--limit", HOST)
+    assert restored.rc == 0 and restored.containers[HOST] == "exited", restored.output[-3000:]
 
 
 def test_the_image_follows_its_dockerfile_and_the_container_follows_the_image(verify, engine, dockerfile):
