@@ -18,6 +18,8 @@ import re
 import stat
 import struct
 
+from ansible_collections.gh200.sglang.plugins.module_utils._tree import inside
+
 # A Hugging Face repo id: org/name, each segment starting with a letter or digit.
 REPO_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
 
@@ -41,10 +43,6 @@ SINGLE_FILES = ("model.safetensors", "pytorch_model.bin")
 CATEGORIES = ("config", "tokenizer", "weights", "partial")
 
 
-class ModelProblem(ValueError):
-    """A model name or allowlist that cannot be used; the message names it."""
-
-
 def policy_problem(model, allowlist=None):
     """'' when ``model`` is a repo id allowed by ``allowlist`` (exact ids or shell patterns such as
     ``Qwen/*``; empty or None allows every id), else one line naming the model and the cause."""
@@ -55,11 +53,6 @@ def policy_problem(model, allowlist=None):
     if allowed and not any(fnmatch.fnmatchcase(text, a) for a in allowed):
         return "model %r is not on the model allowlist (%s)" % (text, ", ".join(allowed))
     return ""
-
-
-def inside(path, real_root):
-    """Whether the real path ``path`` is ``real_root`` or under it."""
-    return path == real_root or path.startswith(real_root.rstrip(os.sep) + os.sep)
 
 
 def safetensors_header(path, size):
@@ -217,7 +210,7 @@ def partial_downloads(model_path):
 def inspect(model_path, real_root):
     """Everything phases need to know about a model directory, with every problem named at once.
 
-    ``model_path`` must already be known to lie inside the host tree (see ``confine``). Returns a dict:
+    ``model_path`` must already be known to lie inside the host tree (see ``_tree.confine``). Returns a dict:
     exists, config (facts or None), tokenizer (files found), weights {format, index, files, bytes,
     tensors, shards: [{file, bytes, tensors, declared_bytes}]}, partial (paths), problems {category:
     [lines]} for config, tokenizer, weights and partial, and problem_count."""
@@ -304,17 +297,6 @@ def _weights(d, weights, problems):
                     problems.append("%s lacks %d tensors that %s maps to it, first: %s" % (
                         name, len(absent), index_name, absent[0]))
         weights["shards"].append(shard)
-
-
-def confine(root, relative):
-    """The absolute path of ``relative`` under ``root`` and the root's real path, or ModelProblem when
-    a component is a symlink whose target leaves the tree (checked before anything is read)."""
-    real_root = os.path.realpath(root)
-    path = os.path.join(root, relative)
-    real = os.path.realpath(path)
-    if not inside(real, real_root):
-        raise ModelProblem("%s leads out of the host tree (to %s)" % (path, real))
-    return path, real_root
 
 
 def summary(result):

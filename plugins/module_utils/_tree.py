@@ -14,6 +14,8 @@ import os
 import pwd
 import stat
 
+from ansible_collections.gh200.sglang.plugins.module_utils._files import symlink_problem
+
 # Options of every module that reads or writes the host tree (documented in doc_fragments/docker.py, HOST_TREE).
 HOST_TREE_ARGS = dict(
     root=dict(type="path"),
@@ -73,8 +75,21 @@ def walk(root):
             stack.extend(os.path.join(rel, n) if rel else n for n in names)
 
 
-def _inside(path, real_root):
-    return path == real_root or path.startswith(real_root + os.sep)
+def inside(path, real_root):
+    """Whether the real path ``path`` is ``real_root`` or under it."""
+    return path == real_root or path.startswith(real_root.rstrip(os.sep) + os.sep)
+
+
+def confine(root, what, value):
+    """(absolute path of the option ``value`` under ``root``, the root's real path), or OptionProblem
+    naming ``what`` when the value is not a clean relative path or a symlink on the way leads out of the
+    tree. Checked before anything under the path is read or written."""
+    rel = relative_option(what, value)
+    path = os.path.join(root, rel) if rel else root
+    problem = symlink_problem(root, path)
+    if problem:
+        raise OptionProblem("%s: %s" % (what, problem))
+    return path, os.path.realpath(root)
 
 
 def _under(rel, top):
@@ -125,7 +140,7 @@ def audit(root, uid, gid, required=(), model=None, scaffolding=None, inventory=(
                 out["wrong_owner"].append("%s (%d:%d)" % (path, info.st_uid, info.st_gid))
         if stat.S_ISLNK(info.st_mode):
             target = os.path.realpath(path)
-            if not _inside(target, real_root):
+            if not inside(target, real_root):
                 out["symlinks_out"].append({"path": path, "target": target})
         if scaffolding is not None and _under(rel, "profiles") and rel != "profiles":
             first = rel.split("/")[1]

@@ -178,7 +178,7 @@ def main():
     try:
         account, root = _tree.resolve_root(p["host_user"], p["root"])
         dockerfile = _tree.relative_option("dockerfile", p["dockerfile"])
-        log_dir = os.path.join(root, _tree.relative_option("log_dir", p["log_dir"]))
+        log_dir = _tree.confine(root, "log_dir", p["log_dir"])[0]
     except _tree.OptionProblem as exc:
         module.fail_json(msg="image %s: %s" % (p["name"], exc))
     context = p["context"]

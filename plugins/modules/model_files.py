@@ -152,8 +152,8 @@ def main():
     try:
         dummy, root = _tree.resolve_root(p["host_user"], p["root"])
         models_dir = _tree.relative_option("models_dir", p["models_dir"])
-        path, real_root = _model.confine(root, "/".join(x for x in (models_dir, p["model"]) if x))
-    except (_tree.OptionProblem, _model.ModelProblem) as exc:
+        path, real_root = _tree.confine(root, "model directory", "/".join(x for x in (models_dir, p["model"]) if x))
+    except _tree.OptionProblem as exc:
         module.fail_json(msg="model %s: %s" % (p["model"], exc))
     result = _model.inspect(path, real_root)
     result["summary"] = _model.summary(result)

@@ -84,8 +84,13 @@ def test_summary(reason, check_mode, text):
     ({"log_dir": "/var/log"}, "image img:1: log_dir '/var/log' is absolute"),
     ({"context": "relative/ctx"}, "image img:1: build context relative/ctx is not a directory"),
     ({"dockerfile": "Missing.Dockerfile"}, "image img:1: Dockerfile {ctx}/Missing.Dockerfile is missing"),
+    ({"log_dir": "telemetry/out/logs"}, "image img:1: log_dir: {root}/telemetry/out is a symlink to /var/tmp, outside the host tree root {root}"),
 ])
 def test_the_module_refuses_bad_options_with_one_line(run_module, context, tmp_path, args, msg):
-    full = dict({"name": "img:1", "context": str(context), "root": str(tmp_path)}, **args)
+    root = tmp_path / "tree"
+    (root / "telemetry").mkdir(parents=True)
+    (root / "telemetry" / "out").symlink_to("/var/tmp")
+    full = dict({"name": "img:1", "context": str(context), "root": str(root)}, **args)
     code, result = run_module(image_build.main, full)
-    assert code == 1 and result["msg"].startswith(msg.format(ctx=context)), result["msg"]
+    assert code == 1 and result["msg"].startswith(msg.format(ctx=context, root=root)), result["msg"]
+    assert "\n" not in result["msg"] and not (root / "telemetry" / "logs").exists()

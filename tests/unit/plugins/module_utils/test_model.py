@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from safetensors.numpy import save_file
 
-from ansible_collections.gh200.sglang.plugins.module_utils import _model
+from ansible_collections.gh200.sglang.plugins.module_utils import _model, _tree
 from ansible_collections.gh200.sglang.plugins.modules import model_files
 
 MAKER = os.path.join(os.path.dirname(__file__), "..", "..", "..", "testbed", "make-tiny-model.py")
@@ -227,8 +227,10 @@ def test_a_model_directory_leading_out_is_refused_before_reading(tmp_path):
     (root / "models" / "org").mkdir(parents=True)
     (tmp_path / "elsewhere").mkdir()
     (root / "models" / "org" / "m").symlink_to(tmp_path / "elsewhere")
-    with pytest.raises(_model.ModelProblem, match="leads out of the host tree"):
-        _model.confine(str(root), "models/org/m")
+    with pytest.raises(_tree.OptionProblem) as exc:
+        _tree.confine(str(root), "model directory", "models/org/m")
+    assert str(exc.value) == "model directory: %s is a symlink to %s, outside the host tree root %s" % (
+        root / "models/org/m", tmp_path / "elsewhere", root)
 
 
 @pytest.mark.parametrize("model, allowlist, problem", [
@@ -265,8 +267,10 @@ def test_holes_and_overlaps_in_the_data_are_named():
         _model.data_extent(hole)
 
 
-def test_the_module_fails_with_one_line_before_reading(run_module, tree, monkeypatch):
+def test_the_module_fails_with_one_line_before_reading(run_module, tree, tmp_path, monkeypatch):
     root, model = tree
+    (tmp_path / "elsewhere").mkdir()
+    (root / "models" / "linked").symlink_to(tmp_path / "elsewhere")
     opened = []
     monkeypatch.setattr(_model, "inspect", lambda *a: opened.append(a))
     for args, msg in [
@@ -274,6 +278,8 @@ def test_the_module_fails_with_one_line_before_reading(run_module, tree, monkeyp
         ({"model": "standin"}, "model 'standin' is not a Hugging Face repo id (org/name)"),
         ({"model": MODEL, "models_dir": "../x"}, "model standin/tiny-model: models_dir '../x' has an empty, '.' or '..' segment"),
         ({"model": MODEL, "models_dir": "/abs"}, "model standin/tiny-model: models_dir '/abs' is absolute"),
+        ({"model": "linked/m"}, "model linked/m: model directory: %s is a symlink to %s, outside the host tree root %s" % (
+            root / "models/linked", tmp_path / "elsewhere", root)),
     ]:
         code, result = run_module(model_files.main, dict(args, root=str(root)))
         assert code == 1 and result["msg"].startswith(msg), result["msg"]
