@@ -11,10 +11,11 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import hashlib
-import json
 import os
 import re
 import stat
+
+from ansible_collections.gh200.sglang.plugins.module_utils._signature import canonical
 
 # The label that records, in the image itself, the content hash it was built from.
 LABEL_BUILD_HASH = "org.gh200.sglang.build-hash"
@@ -32,8 +33,7 @@ def content_hash(context, files, dockerfile, build_args, target=None):
     type, executable bit, content or link target), the Dockerfile's name, the build args and the target.
     ``files``: relative paths in the context (files and directories), as the SDK's exclude_paths gives."""
     digest = hashlib.sha256()
-    digest.update(json.dumps({"dockerfile": dockerfile, "build_args": build_args or {}, "target": target},
-                             sort_keys=True).encode("utf-8"))
+    digest.update(canonical({"dockerfile": dockerfile, "build_args": build_args or {}, "target": target}))
     for rel in sorted(files):
         path = os.path.join(context, rel)
         info = os.lstat(path)
