@@ -116,17 +116,30 @@ def ownership_problem(path, uid, user):
     return None
 
 
-def read_json(path, quarantine=True):
-    """Parsed JSON of ``path``; None when missing. A corrupt file is renamed aside and None returned."""
+def json_bytes(data):
+    """``data`` as the JSON text of a record file: indented, keys sorted, a final newline, UTF-8."""
+    return (json.dumps(data, indent=2, sort_keys=True) + "\n").encode("utf-8")
+
+
+def utc_stamp(now):
+    """``now`` as a compact UTC time to the millisecond, for file names: 20261122T101500.123Z."""
+    return "%s%03dZ" % (time.strftime("%Y%m%dT%H%M%S.", time.gmtime(now)), int(now * 1000) % 1000)
+
+
+def read_json(path, quarantine=True, now=None):
+    """(parsed JSON of ``path`` or None when it is missing or corrupt, the path a corrupt file was
+    renamed to or None). A corrupt file is kept aside as ``<path>.corrupt-<UTC time>``, never overwritten."""
     raw = read_bytes(path)
     if raw is None:
-        return None
+        return None, None
     try:
-        return json.loads(raw.decode("utf-8"))
+        return json.loads(raw.decode("utf-8")), None
     except (ValueError, UnicodeDecodeError):
-        if quarantine:
-            os.rename(path, "%s.corrupt-%d" % (path, int(time.time())))
-        return None
+        if not quarantine:
+            return None, None
+        aside = "%s.corrupt-%s" % (path, utc_stamp(time.time() if now is None else now))
+        os.rename(path, aside)
+        return None, aside
 
 
 def tree_problems(root, uid, user, subdirs):

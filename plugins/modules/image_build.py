@@ -200,9 +200,7 @@ def main():
                       previous_hash=previous, image=before, log=None,
                       diff=dict(before="build-hash: %s\n" % previous, after="build-hash: %s\n" % content_hash))
         if reason != "current" and not module.check_mode:
-            now = time.time()
-            stamp = "%s%03dZ" % (time.strftime("%Y%m%dT%H%M%S.", time.gmtime(now)), int(now * 1000) % 1000)
-            result["log"] = os.path.join(log_dir, "image-build-%s.log" % stamp)
+            result["log"] = os.path.join(log_dir, "image-build-%s.log" % _files.utc_stamp(time.time()))
             build(module, cli, context, dockerfile, content_hash, result["log"], account)
             result.update(built=True, image=describe(cli, p["name"]))
         result["summary"] = _image.summary(p["name"], (result["image"] or {}).get("id"), reason, content_hash,

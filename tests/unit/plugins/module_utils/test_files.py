@@ -80,9 +80,11 @@ def test_ownership_problem(tmp_path):
 def test_read_json_quarantines_a_corrupt_file(tmp_path):
     good = tmp_path / "good.json"
     good.write_text(json.dumps({"ok": True}))
-    assert _files.read_json(str(good)) == {"ok": True}
+    assert _files.read_json(str(good)) == ({"ok": True}, None)
+    assert _files.read_json(str(tmp_path / "missing.json")) == (None, None)
     bad = tmp_path / "prep_result.json"
     bad.write_text("{not json")
-    assert _files.read_json(str(bad)) is None
-    assert not bad.exists()
-    assert [p.name.startswith("prep_result.json.corrupt-") for p in tmp_path.iterdir() if p.name != "good.json"] == [True]
+    assert _files.read_json(str(bad), quarantine=False) == (None, None) and bad.exists()
+    data, aside = _files.read_json(str(bad), now=1795348800.25)
+    assert data is None and aside == str(tmp_path / "prep_result.json.corrupt-20261122T120000.250Z")
+    assert not bad.exists() and (tmp_path / aside).read_text() == "{not json"

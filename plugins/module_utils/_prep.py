@@ -1,0 +1,94 @@
+# -*- coding: utf-8 -*-
+# Copyright: gh200.sglang contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""``/profiles/prep_result.json`` and the artifacts of a cache stage (private to the collection).
+
+Pure standard-library code. prep_result.json holds one entry per stage; every update reads, merges
+and atomically rewrites it under an flock of its own, so stages finishing at once never lose each
+other's entries, and a corrupt file is kept aside as ``.corrupt-<time>`` before it is rebuilt.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import re
+import stat
+import time
+
+from ansible_collections.gh200.sglang.plugins.module_utils import _files, _locks
+from ansible_collections.gh200.sglang.plugins.module_utils._stages import RECORD_FILES
+from ansible_collections.gh200.sglang.plugins.module_utils._tree import walk
+
+STATUSES = ("ok", "failed", "skipped", "timeout")
+FORMAT = 1
+
+# Lines of a compile log that say what went wrong, first ones first.
+ERROR_RE = re.compile(r"(Traceback \(most recent call last\)|\b[A-Za-z]*Error\b|\berror\b|\bFAILED\b|\bfatal\b)")
+
+
+def error_lines(log_text, limit=5):
+    """The first lines of a compile log that name an error (and the lines right after the first of them),
+    or its last non-empty lines when none does; at most ``limit``."""
+    lines = [line.rstrip() for line in log_text.splitlines() if line.strip()]
+    for i, line in enumerate(lines):
+        if ERROR_RE.search(line):
+            picked = [line] + [x for x in lines[i + 1:] if ERROR_RE.search(x) or x.startswith(" ")]
+            return picked[:limit]
+    return lines[-limit:]
+
+
+def artifacts(stage_dir, uid=None):
+    """Every regular file under the stage folder except the module's own records at its top:
+    {"count", "bytes", "files": [relative paths], "wrong_owner": [relative paths not owned by uid]}.
+    Symbolic links are not followed and not counted."""
+    files, size, wrong = [], 0, []
+    for rel, info in walk(stage_dir):
+        if not rel or rel in RECORD_FILES or not stat.S_ISREG(info.st_mode):
+            continue
+        files.append(rel)
+        size += info.st_size
+        if uid is not None and info.st_uid != uid:
+            wrong.append(rel)
+    return {"count": len(files), "bytes": size, "files": sorted(files), "wrong_owner": sorted(wrong)}
+
+
+def entry(status, signature, started, finished, artifact_info, log_text="", extra=None):
+    """One stage's record in prep_result.json."""
+    if status not in STATUSES:
+        raise ValueError("status %r is not one of %s" % (status, ", ".join(STATUSES)))
+    record = {
+        "status": status,
+        "signature": signature,
+        "started": _locks.utc(started),
+        "finished": _locks.utc(finished),
+        "duration_s": round(max(0.0, finished - started), 3),
+        "artifacts": artifact_info.get("count", 0),
+        "bytes": artifact_info.get("bytes", 0),
+    }
+    if status in ("failed", "timeout"):
+        record["errors"] = error_lines(log_text)
+    record.update(extra or {})
+    return record
+
+
+def update(path, stage, record, uid=None, gid=None, wait=30.0, now=None):
+    """Merge ``record`` as ``stage``'s entry into prep_result.json at ``path``, under ``<path>.lock``.
+    Returns (the whole document written, the path a corrupt file was kept aside at, or None)."""
+    with _locks.acquire(path + ".lock", wait=wait):
+        doc, aside = _files.read_json(path, now=now)
+        if not isinstance(doc, dict) or not isinstance(doc.get("stages"), dict):
+            if doc is not None and aside is None:  # valid JSON, wrong shape: keep it aside all the same
+                aside = "%s.corrupt-%s" % (path, _files.utc_stamp(time.time() if now is None else now))
+                os.rename(path, aside)
+            doc = {"format": FORMAT, "stages": {}}
+        doc["stages"][stage] = record
+        _files.atomic_write(path, _files.json_bytes(doc), mode=0o644, uid=uid, gid=gid)
+    return doc, aside
+
+
+def read(path):
+    """The stages recorded in prep_result.json ({} when it is missing or unreadable); never moves a file."""
+    doc, dummy = _files.read_json(path, quarantine=False)
+    return doc.get("stages", {}) if isinstance(doc, dict) and isinstance(doc.get("stages"), dict) else {}

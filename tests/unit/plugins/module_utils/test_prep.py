@@ -1,0 +1,98 @@
+"""prep_result.json and stage artifacts: entries merged under a lock (concurrent stages keep each
+other's entries), a corrupt file kept aside, failures carry their first error lines, artifacts counted
+without the module's own records or symlinks."""
+import json
+import multiprocessing
+import os
+
+import pytest
+
+from ansible_collections.gh200.sglang.plugins.module_utils import _prep
+
+T0 = 1795348800.0  # 2026-11-22T12:00:00Z
+OK = {"count": 3, "bytes": 300}
+
+LOG = """building kernel
+[1/3] c++ -c main.cpp
+main.cpp:3:5: error: 'foo' was not declared in this scope
+    3 |     foo();
+      |     ^~~
+ninja: build stopped: subcommand failed.
+RuntimeError: Error building extension 'gh200_probe'
+"""
+
+
+def test_error_lines_start_at_the_first_error():
+    assert _prep.error_lines(LOG) == [
+        "main.cpp:3:5: error: 'foo' was not declared in this scope",
+        "    3 |     foo();",
+        "      |     ^~~",
+        "RuntimeError: Error building extension 'gh200_probe'",
+    ]
+    assert _prep.error_lines("a\n\nb\nc\n", limit=2) == ["b", "c"]
+
+
+def test_an_entry_records_times_duration_and_errors_only_for_failures():
+    ok = _prep.entry("ok", "sha256:ab", T0, T0 + 12.3456, OK)
+    assert ok == {"status": "ok", "signature": "sha256:ab", "started": "2026-11-22T12:00:00Z",
+                  "finished": "2026-11-22T12:00:12Z", "duration_s": 12.346, "artifacts": 3, "bytes": 300}
+    failed = _prep.entry("timeout", "sha256:ab", T0, T0 + 1, {}, LOG, extra={"exit_code": 124})
+    assert failed["errors"][0].startswith("main.cpp:3:5: error") and failed["exit_code"] == 124
+    with pytest.raises(ValueError, match="status 'done' is not one of ok, failed, skipped, timeout"):
+        _prep.entry("done", None, T0, T0, {})
+
+
+def test_artifacts_leave_out_records_and_symlinks_and_name_wrong_owners(tmp_path):
+    stage = tmp_path / "inductor"
+    (stage / "fx" / "ab").mkdir(parents=True)
+    (stage / "fx" / "ab" / "kernel.py").write_text("x" * 10)
+    (stage / "triton.so").write_bytes(b"\0" * 20)
+    for record in ("compile.log", "signature.json", ".lock"):
+        (stage / record).write_text("record")
+    (stage / "fx" / "compile.log").write_text("a real artifact of that name, deeper down")
+    (stage / "link").symlink_to("/etc/passwd")
+    os.chown(str(stage / "triton.so"), 4321, 4321)
+    info = _prep.artifacts(str(stage), uid=os.getuid())
+    assert info == {"count": 3, "bytes": 10 + 20 + 41, "files": ["fx/ab/kernel.py", "fx/compile.log", "triton.so"],
+                    "wrong_owner": ["triton.so"]}
+    assert _prep.artifacts(str(tmp_path / "missing")) == {"count": 0, "bytes": 0, "files": [], "wrong_owner": []}
+
+
+def test_update_merges_entries_and_leaves_no_lock(tmp_path):
+    path = str(tmp_path / "prep_result.json")
+    _prep.update(path, "flashinfer", _prep.entry("ok", "sha256:1", T0, T0, OK))
+    doc, aside = _prep.update(path, "inductor", _prep.entry("failed", "sha256:2", T0, T0, {}, LOG))
+    assert aside is None and sorted(doc["stages"]) == ["flashinfer", "inductor"]
+    assert json.loads(open(path).read()) == doc and oct(os.stat(path).st_mode & 0o777) == "0o644"
+    assert _prep.read(path)["inductor"]["status"] == "failed"
+    assert sorted(os.listdir(str(tmp_path))) == ["prep_result.json"]
+
+
+@pytest.mark.parametrize("content", ["{\"stages\": {\"moe\": ", "[1, 2]"])
+def test_a_corrupt_file_is_kept_aside_and_rebuilt(tmp_path, content):
+    path = tmp_path / "prep_result.json"
+    path.write_text(content)
+    assert _prep.read(str(path)) == {} and path.read_text() == content  # reading moves nothing
+    doc, aside = _prep.update(str(path), "moe", _prep.entry("ok", "sha256:1", T0, T0, OK), now=T0)
+    assert aside == str(path) + ".corrupt-20261122T120000.000Z"
+    assert open(aside).read() == content and list(doc["stages"]) == ["moe"]
+
+
+def _writer(path, stage, rounds):
+    for i in range(rounds):
+        _prep.update(path, stage, _prep.entry("ok", "sha256:%d" % i, T0, T0 + i, OK), wait=60)
+
+
+def test_stages_finishing_at_once_never_lose_each_others_entries(tmp_path):
+    path = str(tmp_path / "prep_result.json")
+    ctx = multiprocessing.get_context("fork")
+    procs = [ctx.Process(target=_writer, args=(path, stage, 25)) for stage in ("flashinfer", "inductor", "deep_gemm", "moe")]
+    for proc in procs:
+        proc.start()
+    for proc in procs:
+        proc.join(60)
+        assert proc.exitcode == 0
+    stages = _prep.read(path)
+    assert sorted(stages) == ["deep_gemm", "flashinfer", "inductor", "moe"]
+    assert set(s["signature"] for s in stages.values()) == {"sha256:24"}
+    assert sorted(os.listdir(str(tmp_path))) == ["prep_result.json"]

@@ -1,0 +1,67 @@
+"""Stages: cache folders and the variables that point SGLang at them, argv rendering that refuses
+unknown names and arguments that could climb out of a path or smuggle an option."""
+import pytest
+
+from ansible_collections.gh200.sglang.plugins.module_utils import _stages
+
+DEEP_GEMM = ["python3", "-m", "sglang.compile_deep_gemm", "--model-path", "{model_path}", "--tp-size", "{tp_size}",
+             "--trust-remote-code"]
+
+
+@pytest.mark.parametrize("stage, env", [
+    ("flashinfer", {"FLASHINFER_WORKSPACE_BASE": "/profiles/flashinfer"}),
+    ("inductor", {"TORCHINDUCTOR_CACHE_DIR": "/profiles/inductor", "TRITON_CACHE_DIR": "/profiles/inductor/triton"}),
+    ("deep_gemm", {"SGLANG_DG_CACHE_DIR": "/profiles/deep_gemm"}),
+    ("moe", {"SGLANG_MOE_CONFIG_DIR": "/profiles/moe_configs"}),
+])
+def test_each_stage_points_its_real_variable_at_its_folder(stage, env):
+    assert _stages.stage_env(stage) == env
+    assert sorted(_stages.STAGES) == sorted(_stages.STAGE_NAMES)
+
+
+def test_extra_environment_never_overrides_the_cache_variables():
+    env = _stages.stage_env("deep_gemm", "/p/", {"SGLANG_DG_CACHE_DIR": "/tmp/elsewhere", "HF_HUB_OFFLINE": 1})
+    assert env == {"SGLANG_DG_CACHE_DIR": "/p/deep_gemm", "HF_HUB_OFFLINE": "1"}
+
+
+def test_render_substitutes_every_item_and_drops_an_unset_optional():
+    values = {"model_path": "/models/org/m", "tp_size": "1", "extra": ""}
+    argv = _stages.render_argv("deep_gemm", DEEP_GEMM + ["{extra}"], values)
+    assert argv == ["python3", "-m", "sglang.compile_deep_gemm", "--model-path", "/models/org/m", "--tp-size", "1",
+                    "--trust-remote-code"]
+
+
+def test_an_unknown_name_in_a_command_is_named():
+    with pytest.raises(_stages.StageProblem) as exc:
+        _stages.render_argv("deep_gemm", DEEP_GEMM, {"model_path": "/models/org/m"})
+    assert str(exc.value) == ("stage deep_gemm: command item '{tp_size}' names {tp_size}, which is not a stage "
+                              "argument (known: model_path)")
+
+
+@pytest.mark.parametrize("templates", [[], "python3 -m x", ["python3", 3]])
+def test_a_command_must_be_a_list_of_strings(templates):
+    with pytest.raises(_stages.StageProblem, match="must be a non-empty list of strings"):
+        _stages.render_argv("moe", templates, {})
+
+
+@pytest.mark.parametrize("args, problem", [
+    ({"tp_size": "../../etc"}, "stage argument tp_size='../../etc' is not allowed"),
+    ({"dtype": "fp8;rm -rf /"}, "stage argument dtype='fp8;rm -rf /' is not allowed"),
+    ({"dtype": "--enable-foo"}, "stage argument dtype='--enable-foo' is not allowed"),
+    ({"Bad-Key": "1"}, "stage argument name 'Bad-Key' is not a lowercase identifier"),
+])
+def test_bad_stage_arguments_are_refused_with_their_key(args, problem):
+    with pytest.raises(_stages.StageProblem) as exc:
+        _stages.check_args(args)
+    assert str(exc.value).startswith(problem)
+
+
+def test_good_stage_arguments_become_strings():
+    assert _stages.check_args({"tp_size": 1, "dtype": "fp8_w8a8", "trust": True, "block": "128,128"}) == {
+        "block": "128,128", "dtype": "fp8_w8a8", "tp_size": "1", "trust": "true"}
+
+
+def test_the_moe_config_lands_where_sglang_reads_it():
+    name = "E=8,N=64,device_name=cpu,dtype=fp8_w8a8.json"
+    assert _stages.moe_config_path("/profiles/moe_configs/", "3.5.1", name) == (
+        "/profiles/moe_configs/configs/triton_3_5_1/" + name)
