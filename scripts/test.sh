@@ -29,6 +29,9 @@ pytest -q tests/artifact
 step "playbook tests on localhost (check, phase and report plugins; role options from -e)"
 pytest -q tests/playbooks
 
+step "modules on the real engine (the stand-in dev image, no Molecule): cache_stage, lock_cleanup"
+pytest -q tests/engine
+
 step "molecule"
 scenarios=${GH200_MOLECULE_SCENARIOS:-$(find molecule -mindepth 2 -maxdepth 2 -name molecule.yml -printf "%h\n" | xargs -n1 basename | sort)}
 for s in $scenarios; do

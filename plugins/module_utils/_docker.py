@@ -57,6 +57,14 @@ def get_container(cli, name):
         return None
 
 
+def running_container(module, cli, name, purpose):
+    """The running container ``name``, or fail_json in one line: 'container X is missing: start it <purpose>'."""
+    container = get_container(cli, name)
+    if container is None or container.status != "running":
+        module.fail_json(msg="container %s is %s: start it %s" % (name, "missing" if container is None else container.status, purpose))
+    return container
+
+
 def get_image(cli, name):
     try:
         return cli.images.get(name)

@@ -24,6 +24,9 @@ from ansible_collections.gh200.sglang.plugins.module_utils._tree import walk
 STATUSES = ("ok", "failed", "skipped", "timeout")
 FORMAT = 1
 
+# The first line of a compile log, written by cache_stage before the command's output.
+LOG_HEADER = "# gh200.sglang cache_stage "
+
 # Lines of a compile log that say what went wrong, first ones first.
 ERROR_RE = re.compile(r"(Traceback \(most recent call last\)|\b[A-Za-z]*Error\b|\berror\b|\bFAILED\b|\bfatal\b)")
 
@@ -31,7 +34,7 @@ ERROR_RE = re.compile(r"(Traceback \(most recent call last\)|\b[A-Za-z]*Error\b|
 def error_lines(log_text, limit=5):
     """The first lines of a compile log that name an error (and the lines right after the first of them),
     or its last non-empty lines when none does; at most ``limit``."""
-    lines = [line.rstrip() for line in log_text.splitlines() if line.strip()]
+    lines = [line.rstrip() for line in log_text.splitlines() if line.strip() and not line.startswith(LOG_HEADER)]
     for i, line in enumerate(lines):
         if ERROR_RE.search(line):
             picked = [line] + [x for x in lines[i + 1:] if ERROR_RE.search(x) or x.startswith(" ")]

@@ -103,3 +103,66 @@ def stage_env(stage, profiles="/profiles", extra=None):
 def moe_config_path(config_dir, triton_version, file_name):
     """Where SGLang reads a tuned MoE config: <dir>/configs/triton_<version, dots as underscores>/<file>."""
     return "%s/configs/triton_%s/%s" % (config_dir.rstrip("/"), triton_version.replace(".", "_"), file_name)
+
+
+# Run in the container with its python: the versions and the GPU that decide whether a cache is still
+# valid, as JSON. A package that is missing is null; no GPU is {"count": 0}.
+VERSIONS_PROBE = r"""
+import json, shutil, subprocess
+try:
+    from importlib import metadata
+except ImportError:
+    metadata = None
+out = {}
+for key, dists in (("sglang", ["sglang"]), ("torch", ["torch"]), ("triton", ["triton", "pytorch-triton"]),
+                   ("flashinfer", ["flashinfer-python", "flashinfer"]), ("deep_gemm", ["deep-gemm", "deep_gemm"])):
+    out[key] = None
+    for dist in dists:
+        try:
+            out[key] = metadata.version(dist)
+            break
+        except Exception:
+            pass
+gpu = {"count": 0}
+try:
+    import torch
+    gpu["cuda"] = torch.version.cuda
+    if torch.cuda.is_available():
+        gpu.update(count=torch.cuda.device_count(), name=torch.cuda.get_device_name(0),
+                   capability="%d.%d" % torch.cuda.get_device_capability(0))
+except Exception:
+    pass
+if shutil.which("nvidia-smi"):
+    try:
+        gpu["driver"] = subprocess.check_output(["nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader"],
+                                                timeout=30).decode().split("\n")[0].strip()
+    except Exception:
+        gpu["driver"] = None
+print(json.dumps({"versions": out, "gpu": gpu}, sort_keys=True))
+"""
+
+
+def decide(state, verdict, changed, missing, kept_count=0):
+    """(action, reason) for a stage: action is 'run', 'keep' or 'skip'. ``verdict`` and ``changed`` come
+    from _signature.verdict; ``missing`` lists recorded artifacts no longer on disk."""
+    if state == "skip":
+        return "skip", "state=skip"
+    if state == "rebuild":
+        return "run", "state=rebuild"
+    if verdict == "missing":
+        return "run", "no valid signature"
+    if verdict == "mismatch":
+        return "run", "signature mismatch: %s changed" % ", ".join(changed)
+    if missing:
+        return "run", "%d recorded artifact%s missing, first: %s" % (len(missing), "" if len(missing) == 1 else "s", missing[0])
+    return "keep", "signature matches and its %d artifact%s are present" % (kept_count, "" if kept_count == 1 else "s")
+
+
+def outcome(exit_code, elapsed, timeout, running):
+    """'ok', 'timeout' or 'failed' for a finished command: the timeout wrapper exits 124 (137 once it had
+    to kill), and a container that stopped under the command is a failure whatever the code."""
+    if not running:
+        return "failed"
+    if exit_code in (124, 137) and elapsed >= timeout:
+        return "timeout"
+    return "ok" if exit_code == 0 else "failed"

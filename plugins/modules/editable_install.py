@@ -178,10 +178,7 @@ def main():
         module.fail_json(msg="editable install in container %s: %s" % (p["name"], exc))
 
     try:
-        container = _docker.get_container(_docker.client(module), p["name"])
-        if container is None or container.status != "running":
-            module.fail_json(msg="container %s is %s: start it before the editable install"
-                             % (p["name"], "missing" if container is None else container.status))
+        container = _docker.running_container(module, _docker.client(module), p["name"], "before the editable install")
         before = inspect_state(module, container, source)
         if not before["src_is_dir"]:
             module.fail_json(msg="container %s: workspace source %s does not exist in the container (is the workspace mounted?)"

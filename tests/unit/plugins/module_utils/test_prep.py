@@ -12,7 +12,8 @@ from ansible_collections.gh200.sglang.plugins.module_utils import _prep
 T0 = 1795348800.0  # 2026-11-22T12:00:00Z
 OK = {"count": 3, "bytes": 300}
 
-LOG = """building kernel
+LOG = """# gh200.sglang cache_stage inductor, 2026-11-22T12:00:00Z, argv: ['python3', 'build_error.py']
+building kernel
 [1/3] c++ -c main.cpp
 main.cpp:3:5: error: 'foo' was not declared in this scope
     3 |     foo();

@@ -65,3 +65,23 @@ def test_the_moe_config_lands_where_sglang_reads_it():
     name = "E=8,N=64,device_name=cpu,dtype=fp8_w8a8.json"
     assert _stages.moe_config_path("/profiles/moe_configs/", "3.5.1", name) == (
         "/profiles/moe_configs/configs/triton_3_5_1/" + name)
+
+
+@pytest.mark.parametrize("state, verdict, changed, missing, expected", [
+    ("skip", "match", [], [], ("skip", "state=skip")),
+    ("rebuild", "match", [], [], ("run", "state=rebuild")),
+    ("ensure", "missing", [], [], ("run", "no valid signature")),
+    ("ensure", "mismatch", ["image_id", "versions.torch"], [], ("run", "signature mismatch: image_id, versions.torch changed")),
+    ("ensure", "match", [], ["a.so", "b.so"], ("run", "2 recorded artifacts missing, first: a.so")),
+    ("ensure", "match", [], [], ("keep", "signature matches and its 3 artifacts are present")),
+])
+def test_decide(state, verdict, changed, missing, expected):
+    assert _stages.decide(state, verdict, changed, missing, 3) == expected
+
+
+@pytest.mark.parametrize("code, elapsed, running, status", [
+    (0, 1, True, "ok"), (1, 1, True, "failed"), (124, 10, True, "timeout"), (137, 20, True, "timeout"),
+    (124, 1, True, "failed"), (0, 1, False, "failed"), (137, 20, False, "failed"), (None, 1, False, "failed"),
+])
+def test_outcome(code, elapsed, running, status):
+    assert _stages.outcome(code, elapsed, 10, running) == status

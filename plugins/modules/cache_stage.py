@@ -1,0 +1,311 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: gh200.sglang contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: cache_stage
+short_description: Build one kernel-cache stage in the dev container, under a lock, skipped when its signature still holds
+version_added: 0.1.0
+description:
+  - Runs one stage of phase 2 (C(flashinfer), C(inductor), C(deep_gemm) or C(moe)) inside the running
+    dev container as O(user), with the stage's cache variable pointing into C(/profiles/<stage>/), and
+    streams its output to C(/profiles/<stage>/compile.log).
+  - The signature is a SHA-256 over a canonical JSON of what determines the artifacts, the stage, the
+    exact argv and cache environment, the SHA-256 of the model's C(config.json), the versions of sglang,
+    torch, triton, flashinfer and deep_gemm and the GPU as the container reports them, and the image id.
+    With O(state=ensure) the stage is skipped, with C(changed=false), when C(signature.json) in the stage
+    folder matches and every artifact it recorded is still there.
+  - The stage runs under an C(flock) on C(<root>/profiles/<stage>/.lock) (the same file the container sees
+    as C(/profiles/<stage>/.lock)), tried without blocking for O(lock_wait) seconds, then refused naming its
+    holder. The lock is released and its file removed on every exit path.
+  - The previous signature is removed before the command runs; artifacts are counted, the stage's entry is
+    merged into C(prep_result.json), and C(signature.json) is written last, only on success, as a commit marker.
+  - The command is wrapped in C(timeout --kill-after=10 <timeout>), so a stage that passes O(timeout)
+    ends with status C(timeout) (run it again, a DeepGEMM compile resumes from its cache).
+  - Fails with one line, before anything is written, on a model that is not a Hugging Face repo id or
+    whose directory is missing, a stage argument with C(..), a leading C(-) or shell characters, a command
+    naming an unknown argument, or a container that is not running.
+author:
+  - gh200.sglang maintainers (@gh200-sglang)
+extends_documentation_fragment:
+  - gh200.sglang.docker
+  - gh200.sglang.docker.container
+  - gh200.sglang.docker.host_tree
+options:
+  stage:
+    description: The stage.
+    type: str
+    required: true
+    choices: [flashinfer, inductor, deep_gemm, moe]
+  state:
+    description:
+      - V(ensure) builds unless the signature holds, V(rebuild) always builds, V(skip) records the stage as skipped.
+    type: str
+    default: ensure
+    choices: [ensure, rebuild, skip]
+  model:
+    description: The model as a Hugging Face repo id; the container sees it as C(<models_mount>/<model>).
+    type: str
+    required: true
+  command:
+    description:
+      - The stage's argv, each item a template. C({model_path}), C({cache_dir}), C({timeout}) and every
+        key of O(stage_args) are substituted; an item that is only an unset placeholder is dropped.
+      - Required for the stages without a command of their own (see README); C(deep_gemm) defaults to
+        C(python3 -m sglang.compile_deep_gemm --model-path {model_path} --tp-size {tp_size} --trust-remote-code).
+    type: list
+    elements: str
+  stage_args:
+    description: Values for the command's placeholders. Letters, digits and C(._:=,+/@-) only, no C(..) segment, no leading C(-).
+    type: dict
+    default: {}
+  env:
+    description: More environment for the command. The stage's cache variables always win.
+    type: dict
+    default: {}
+  user:
+    description: The container user the command runs as.
+    type: str
+    default: devuser
+  python:
+    description: The container's Python, for the version probe.
+    type: str
+    default: python3
+  timeout:
+    description: Seconds the command may run.
+    type: int
+    default: 3600
+  lock_wait:
+    description: Seconds to keep trying the stage's lock before giving up.
+    type: float
+    default: 30
+  profiles_mount:
+    description: Where the container sees C(<root>/profiles).
+    type: str
+    default: /profiles
+  models_mount:
+    description: Where the container sees C(<root>/models).
+    type: str
+    default: /models
+attributes:
+  check_mode:
+    support: full
+    description: Probes the container and reports whether the stage would run and why; runs and writes nothing.
+  diff_mode:
+    support: full
+    description: The stage's signature before and after.
+"""
+
+EXAMPLES = r"""
+- name: Ensure the DeepGEMM kernels for the model are compiled.
+  gh200.sglang.cache_stage:
+    stage: deep_gemm
+    model: Qwen/Qwen3-Next-80B-A3B-Thinking-FP8
+    stage_args: {tp_size: 1}
+    host_user: ubuntu
+  async: 7200
+  poll: 0
+  register: deep_gemm_job
+"""
+
+RETURN = r"""
+decision:
+  description: V(ran), V(kept) (signature held), V(skipped) (O(state=skip)), or V(would run) / V(would skip) in check mode.
+  returned: always
+  type: str
+reason:
+  description: Why the stage ran or was kept.
+  returned: always
+  type: str
+  sample: "signature mismatch: model_config changed"
+changed_inputs:
+  description: The inputs that differ from the recorded signature's.
+  returned: always
+  type: list
+  elements: str
+signature:
+  description: The signature of this run's inputs.
+  returned: always
+  type: str
+status:
+  description: The stage's status as recorded in C(prep_result.json) (V(ok), V(failed), V(timeout), V(skipped)); null when kept or in check mode.
+  returned: always
+  type: str
+entry:
+  description: The stage's entry written to C(prep_result.json); null when nothing was written.
+  returned: always
+  type: dict
+argv:
+  description: The command as run (before the timeout wrapper).
+  returned: always
+  type: list
+  elements: str
+log:
+  description: The compile log on the host.
+  returned: always
+  type: str
+"""
+
+import hashlib
+import os
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.gh200.sglang.plugins.module_utils import (
+    _docker, _files, _locks, _model, _prep, _signature, _stages, _tree)
+
+DEFAULT_COMMANDS = {
+    "deep_gemm": ["python3", "-m", "sglang.compile_deep_gemm", "--model-path", "{model_path}", "--tp-size", "{tp_size}",
+                  "--trust-remote-code"],
+}
+
+
+class StageFailed(Exception):
+    """The stage ran and did not produce a valid cache; the message is the one line to show."""
+
+
+def probe(module, container, p):
+    rc, out, err = _docker.exec_as(container, p["user"], [p["python"], "-c", _stages.VERSIONS_PROBE])
+    if rc != 0:
+        module.fail_json(msg="stage %s: the version probe failed in container %s (rc=%d): %s"
+                         % (p["stage"], p["name"], rc, (err or out).strip().splitlines()[-1:]))
+    return module.from_json(out.strip().splitlines()[-1])
+
+
+def run_command(cli, container, p, argv, env, workdir, log_path, uid, gid):
+    """Stream the wrapped command's output into the log; (exit code, elapsed, container still running)."""
+    wrapped = ["timeout", "--kill-after=10", str(p["timeout"])] + argv
+    fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
+    started = time.time()
+    with os.fdopen(fd, "wb") as log:
+        os.fchown(log.fileno(), uid, gid)
+        log.write(("%s%s, %s, argv: %s\n" % (_prep.LOG_HEADER, p["stage"], _locks.utc(started), argv)).encode("utf-8"))
+        exec_id = cli.api.exec_create(container.id, wrapped, user=p["user"], environment=env, workdir=workdir)["Id"]
+        for chunk in cli.api.exec_start(exec_id, stream=True):
+            log.write(chunk)
+            log.flush()
+    code = cli.api.exec_inspect(exec_id).get("ExitCode")
+    elapsed = time.time() - started
+    # A command ended by a signal may have gone with its container: the engine takes a moment to say so.
+    for dummy in range(12 if code in (None, 137, 143) else 1):
+        container.reload()
+        if container.status != "running":
+            break
+        time.sleep(0.25)
+    return code, elapsed, container.status == "running"
+
+
+def main():
+    argument_spec = dict(
+        stage=dict(type="str", required=True, choices=list(_stages.STAGE_NAMES)),
+        state=dict(type="str", default="ensure", choices=["ensure", "rebuild", "skip"]),
+        model=dict(type="str", required=True),
+        command=dict(type="list", elements="str"),
+        stage_args=dict(type="dict", default={}),
+        env=dict(type="dict", default={}),
+        user=dict(type="str", default="devuser"),
+        python=dict(type="str", default="python3"),
+        timeout=dict(type="int", default=3600),
+        lock_wait=dict(type="float", default=30),
+        profiles_mount=dict(type="str", default="/profiles"),
+        models_mount=dict(type="str", default="/models"),
+    )
+    argument_spec.update(_docker.DOCKER_ARGS, **_docker.CONTAINER_ARGS)
+    argument_spec.update(_tree.HOST_TREE_ARGS)
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    p = module.params
+    stage = p["stage"]
+    problem = _model.policy_problem(p["model"])
+    if problem:
+        module.fail_json(msg="stage %s: %s" % (stage, problem))
+    try:
+        account, root = _tree.resolve_root(p["host_user"], p["root"])
+        model_dir = _tree.confine(root, "model directory", "models/" + p["model"])[0]
+        stage_dir = _tree.confine(root, "stage folder", "profiles/" + _stages.STAGES[stage]["dir"])[0]
+        args = _stages.check_args(p["stage_args"])
+        cache_dir = _stages.cache_dir(stage, p["profiles_mount"])
+        values = dict(args, model_path="%s/%s" % (p["models_mount"].rstrip("/"), p["model"]), cache_dir=cache_dir,
+                      timeout=str(p["timeout"]))
+        if not p["command"] and stage not in DEFAULT_COMMANDS:
+            raise _stages.StageProblem("SGLang has no command of its own for this stage: set command (see the README)")
+        argv = _stages.render_argv(stage, p["command"] or DEFAULT_COMMANDS[stage], values)
+    except (_tree.OptionProblem, _stages.StageProblem) as exc:
+        module.fail_json(msg="stage %s: %s" % (stage, exc))
+    config = _files.read_bytes(os.path.join(model_dir, "config.json")) if os.path.isdir(model_dir) else None
+    if config is None:
+        module.fail_json(msg="stage %s: model directory %s %s" % (
+            stage, model_dir, "has no config.json" if os.path.isdir(model_dir) else "does not exist"))
+    env = _stages.stage_env(stage, p["profiles_mount"], p["env"])
+    log_path = os.path.join(stage_dir, "compile.log")
+    sig_path = os.path.join(stage_dir, "signature.json")
+    result = dict(changed=False, argv=argv, log=log_path, status=None, entry=None)
+    try:
+        cli = _docker.client(module)
+        container = _docker.running_container(module, cli, p["name"], "before the %s stage" % stage)
+        facts = probe(module, container, p)
+        inputs = dict(stage=stage, argv=argv, env=env, model_config="sha256:" + hashlib.sha256(config).hexdigest(),
+                      versions=facts["versions"], gpu=facts["gpu"], image_id=container.attrs.get("Image"))
+        stored, dummy = _files.read_json(sig_path, quarantine=False)
+        verdict, changed_inputs = _signature.verdict(stored, inputs)
+        recorded = ((stored or {}).get("artifacts") or []) if verdict == "match" else []
+        missing = [f for f in recorded if not os.path.isfile(os.path.join(stage_dir, f))]
+        action, reason = _stages.decide(p["state"], verdict, changed_inputs, missing, len(recorded))
+        signature = _signature.signature(inputs)
+        old_entry = _prep.read(os.path.join(root, "profiles", "prep_result.json")).get(stage)
+        result.update(reason=reason, changed_inputs=changed_inputs, signature=signature,
+                      diff=dict(before="signature: %s\n" % (stored or {}).get("signature"),
+                                after="signature: %s\n" % (signature if action == "run" else (stored or {}).get("signature"))))
+        if action == "keep" or (action == "skip" and (old_entry or {}).get("status") == "skipped"):
+            module.exit_json(decision="kept" if action == "keep" else "skipped", **result)
+        result["changed"] = True
+        if module.check_mode:
+            module.exit_json(decision="would run" if action == "run" else "would skip", **result)
+        prep_path = os.path.join(root, "profiles", "prep_result.json")
+        now = time.time()
+        if action == "skip":
+            entry = _prep.entry("skipped", None, now, now, {}, extra={"reason": reason})
+            _prep.update(prep_path, stage, entry, uid=account.pw_uid, gid=account.pw_gid, wait=p["lock_wait"])
+            result.update(status="skipped", entry=entry)
+            module.exit_json(decision="skipped", **result)
+        if not os.path.isdir(stage_dir):
+            os.mkdir(stage_dir, 0o755)
+            os.lchown(stage_dir, account.pw_uid, account.pw_gid)
+        with _locks.acquire(os.path.join(stage_dir, ".lock"), wait=p["lock_wait"]):
+            if os.path.lexists(sig_path):
+                os.unlink(sig_path)
+            code, elapsed, running = run_command(cli, container, p, argv, env, cache_dir, log_path, account.pw_uid, account.pw_gid)
+            status = _stages.outcome(code, elapsed, p["timeout"], running)
+            found = _prep.artifacts(stage_dir, account.pw_uid)
+            log_text = (_files.read_bytes(log_path) or b"").decode("utf-8", "replace")
+            if status == "ok" and not found["count"]:
+                status, log_text = "failed", "the command succeeded but left no artifact in %s" % cache_dir
+            extra = dict(reason=reason, exit_code=code, log="%s/compile.log" % cache_dir)
+            if not running:
+                extra["container"] = "container %s stopped during the stage" % p["name"]
+            entry = _prep.entry(status, signature, now, now + elapsed, found, log_text, extra=extra)
+            _prep.update(prep_path, stage, entry, uid=account.pw_uid, gid=account.pw_gid, wait=p["lock_wait"])
+            if status == "ok":
+                record = dict(_signature.record(inputs), artifacts=found["files"], written=_locks.utc(time.time()))
+                _files.atomic_write(sig_path, _files.json_bytes(record), mode=0o644, uid=account.pw_uid, gid=account.pw_gid)
+        result.update(status=status, entry=entry, artifacts=dict(count=found["count"], bytes=found["bytes"]))
+        if status != "ok":
+            raise StageFailed("stage %s: %s (exit %s) after %.1fs: %s" % (
+                stage, extra.get("container") or status, code, elapsed, (entry.get("errors") or ["no output"])[0]))
+    except StageFailed as exc:
+        module.fail_json(msg=str(exc), decision="ran", **result)
+    except _locks.LockHeld as exc:
+        module.fail_json(msg="stage %s: %s" % (stage, exc), **result)
+    except (_docker.DockerException, OSError) as exc:
+        module.fail_json(msg="stage %s: %s" % (stage, exc), **result)
+    module.exit_json(decision="ran", **result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,91 @@
+"""Modules run against the real Docker engine and the stand-in dev image, without Molecule: a host tree
+under /var/tmp owned by the test bed's host user, and a dev container that mounts it as the real one does
+(/models read-only, /profiles), with no network. scripts/setup.sh builds the image and writes the
+test bed's uid/gid (.cache/testbed.env, loaded by scripts/test.sh)."""
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+import uuid
+
+import docker
+import pytest
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+IMAGE = "sglang-dev-standin:testbed"
+MODEL = "standin/tiny-model"
+BASE = pathlib.Path("/var/tmp/gh200-engine-tests")
+
+
+def bed_ids():
+    try:
+        return int(os.environ["GH200_TESTBED_UID"]), int(os.environ["GH200_TESTBED_GID"])
+    except KeyError:
+        pytest.skip("GH200_TESTBED_UID/GID unset: run through scripts/test.sh (it loads .cache/testbed.env)")
+
+
+def chown_tree(path, uid, gid):
+    for dirpath, dirnames, filenames in os.walk(str(path)):
+        os.lchown(dirpath, uid, gid)
+        for name in filenames:
+            os.lchown(os.path.join(dirpath, name), uid, gid)
+
+
+@pytest.fixture
+def tree():
+    """A host tree with the tiny model and empty stage folders, owned by the host user; removed afterwards."""
+    uid, gid = bed_ids()
+    root = BASE / uuid.uuid4().hex[:12] / "sglang-observability"
+    shutil.copytree(str(REPO / ".cache" / "tiny-model"), str(root / "models" / MODEL))
+    for stage in ("flashinfer", "inductor", "deep_gemm", "moe_configs"):
+        (root / "profiles" / stage).mkdir(parents=True)
+    (root / "telemetry").mkdir()
+    chown_tree(root.parent, uid, gid)
+    yield root
+    shutil.rmtree(str(root.parent), ignore_errors=True)
+
+
+@pytest.fixture
+def engine():
+    return docker.from_env()
+
+
+@pytest.fixture
+def container(engine, tree):
+    """A running dev container on the stand-in image with the tree mounted; removed afterwards."""
+    name = "gh200-engine-test-" + uuid.uuid4().hex[:8]
+    c = engine.containers.run(
+        IMAGE, entrypoint=["sleep", "infinity"], name=name, detach=True, network_mode="none",
+        mounts=[docker.types.Mount("/models", str(tree / "models"), type="bind", read_only=True),
+                docker.types.Mount("/profiles", str(tree / "profiles"), type="bind")])
+    yield c
+    c.remove(force=True)
+
+
+@pytest.fixture
+def module():
+    """Run a collection module on localhost through ansible; returns (rc, result dict)."""
+
+    def _run(name, args, check=False, background=False):
+        env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(REPO / "collections"), ANSIBLE_FORCE_COLOR="0",
+                   ANSIBLE_PYTHON_INTERPRETER=sys.executable, ANSIBLE_LOAD_CALLBACK_PLUGINS="1",
+                   ANSIBLE_STDOUT_CALLBACK="json")
+        cmd = [str(pathlib.Path(sys.executable).parent / "ansible"), "localhost", "-c", "local", "-m", "gh200.sglang." + name,
+               "-a", json.dumps(args)] + (["--check", "--diff"] if check else [])
+        proc = subprocess.Popen(cmd, cwd=str(REPO), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        if background:
+            return proc
+        return finish(proc)
+
+    return _run
+
+
+def finish(proc, timeout=600):
+    out, err = proc.communicate(timeout=timeout)
+    try:
+        result = json.loads(out)["plays"][0]["tasks"][0]["hosts"]["localhost"]
+    except (ValueError, KeyError, IndexError):
+        raise AssertionError("no JSON result (rc=%s):\n%s\n%s" % (proc.returncode, out[-3000:], err[-3000:]))
+    return proc.returncode, result

@@ -1,0 +1,191 @@
+"""gh200.sglang.cache_stage on the real engine: a stage builds under its lock, a second ensure is free, a
+changed input rebuilds naming it; failures, timeouts and a container killed mid-stage are recorded with the
+lock released and removed; a held lock is refused naming its holder; stages at once keep both entries;
+bad input is one clear error with nothing written."""
+import json
+import os
+import pwd
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import MODEL, finish, bed_ids
+
+# A stand-in stage command: writes artifacts into its working directory (the stage's cache folder).
+BUILD = ("import os, sys; os.makedirs('kernels', exist_ok=True); "
+         "open('kernels/k-%s.bin' % sys.argv[2], 'wb').write(b'x' * 64); print('compiled', sys.argv[1], sys.argv[2])")
+SLOW = "import sys, time; print('started', flush=True); time.sleep(60)"
+HOLD = ("import fcntl, os, sys, time; fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o644); "
+        "fcntl.flock(fd, fcntl.LOCK_EX); os.write(fd, b'pid %d since 2026-11-22T10:00:00Z\\n' % os.getpid()); "
+        "print('locked', flush=True); time.sleep(60)")
+
+
+def args(container, tree, stage="inductor", command=None, **more):
+    out = dict(stage=stage, model=MODEL, name=container.name, root=str(tree), host_user=host_user(), user="devuser",
+               command=command or ["python3", "-c", BUILD, "{model_path}", "{tag}"], stage_args={"tag": "a"}, lock_wait=1)
+    out.update(more)
+    return out
+
+
+def host_user():
+    return pwd.getpwuid(bed_ids()[0]).pw_name
+
+
+def listing(tree):
+    out = []
+    for dirpath, dirnames, filenames in os.walk(str(tree)):
+        for name in sorted(dirnames + filenames):
+            path = os.path.join(dirpath, name)
+            st = os.lstat(path)
+            out.append((os.path.relpath(path, str(tree)), st.st_size, st.st_mtime_ns))
+    return sorted(out)
+
+
+def locks(tree):
+    return [os.path.join(d, n) for d, dirs, files in os.walk(str(tree)) for n in files if n.endswith(".lock")]
+
+
+def prep(tree):
+    return json.loads((tree / "profiles" / "prep_result.json").read_text())["stages"]
+
+
+def test_ensure_builds_once_then_is_free_and_a_changed_input_rebuilds(module, container, tree):
+    uid, gid = bed_ids()
+    before = listing(tree)
+    rc, predicted = module("cache_stage", args(container, tree), check=True)
+    assert rc == 0 and predicted["changed"] and predicted["decision"] == "would run", predicted
+    assert predicted["reason"] == "no valid signature" and listing(tree) == before
+
+    rc, built = module("cache_stage", args(container, tree))
+    assert rc == 0 and built["changed"] and built["status"] == "ok", built
+    stage = tree / "profiles" / "inductor"
+    assert prep(tree)["inductor"]["status"] == "ok" and prep(tree)["inductor"]["artifacts"] == 1
+    assert prep(tree)["inductor"]["signature"] == built["signature"]
+    assert (stage / "kernels" / "k-a.bin").stat().st_uid == uid and (stage / "signature.json").stat().st_uid == uid
+    assert "compiled /models/standin/tiny-model a" in (stage / "compile.log").read_text()
+    assert locks(tree) == []
+    signature = json.loads((stage / "signature.json").read_text())
+    assert signature["artifacts"] == ["kernels/k-a.bin"] and signature["inputs"]["image_id"] == container.attrs["Image"]
+    assert signature["inputs"]["env"] == {"TORCHINDUCTOR_CACHE_DIR": "/profiles/inductor", "TRITON_CACHE_DIR": "/profiles/inductor/triton"}
+
+    state = listing(tree)
+    started = time.monotonic()
+    rc, again = module("cache_stage", args(container, tree))
+    assert rc == 0 and not again["changed"] and again["decision"] == "kept", again
+    assert again["reason"] == "signature matches and its 1 artifact are present"
+    assert listing(tree) == state
+    rc, checked = module("cache_stage", args(container, tree), check=True)
+    assert rc == 0 and not checked["changed"]
+    assert time.monotonic() - started < 60
+
+    config = tree / "models" / MODEL / "config.json"
+    config.write_text(json.dumps(dict(json.loads(config.read_text()), rope_theta=5.0)))
+    state = listing(tree)
+    rc, predicted = module("cache_stage", args(container, tree), check=True)
+    assert predicted["reason"] == "signature mismatch: model_config changed" and listing(tree) == state
+    rc, rebuilt = module("cache_stage", args(container, tree))
+    assert rc == 0 and rebuilt["changed"] and rebuilt["reason"] == "signature mismatch: model_config changed"
+
+    rc, rebuilt = module("cache_stage", args(container, tree, stage_args={"tag": "b"}))
+    assert rebuilt["changed"] and rebuilt["reason"] == "signature mismatch: argv changed"
+    assert json.loads((stage / "signature.json").read_text())["artifacts"] == ["kernels/k-a.bin", "kernels/k-b.bin"]
+
+    (stage / "kernels" / "k-a.bin").unlink()
+    rc, rebuilt = module("cache_stage", args(container, tree, stage_args={"tag": "b"}))
+    assert rebuilt["changed"] and rebuilt["reason"] == "1 recorded artifact missing, first: kernels/k-a.bin"
+
+    rc, forced = module("cache_stage", args(container, tree, stage_args={"tag": "b"}, state="rebuild"))
+    assert forced["changed"] and forced["reason"] == "state=rebuild" and locks(tree) == []
+
+
+@pytest.mark.parametrize("command, timeout, status, named, built_before", [
+    (["python3", "-c", "print('building'); raise SystemExit('error: kernel gh200 failed')"], 60, "failed",
+     "failed (exit 1) after", True),
+    (["python3", "-c", SLOW], 2, "timeout", "timeout (exit 124) after", True),
+    # An empty cache folder after a successful command is a failure (a cache that was built before may
+    # legitimately gain nothing from a rebuild).
+    (["python3", "-c", "print('nothing to do')"], 60, "failed", "the command succeeded but left no artifact in /profiles/inductor",
+     False),
+])
+def test_a_failed_stage_is_recorded_its_lock_removed_and_the_next_ensure_rebuilds(module, container, tree, command, timeout,
+                                                                                  status, named, built_before):
+    if built_before:
+        rc, good = module("cache_stage", args(container, tree))
+        assert rc == 0 and good["status"] == "ok"
+    rc, failed = module("cache_stage", args(container, tree, command=command, timeout=timeout))
+    assert rc != 0 and failed["failed"] and named in failed["msg"] and "\n" not in failed["msg"], failed
+    entry = prep(tree)["inductor"]
+    assert entry["status"] == status and entry["errors"], entry
+    if status == "failed" and "exit 1" in named:
+        assert entry["errors"][0] == "error: kernel gh200 failed"
+    assert locks(tree) == [] and not (tree / "profiles" / "inductor" / "signature.json").exists()
+    rc, again = module("cache_stage", args(container, tree))
+    assert rc == 0 and again["changed"] and again["reason"] == "no valid signature" and prep(tree)["inductor"]["status"] == "ok"
+
+
+def test_a_container_killed_mid_stage_is_a_failure_with_the_lock_removed(module, container, tree):
+    proc = module("cache_stage", args(container, tree, stage="deep_gemm", command=["python3", "-c", SLOW]), background=True)
+    log = tree / "profiles" / "deep_gemm" / "compile.log"
+    deadline = time.time() + 120
+    while not (log.exists() and "started" in log.read_text()):
+        assert time.time() < deadline and proc.poll() is None, "the stage never started"
+        time.sleep(0.5)
+    assert len(locks(tree)) == 1
+    container.kill()
+    rc, result = finish(proc)
+    assert rc != 0 and "container %s stopped during the stage" % container.name in result["msg"], result
+    assert prep(tree)["deep_gemm"]["status"] == "failed" and locks(tree) == []
+
+
+def test_a_held_lock_is_refused_naming_its_holder_and_lock_cleanup_leaves_it(module, container, tree):
+    path = tree / "profiles" / "moe_configs" / ".lock"
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(path)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        before = listing(tree)
+        rc, result = module("cache_stage", args(container, tree, stage="moe"))
+        assert rc != 0 and result["msg"] == "stage moe: %s is held by pid %d since 2026-11-22T10:00:00Z; gave up after 1s" % (
+            path, holder.pid), result
+        assert listing(tree) == before
+        rc, cleaned = module("lock_cleanup", {"root": str(tree), "host_user": host_user()})
+        assert rc == 0 and not cleaned["changed"] and [h["path"] for h in cleaned["held"]] == [str(path)]
+    finally:
+        holder.kill()
+        holder.wait()
+    rc, cleaned = module("lock_cleanup", {"root": str(tree), "host_user": host_user()})
+    assert cleaned["changed"] and cleaned["removed"] == [str(path)] and locks(tree) == []
+    rc, result = module("cache_stage", args(container, tree, stage="moe"))
+    assert rc == 0 and result["status"] == "ok"
+
+
+def test_two_stages_started_at_once_keep_both_entries(module, container, tree):
+    procs = [module("cache_stage", args(container, tree, stage=s), background=True) for s in ("flashinfer", "deep_gemm")]
+    results = [finish(p) for p in procs]
+    assert all(rc == 0 and r["status"] == "ok" for rc, r in results), results
+    assert sorted(prep(tree)) == ["deep_gemm", "flashinfer"] and locks(tree) == []
+
+
+def test_skip_records_the_stage_once(module, container, tree):
+    rc, skipped = module("cache_stage", args(container, tree, state="skip"))
+    assert rc == 0 and skipped["changed"] and prep(tree)["inductor"]["status"] == "skipped", skipped
+    rc, again = module("cache_stage", args(container, tree, state="skip"))
+    assert rc == 0 and not again["changed"]
+
+
+@pytest.mark.parametrize("change, msg", [
+    ({"stage": "vllm"}, "value of stage must be one of: flashinfer, inductor, deep_gemm, moe, got: vllm"),
+    ({"stage_args": {"tag": "../../etc"}}, "stage inductor: stage argument tag='../../etc' is not allowed"),
+    ({"model": "standin/absent-model"}, "stage inductor: model directory {tree}/models/standin/absent-model does not exist"),
+    ({"command": ["python3", "{nope}"]}, "stage inductor: stage inductor: command item '{{nope}}' names {{nope}}"),
+    ({"stopped": True}, "container {name} is exited: start it before the inductor stage"),
+])
+def test_bad_input_is_one_clear_error_and_nothing_written(module, container, tree, change, msg):
+    change = dict(change)
+    if change.pop("stopped", False):
+        container.stop(timeout=1)
+    before = listing(tree)
+    rc, result = module("cache_stage", dict(args(container, tree), **change))
+    assert rc != 0 and result["msg"].startswith(msg.format(tree=tree, name=container.name)), result["msg"]
+    assert "\n" not in result["msg"] and listing(tree) == before
