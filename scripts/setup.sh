@@ -144,7 +144,7 @@ if ! command -v debootstrap >/dev/null 2>&1; then
   [ "$need_build" -eq 0 ] || apt_install debootstrap
 fi
 for img in gh200-testhost sglang-dev-standin; do
-  tests/testbed/build-image.sh "$img" "$host_uid" "$host_gid"
+  GH200_PIP_PYTHON="$repo/.venv/bin/python" tests/testbed/build-image.sh "$img" "$host_uid" "$host_gid"
 done
 
 cat >.cache/testbed.env <<EOF

@@ -20,6 +20,8 @@ import os
 import stat
 import time
 
+from ansible_collections.gh200.sglang.plugins.module_utils._tree import walk
+
 HOLDER_MAX_BYTES = 200
 
 
@@ -103,6 +105,13 @@ def kernel_holders(path, proc_locks="/proc/locks"):
     return sorted(set(pids))
 
 
+def describe_holder(path, line):
+    """(how to name the holder of the held lock at ``path``, its PIDs from the kernel's lock table): the
+    holder line it wrote, else the PIDs, else 'an unknown process'."""
+    pids = kernel_holders(path)
+    return line or ("pid %s" % ", ".join(str(p) for p in pids) if pids else "an unknown process"), pids
+
+
 class Lock(object):
     """An acquired lock file; ``release()`` removes the file and then drops the lock."""
 
@@ -170,3 +179,32 @@ def probe(path, remove=False):
         return "free", holder
     finally:
         os.close(fd)
+
+
+def find(top):
+    """(regular ``*.lock`` files under ``top``, other entries named ``*.lock`` as '<path> (<kind>)'), sorted;
+    the walk never follows a symbolic link."""
+    files, others = [], []
+    for rel, info in walk(top):
+        if not rel or not os.path.basename(rel).endswith(".lock"):
+            continue
+        path = os.path.join(top, rel)
+        if stat.S_ISREG(info.st_mode):
+            files.append(path)
+        else:
+            others.append("%s (%s)" % (path, "symlink" if stat.S_ISLNK(info.st_mode) else "not a regular file"))
+    return sorted(files), sorted(others)
+
+
+def clean(top, keep=(), remove=True):
+    """Probe every lock file under ``top`` except those in ``keep``: (removed or removable orphans, held ones)."""
+    removed, held = [], []
+    for path in find(top)[0]:
+        if path in keep:
+            continue
+        state, holder = probe(path, remove=remove)
+        if state == "free":
+            removed.append(path)
+        elif state == "held":
+            held.append((path, holder))
+    return removed, held

@@ -43,12 +43,12 @@ def error_lines(log_text, limit=5):
 
 
 def artifacts(stage_dir, uid=None):
-    """Every regular file under the stage folder except the module's own records at its top:
+    """Every regular file under the stage folder except the module's own records at its top and lock files:
     {"count", "bytes", "files": [relative paths], "wrong_owner": [relative paths not owned by uid]}.
     Symbolic links are not followed and not counted."""
     files, size, wrong = [], 0, []
     for rel, info in walk(stage_dir):
-        if not rel or rel in RECORD_FILES or not stat.S_ISREG(info.st_mode):
+        if not rel or rel in RECORD_FILES or rel.endswith(".lock") or not stat.S_ISREG(info.st_mode):
             continue
         files.append(rel)
         size += info.st_size

@@ -24,6 +24,9 @@ description:
   - The stage runs under an C(flock) on C(<root>/profiles/<stage>/.lock) (the same file the container sees
     as C(/profiles/<stage>/.lock)), tried without blocking for O(lock_wait) seconds, then refused naming its
     holder. The lock is released and its file removed on every exit path.
+  - After the command, lock files that libraries leave in the stage folder (TorchInductor's FileLocks) are
+    removed when no process holds them, tested with C(flock) as M(gh200.sglang.lock_cleanup) does; held
+    ones are recorded in the entry.
   - The previous signature is removed before the command runs; artifacts are counted, the stage's entry is
     merged into C(prep_result.json), and C(signature.json) is written last, only on success, as a commit marker.
   - The command is wrapped in C(timeout --kill-after=10 <timeout>), so a stage that passes O(timeout)
@@ -282,11 +285,15 @@ def main():
                 os.unlink(sig_path)
             code, elapsed, running = run_command(cli, container, p, argv, env, cache_dir, log_path, account.pw_uid, account.pw_gid)
             status = _stages.outcome(code, elapsed, p["timeout"], running)
+            # Libraries leave lock files of their own (TorchInductor's FileLocks): those nobody holds go now.
+            stale, held = _locks.clean(stage_dir, keep=(os.path.join(stage_dir, ".lock"),))
             found = _prep.artifacts(stage_dir, account.pw_uid)
             log_text = (_files.read_bytes(log_path) or b"").decode("utf-8", "replace")
             if status == "ok" and not found["count"]:
                 status, log_text = "failed", "the command succeeded but left no artifact in %s" % cache_dir
-            extra = dict(reason=reason, exit_code=code, log="%s/compile.log" % cache_dir)
+            extra = dict(reason=reason, exit_code=code, log="%s/compile.log" % cache_dir, stale_locks_removed=len(stale))
+            if held:
+                extra["locks_held"] = ["%s by %s" % (path, _locks.describe_holder(path, line)[0]) for path, line in held]
             if not running:
                 extra["container"] = "container %s stopped during the stage" % p["name"]
             entry = _prep.entry(status, signature, now, now + elapsed, found, log_text, extra=extra)

@@ -78,25 +78,10 @@ summary:
 """
 
 import os
-import stat
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.gh200.sglang.plugins.module_utils import _locks, _tree
-
-
-def find_locks(top):
-    """(regular *.lock files, other entries named *.lock as '<path> (<kind>)') under ``top``, unfollowed."""
-    files, others = [], []
-    for rel, info in _tree.walk(top):
-        if not rel or not os.path.basename(rel).endswith(".lock"):
-            continue
-        path = os.path.join(top, rel)
-        if stat.S_ISREG(info.st_mode):
-            files.append(path)
-        else:
-            others.append("%s (%s)" % (path, "symlink" if stat.S_ISLNK(info.st_mode) else "not a regular file"))
-    return sorted(files), sorted(others)
 
 
 def summary(root, removed, held, check_mode):
@@ -121,20 +106,12 @@ def main():
         top = _tree.confine(root, "path", module.params["path"])[0]
     except _tree.OptionProblem as exc:
         module.fail_json(msg="lock_cleanup: %s" % exc)
-    removed, held = [], []
     try:
-        files, others = find_locks(top)
-        for path in files:
-            state, holder = _locks.probe(path, remove=not module.check_mode)
-            if state == "free":
-                removed.append(path)
-            elif state == "held":
-                pids = _locks.kernel_holders(path)
-                named = holder or ("pid %s" % ", ".join(str(p) for p in pids) if pids else "an unknown process")
-                held.append(dict(path=path, holder=named, pids=pids))
+        files, others = _locks.find(top)
+        removed, found = _locks.clean(top, remove=not module.check_mode)
     except OSError as exc:
-        module.fail_json(msg="lock_cleanup: %s: %s" % (getattr(exc, "filename", None) or top, exc.strerror or exc),
-                         removed=removed)
+        module.fail_json(msg="lock_cleanup: %s: %s" % (getattr(exc, "filename", None) or top, exc.strerror or exc))
+    held = [dict(zip(("path", "holder", "pids"), (path,) + _locks.describe_holder(path, line))) for path, line in found]
     after = [p for p in files if p not in removed]
     module.exit_json(changed=bool(removed), removed=removed, held=held, left_alone=others,
                      summary=summary(root, removed, held, module.check_mode),

@@ -9,6 +9,9 @@
 #   setup.sh   run inside the chroot as root with TESTBED_UID/TESTBED_GID set
 #   rootfs/    files copied over the tree before setup.sh runs (optional)
 #   changes    `docker import --change` lines (ENTRYPOINT, ENV, USER, LABEL ...)
+#   wheels     pip requirements (optional), downloaded on this machine with its pip configuration (which
+#              finds the CPU build of torch on local disk) by $GH200_PIP_PYTHON, and put in the chroot's
+#              /tmp/wheels with the list as /tmp/wheels/requirements.txt for setup.sh to install offline
 # The image is tagged <name>:<hash of recipe+uid+gid> and <name>:testbed; an unchanged recipe
 # is not rebuilt.
 set -euo pipefail
@@ -58,12 +61,20 @@ debootstrap --variant=minbase --cache-dir="$cache" --include="$pkgs" "$suite" "$
 if [ -d "$recipe/rootfs" ]; then
   cp -a "$recipe/rootfs/." "$work/rootfs/"
 fi
+if [ -f "$recipe/wheels" ]; then
+  pip_python=${GH200_PIP_PYTHON:-python3}
+  echo "build-image: downloading the wheels of $recipe/wheels with $pip_python"
+  mkdir -p "$work/rootfs/tmp/wheels"
+  "$pip_python" -m pip download --quiet --disable-pip-version-check --only-binary=:all: --dest "$work/rootfs/tmp/wheels" \
+    -r "$recipe/wheels" >"$work/pip-download.log" 2>&1 || { tail -n 30 "$work/pip-download.log" >&2; exit 1; }
+  grep -vE '^\s*(#|$)' "$recipe/wheels" >"$work/rootfs/tmp/wheels/requirements.txt"
+fi
 install -m 0755 "$recipe/setup.sh" "$work/rootfs/tmp/recipe-setup.sh"
 mount -t proc proc "$work/rootfs/proc"
 chroot "$work/rootfs" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
   TESTBED_UID="$uid" TESTBED_GID="$gid" /bin/bash /tmp/recipe-setup.sh
 umount "$work/rootfs/proc"
-rm -f "$work/rootfs/tmp/recipe-setup.sh"
+rm -rf "$work/rootfs/tmp/recipe-setup.sh" "$work/rootfs/tmp/wheels"
 chroot "$work/rootfs" apt-get clean
 rm -rf "$work/rootfs/var/lib/apt/lists/"* "$work/rootfs/var/cache/apt/"*.bin
 
@@ -76,4 +87,7 @@ changes+=(--change "LABEL org.gh200-sglang.testbed.recipe=$name" --change "LABEL
 
 tar -C "$work/rootfs" --numeric-owner -c . | docker import "${changes[@]}" - "$tag" >/dev/null
 docker tag "$tag" "$name:testbed"
+# Earlier builds of this recipe are untagged (an image a container still uses stays until that container goes).
+docker images "$name" --format '{{.Repository}}:{{.Tag}}' \
+  | grep -vxF -e "$tag" -e "$name:testbed" | xargs -r docker rmi >/dev/null 2>&1 || true
 echo "build-image: built $tag"

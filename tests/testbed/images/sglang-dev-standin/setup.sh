@@ -8,7 +8,9 @@ useradd -m -u "$TESTBED_UID" -g "$TESTBED_GID" -s /bin/bash devuser
 python3 -m venv --system-site-packages /opt/sglang-venv
 /opt/sglang-venv/bin/pip install --no-index --find-links /usr/share/python-wheels --quiet wheel
 /opt/sglang-venv/bin/pip install --no-index --no-build-isolation --quiet /sgl-workspace/python
+# torch (CPU) for the STAND-IN kernel-cache stages, from the wheels build-image.sh downloaded.
+/opt/sglang-venv/bin/pip install --no-index --find-links /tmp/wheels --quiet -r /tmp/wheels/requirements.txt
 rm -rf /sgl-workspace/python/build /sgl-workspace/python/*.egg-info
 chown -R "$TESTBED_UID:$TESTBED_GID" /opt/sglang-venv
 mkdir -p /workspaces /models /profiles /telemetry
-chmod 0755 /usr/local/bin/init-run.sh
+chmod 0755 /usr/local/bin/init-run.sh /usr/local/bin/standin-stage

@@ -132,3 +132,21 @@ def test_kernel_holders_reads_the_lock_table(tmp_path):
 
 def test_utc():
     assert _locks.utc(calendar.timegm((2026, 11, 22, 13, 5, 9)) + 0.9) == "2026-11-22T13:05:09Z"
+
+
+def test_clean_removes_only_unheld_locks_and_keeps_what_it_is_told(tmp_path, lock_holder):
+    (tmp_path / "locks").mkdir()
+    orphan = tmp_path / "locks" / "fxgraph.lock"  # what a library's FileLock leaves behind
+    orphan.write_text("")
+    mine = tmp_path / ".lock"
+    mine.write_text("")
+    held = tmp_path / "locks" / "busy.lock"
+    proc = lock_holder(held)
+    (tmp_path / "link.lock").symlink_to(orphan)
+    assert _locks.find(str(tmp_path)) == ([str(mine), str(held), str(orphan)], ["%s (symlink)" % (tmp_path / "link.lock")])
+    assert _locks.clean(str(tmp_path), keep=(str(mine),), remove=False) == (
+        [str(orphan)], [(str(held), "pid %d since 2026-11-22T10:00:00Z" % proc.pid)])
+    assert orphan.exists()
+    removed, held_now = _locks.clean(str(tmp_path), keep=(str(mine),))
+    assert removed == [str(orphan)] and not orphan.exists() and mine.exists() and held.exists()
+    assert _locks.describe_holder(str(held), "") == ("pid %d" % proc.pid, [proc.pid])

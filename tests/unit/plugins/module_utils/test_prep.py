@@ -51,6 +51,8 @@ def test_artifacts_leave_out_records_and_symlinks_and_name_wrong_owners(tmp_path
     for record in ("compile.log", "signature.json", ".lock"):
         (stage / record).write_text("record")
     (stage / "fx" / "compile.log").write_text("a real artifact of that name, deeper down")
+    (stage / "fx" / "locks").mkdir()
+    (stage / "fx" / "locks" / "ab.lock").write_text("")  # a library's lock file is not an artifact
     (stage / "link").symlink_to("/etc/passwd")
     os.chown(str(stage / "triton.so"), 4321, 4321)
     info = _prep.artifacts(str(stage), uid=os.getuid())
