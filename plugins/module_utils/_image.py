@@ -28,12 +28,35 @@ def dockerignore_patterns(text):
     return [line.strip() for line in text.splitlines() if line.strip() and not line.strip().startswith("#")]
 
 
-def content_hash(context, files, dockerfile, build_args, target=None):
+FROM_RE = re.compile(r"^\s*FROM\s+(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?\s*$", re.IGNORECASE)
+
+
+def base_refs(dockerfile_text):
+    """The images a Dockerfile builds FROM, in order, leaving out earlier stages, ``scratch`` and references
+    with build-time variables (those are not known before the build)."""
+    refs, stages = [], set()
+    for line in dockerfile_text.splitlines():
+        match = FROM_RE.match(line)
+        if not match:
+            continue
+        ref, alias = match.group(1), match.group(2)
+        if ref.lower() not in stages and ref != "scratch" and "$" not in ref and ref not in refs:
+            refs.append(ref)
+        if alias:
+            stages.add(alias.lower())
+    return refs
+
+
+def content_hash(context, files, dockerfile, build_args, target=None, bases=None):
     """SHA-256 over everything the build reads: every file of the context that .dockerignore keeps (path,
     type, executable bit, content or link target), the Dockerfile's name, the build args and the target.
-    ``files``: relative paths in the context (files and directories), as the SDK's exclude_paths gives."""
+    ``files``: relative paths in the context (files and directories), as the SDK's exclude_paths gives.
+    ``bases``: {base image reference: its local image id or None}, so a rebuilt base image rebuilds this one."""
     digest = hashlib.sha256()
-    digest.update(canonical({"dockerfile": dockerfile, "build_args": build_args or {}, "target": target}))
+    header = {"dockerfile": dockerfile, "build_args": build_args or {}, "target": target}
+    if bases:
+        header["bases"] = bases
+    digest.update(canonical(header))
     for rel in sorted(files):
         path = os.path.join(context, rel)
         info = os.lstat(path)

@@ -14,7 +14,8 @@ import os
 import pwd
 import stat
 
-from ansible_collections.gh200.sglang.plugins.module_utils._files import symlink_problem
+from ansible_collections.gh200.sglang.plugins.module_utils._files import PathProblem, read_json, symlink_problem
+from ansible_collections.gh200.sglang.plugins.module_utils._signature import verdict
 
 # Options of every module that reads or writes the host tree (documented in doc_fragments/docker.py, HOST_TREE).
 HOST_TREE_ARGS = dict(
@@ -96,18 +97,46 @@ def _under(rel, top):
     return rel == top or rel.startswith(top + "/")
 
 
+def signed_caches(root, folders):
+    """Paths (relative to the root) that phase 2 vouches for under profiles/<folder>/: the artifacts a valid
+    signature.json records and the folders that hold them, the stage's own records (compile.log,
+    signature.json), and every directory under a folder so signed (a directory holds nothing by itself:
+    a stray file in it is named on its own). A signature.json that does not cover its own inputs vouches
+    for nothing. Returns (paths, the signed folders' relative paths)."""
+    allowed, signed = set(), set()
+    for folder in folders:
+        top = "profiles/" + folder
+        try:
+            if not stat.S_ISDIR(os.lstat(os.path.join(root, top)).st_mode):  # a symlinked folder vouches for nothing
+                continue
+            stored, dummy = read_json(os.path.join(root, top, "signature.json"), quarantine=False)
+        except (OSError, ValueError, PathProblem):
+            continue
+        allowed.update((top + "/compile.log", top + "/signature.json") if stored is not None else (top + "/compile.log",))
+        if not isinstance(stored, dict) or verdict(stored, stored.get("inputs"))[0] != "match":
+            continue
+        signed.add(top)
+        for rel in stored.get("artifacts") or []:
+            parts = str(rel).split("/")
+            if "" in parts or ".." in parts or "." in parts:
+                continue
+            allowed.update(top + "/" + "/".join(parts[:i]) for i in range(1, len(parts) + 1))
+    return allowed, signed
+
+
 def audit(root, uid, gid, required=(), model=None, scaffolding=None, inventory=(), max_listed=10):
     """Everything phase checks need to know about the host tree, in one walk.
 
     ``required``: directories (relative) that must exist as real directories.
     ``model``: 'org/name'; everything under models/ outside models/<model> (and its parent folders) is extra.
-    ``scaffolding``: entries allowed directly under profiles/, which must hold nothing; None skips the check.
+    ``scaffolding``: entries allowed directly under profiles/, which hold nothing but the caches a valid
+    signature.json vouches for (see signed_caches); None skips the check.
     ``inventory``: directories (relative) whose regular files are listed, for before/after comparisons.
     Lists of offenders are cut at ``max_listed``; their ``*_count`` keys give the full numbers."""
     out = {
         "root": root, "exists": False, "is_dir": False, "root_symlink": None, "missing": [], "not_directories": [],
         "symlinks_out": [], "wrong_owner": [], "wrong_owner_count": 0, "entries": 0,
-        "profiles_extra": [], "profiles_extra_count": 0, "models_extra": [], "models_extra_count": 0,
+        "profiles_extra": [], "profiles_extra_count": 0, "profiles_signed_count": 0, "models_extra": [], "models_extra_count": 0,
         "model": None, "files": dict((d, []) for d in inventory),
     }
     try:
@@ -129,6 +158,7 @@ def audit(root, uid, gid, required=(), model=None, scaffolding=None, inventory=(
         parts = model_rel.split("/")
         model_parents = set("/".join(parts[:i]) for i in range(1, len(parts)))
         out["model"] = {"path": os.path.join(root, model_rel), "exists": False, "is_dir": False, "files": 0, "bytes": 0}
+    signed, signed_folders = signed_caches(root, scaffolding) if scaffolding else (set(), set())
     seen = {}
     for rel, info in walk(root):
         out["entries"] += 1
@@ -146,7 +176,10 @@ def audit(root, uid, gid, required=(), model=None, scaffolding=None, inventory=(
             first = rel.split("/")[1]
             is_bare_scaffold = rel == "profiles/" + first and first in scaffolding and (
                 stat.S_ISDIR(info.st_mode) or stat.S_ISREG(info.st_mode))
-            if not is_bare_scaffold:
+            in_signed = stat.S_ISDIR(info.st_mode) and any(_under(rel, f) for f in signed_folders)
+            if in_signed or (rel in signed and (stat.S_ISDIR(info.st_mode) or stat.S_ISREG(info.st_mode))):
+                out["profiles_signed_count"] += stat.S_ISREG(info.st_mode)
+            elif not is_bare_scaffold:
                 out["profiles_extra_count"] += 1
                 if len(out["profiles_extra"]) < max_listed:
                     out["profiles_extra"].append(rel)

@@ -64,6 +64,12 @@ options:
         C(python3 -m sglang.compile_deep_gemm --model-path {model_path} --tp-size {tp_size} --trust-remote-code).
     type: list
     elements: str
+  reset:
+    description:
+      - Empty the stage folder, under the lock and without following symlinks, and build from nothing (the
+        plan's reset of C(/profiles) between stages). The stage then always runs.
+    type: bool
+    default: false
   stage_args:
     description: Values for the command's placeholders. Letters, digits and C(._:=,+/@-) only, no C(..) segment, no leading C(-).
     type: dict
@@ -153,10 +159,25 @@ log:
   description: The compile log on the host.
   returned: always
   type: str
+check_skip:
+  description: Why checks on this stage's evidence cannot judge it (V(stage not enabled (state=skip)), or check mode with a run pending); empty when they can.
+  returned: when the options were valid and the container was running
+  type: str
+recorded:
+  description: The stage's entry in C(prep_result.json) as it is on disk after the module (null when there is none).
+  returned: when the options were valid and the container was running
+  type: dict
+  sample: {"status": "ok", "signature": "sha256:5d41...", "artifacts": 36, "bytes": 1843200, "duration_s": 41.2}
+artifacts:
+  description: The stage folder's artifacts on disk after the module, and those not owned by the host user.
+  returned: when the options were valid and the container was running
+  type: dict
+  sample: {"count": 36, "bytes": 1843200, "wrong_owner": [], "wrong_owner_count": 0}
 """
 
 import hashlib
 import os
+import shutil
 import time
 
 from ansible.module_utils.basic import AnsibleModule
@@ -205,10 +226,23 @@ def run_command(cli, container, p, argv, env, workdir, log_path, uid, gid):
     return code, elapsed, container.status == "running"
 
 
+def empty(folder, keep):
+    """Remove everything in ``folder`` but the names in ``keep``; symlinks are removed, never followed."""
+    for name in os.listdir(folder):
+        path = os.path.join(folder, name)
+        if name in keep:
+            continue
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path)
+        else:
+            os.unlink(path)
+
+
 def main():
     argument_spec = dict(
         stage=dict(type="str", required=True, choices=list(_stages.STAGE_NAMES)),
         state=dict(type="str", default="ensure", choices=["ensure", "rebuild", "skip"]),
+        reset=dict(type="bool", default=False),
         model=dict(type="str", required=True),
         command=dict(type="list", elements="str"),
         stage_args=dict(type="dict", default={}),
@@ -248,7 +282,18 @@ def main():
     env = _stages.stage_env(stage, p["profiles_mount"], p["env"])
     log_path = os.path.join(stage_dir, "compile.log")
     sig_path = os.path.join(stage_dir, "signature.json")
+    prep_path = os.path.join(root, "profiles", "prep_result.json")
     result = dict(changed=False, argv=argv, log=log_path, status=None, entry=None)
+
+    def evidence():
+        """What is on disk now: the stage's entry in prep_result.json and its artifacts, and why a check
+        cannot judge them (the stage is skipped, or check mode did not run it)."""
+        found = _prep.artifacts(stage_dir, account.pw_uid)
+        skip = ("stage not enabled (state=skip)" if p["state"] == "skip" else
+                "check mode: the stage would run (%s)" % result.get("reason") if module.check_mode and result["changed"] else "")
+        return dict(check_skip=skip, recorded=_prep.read(prep_path).get(stage), artifacts=dict(
+            count=found["count"], bytes=found["bytes"], wrong_owner=found["wrong_owner"][:10],
+            wrong_owner_count=len(found["wrong_owner"])))
     try:
         cli = _docker.client(module)
         container = _docker.running_container(module, cli, p["name"], "before the %s stage" % stage)
@@ -259,30 +304,33 @@ def main():
         verdict, changed_inputs = _signature.verdict(stored, inputs)
         recorded = ((stored or {}).get("artifacts") or []) if verdict == "match" else []
         missing = [f for f in recorded if not os.path.isfile(os.path.join(stage_dir, f))]
-        action, reason = _stages.decide(p["state"], verdict, changed_inputs, missing, len(recorded))
+        action, reason = _stages.decide("rebuild" if p["reset"] and p["state"] != "skip" else p["state"], verdict,
+                                        changed_inputs, missing, len(recorded))
+        reason = "reset=true" if p["reset"] and action == "run" else reason
         signature = _signature.signature(inputs)
-        old_entry = _prep.read(os.path.join(root, "profiles", "prep_result.json")).get(stage)
+        old_entry = _prep.read(prep_path).get(stage)
         result.update(reason=reason, changed_inputs=changed_inputs, signature=signature,
                       diff=dict(before="signature: %s\n" % (stored or {}).get("signature"),
                                 after="signature: %s\n" % (signature if action == "run" else (stored or {}).get("signature"))))
         if action == "keep" or (action == "skip" and (old_entry or {}).get("status") == "skipped"):
-            module.exit_json(decision="kept" if action == "keep" else "skipped", **result)
+            module.exit_json(decision="kept" if action == "keep" else "skipped", **dict(result, **evidence()))
         result["changed"] = True
         if module.check_mode:
-            module.exit_json(decision="would run" if action == "run" else "would skip", **result)
-        prep_path = os.path.join(root, "profiles", "prep_result.json")
+            module.exit_json(decision="would run" if action == "run" else "would skip", **dict(result, **evidence()))
         now = time.time()
         if action == "skip":
             entry = _prep.entry("skipped", None, now, now, {}, extra={"reason": reason})
             _prep.update(prep_path, stage, entry, uid=account.pw_uid, gid=account.pw_gid, wait=p["lock_wait"])
             result.update(status="skipped", entry=entry)
-            module.exit_json(decision="skipped", **result)
+            module.exit_json(decision="skipped", **dict(result, **evidence()))
         if not os.path.isdir(stage_dir):
             os.mkdir(stage_dir, 0o755)
             os.lchown(stage_dir, account.pw_uid, account.pw_gid)
         with _locks.acquire(os.path.join(stage_dir, ".lock"), wait=p["lock_wait"]):
             if os.path.lexists(sig_path):
                 os.unlink(sig_path)
+            if p["reset"]:
+                empty(stage_dir, keep=(".lock",))
             code, elapsed, running = run_command(cli, container, p, argv, env, cache_dir, log_path, account.pw_uid, account.pw_gid)
             status = _stages.outcome(code, elapsed, p["timeout"], running)
             # Libraries leave lock files of their own (TorchInductor's FileLocks): those nobody holds go now.
@@ -301,17 +349,17 @@ def main():
             if status == "ok":
                 record = dict(_signature.record(inputs), artifacts=found["files"], written=_locks.utc(time.time()))
                 _files.atomic_write(sig_path, _files.json_bytes(record), mode=0o644, uid=account.pw_uid, gid=account.pw_gid)
-        result.update(status=status, entry=entry, artifacts=dict(count=found["count"], bytes=found["bytes"]))
+        result.update(status=status, entry=entry)
         if status != "ok":
             raise StageFailed("stage %s: %s (exit %s) after %.1fs: %s" % (
                 stage, extra.get("container") or status, code, elapsed, (entry.get("errors") or ["no output"])[0]))
     except StageFailed as exc:
-        module.fail_json(msg=str(exc), decision="ran", **result)
+        module.fail_json(msg=str(exc), decision="ran", **dict(result, **evidence()))
     except _locks.LockHeld as exc:
         module.fail_json(msg="stage %s: %s" % (stage, exc), **result)
     except (_docker.DockerException, OSError) as exc:
         module.fail_json(msg="stage %s: %s" % (stage, exc), **result)
-    module.exit_json(decision="ran", **result)
+    module.exit_json(decision="ran", **dict(result, **evidence()))
 
 
 if __name__ == "__main__":

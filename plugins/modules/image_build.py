@@ -14,7 +14,8 @@ short_description: Build the dev image when its Dockerfile or build context chan
 version_added: 0.1.0
 description:
   - Computes a content hash of what the build reads (every file of O(context) that C(.dockerignore)
-    keeps, with its executable bit, plus the Dockerfile's name, O(build_args) and O(target)) and
+    keeps, with its executable bit, plus the Dockerfile's name, O(build_args), O(target), and the local
+    image id of every image the Dockerfile builds C(FROM), so a rebuilt base image rebuilds this one) and
     compares it with the hash recorded in the image's label C(org.gh200.sglang.build-hash).
   - When they differ, or the image is missing, or O(force=true), it builds O(name) through the Docker
     SDK with that label. Otherwise it does nothing and reports C(changed=false).
@@ -192,7 +193,9 @@ def main():
     try:
         ignore = _files.read_bytes(os.path.join(context, ".dockerignore")) or b""
         files = exclude_paths(context, _image.dockerignore_patterns(ignore.decode("utf-8")), dockerfile)
-        content_hash = _image.content_hash(context, files, dockerfile, build_args, p["target"])
+        text = (_files.read_bytes(os.path.join(context, dockerfile)) or b"").decode("utf-8", "replace")
+        bases = dict((ref, getattr(_docker.get_image(cli, ref), "id", None)) for ref in _image.base_refs(text))
+        content_hash = _image.content_hash(context, files, dockerfile, build_args, p["target"], bases)
         before = describe(cli, p["name"])
         previous = before["build_hash"] if before else None
         reason = "forced" if p["force"] else "missing" if before is None else "changed" if previous != content_hash else "current"

@@ -17,7 +17,8 @@ description:
     checks judge. It reports every entry not owned by the host user's uid and gid (the first
     O(max_listed) of them by name), symlinks whose target leaves the tree, and required directories
     that are missing or are not directories.
-  - With O(scaffolding), it also reports everything under C(profiles/) beyond the empty scaffolding.
+  - With O(scaffolding), it also reports everything under C(profiles/) beyond the scaffolding and the
+    cache files that a stage's valid C(signature.json) records (written by M(gh200.sglang.cache_stage)).
     With O(model), it reports everything under C(models/) outside C(models/<model>). With
     O(inventory), it lists the regular files under the given directories, so that a later call can
     compare.
@@ -125,6 +126,10 @@ profiles_extra:
   returned: always
   type: list
   elements: str
+profiles_signed_count:
+  description: How many files under C(profiles/) a stage's valid C(signature.json) vouches for (not counted as extra).
+  returned: always
+  type: int
 profiles_extra_count:
   description: How many entries under C(profiles/) are beyond the scaffolding.
   returned: always

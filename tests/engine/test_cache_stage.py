@@ -75,6 +75,8 @@ def test_ensure_builds_once_then_is_free_and_a_changed_input_rebuilds(module, co
     rc, again = module("cache_stage", args(container, tree))
     assert rc == 0 and not again["changed"] and again["decision"] == "kept", again
     assert again["reason"] == "signature matches and its 1 artifact are present"
+    assert again["recorded"]["status"] == "ok"
+    assert again["artifacts"] == {"count": 1, "bytes": 64, "wrong_owner": [], "wrong_owner_count": 0}
     assert listing(tree) == state
     rc, checked = module("cache_stage", args(container, tree), check=True)
     assert rc == 0 and not checked["changed"]
@@ -189,3 +191,21 @@ def test_bad_input_is_one_clear_error_and_nothing_written(module, container, tre
     rc, result = module("cache_stage", dict(args(container, tree), **change))
     assert rc != 0 and result["msg"].startswith(msg.format(tree=tree, name=container.name)), result["msg"]
     assert "\n" not in result["msg"] and listing(tree) == before
+
+
+def test_reset_empties_the_folder_under_the_lock_and_rebuilds_from_nothing(module, container, tree, tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "keep.bin").write_text("keep")
+    rc, built = module("cache_stage", args(container, tree))
+    assert rc == 0 and built["status"] == "ok"
+    stage = tree / "profiles" / "inductor"
+    (stage / "stale").mkdir()
+    (stage / "stale" / "old.so").write_text("old")
+    (stage / "escape").symlink_to(outside)
+    rc, predicted = module("cache_stage", args(container, tree, reset=True), check=True)
+    assert predicted["changed"] and predicted["reason"] == "reset=true" and (stage / "stale" / "old.so").exists()
+    rc, rebuilt = module("cache_stage", args(container, tree, reset=True, stage_args={"tag": "c"}))
+    assert rc == 0 and rebuilt["status"] == "ok" and rebuilt["reason"] == "reset=true"
+    assert sorted(os.listdir(str(stage))) == ["compile.log", "kernels", "signature.json"]
+    assert os.listdir(str(stage / "kernels")) == ["k-c.bin"] and (outside / "keep.bin").read_text() == "keep"

@@ -62,7 +62,7 @@ def nothing(root):
 CASES = {
     # check name: (how to break it, phases to run, extra arguments, what the detail must name)
     "only the expected model under models": (second_model, "phase0", [], "models/standin/other-model"),
-    "profiles holds only scaffolding": (stale_cache, "phase0", [], "profiles/flashinfer/stale-kernel.so"),
+    "profiles holds only scaffolding and signed caches": (stale_cache, "phase0", [], "profiles/flashinfer/stale-kernel.so"),
     "no symlink leaves the host tree": (escaping_symlink, "phase0", [], "telemetry/jaeger/escape -> /var/tmp"),
     "scaffolding and telemetry writable by devuser": (read_only_dir("profiles/inductor"), "phase0,phase1", [], "/profiles/inductor"),
     "Prometheus ready, TSDB written by this run": (read_only_dir("telemetry/prometheus/wal"), "phase0,phase1",

@@ -22,7 +22,7 @@ def test_the_broken_host_fails_phase0_naming_the_deep_offender(fleet_run):
     assert owner["status"] == "failed"
     assert "/telemetry/logs/old-run/deep/root-owned.log (0:0)" in owner["detail"], owner["detail"]
     assert "1 of " in owner["detail"]  # only the file offends, not the directories above it
-    for phase in ("phase1", "phase4"):
+    for phase in ("phase1", "phase2", "phase4"):
         assert host["phases"][phase]["verdict"] == "skipped"
         (only,) = fleet_run.checks("gh200-c", phase).values()
         assert only["status"] == "skipped: phase0 failed on this host"
@@ -37,15 +37,19 @@ def test_the_unreachable_host_is_a_verdict_of_its_own(fleet_run):
 
 
 @pytest.mark.parametrize("name", HEALTHY)
-def test_healthy_hosts_pass_phases_0_1_and_4_with_gpu_checks_skipped(fleet_run, name):
+def test_healthy_hosts_pass_phases_0_1_2_and_4_with_gpu_checks_skipped(fleet_run, name):
     host = fleet_run.host(name)
     assert host["verdict"] == "passed", host
-    assert [host["phases"][p]["verdict"] for p in ("phase0", "phase1", "phase4")] == ["passed"] * 3
+    assert [host["phases"][p]["verdict"] for p in ("phase0", "phase1", "phase2", "phase4")] == ["passed"] * 4
     checks = fleet_run.checks(name)
     assert not [c for c in checks.values() if c["status"] == "failed"]
     assert checks["GPU facts"]["status"].startswith("skipped: no GPU (")
     assert checks["container got the requested GPUs"]["status"].startswith("skipped: no GPU (")
-    assert checks["caches under profiles survive the stop"]["status"] == "skipped: no cache artifacts (phase 2 has not run)"
+    for stage in ("flashinfer", "inductor", "deep_gemm", "moe"):
+        assert checks["%s: prep_result.json marks the stage ok" % stage]["status"] == "passed"
+        assert checks["%s: cache artifacts owned by devuser" % stage]["status"] == "passed"
+    assert checks["no .lock left under profiles"]["status"] == "passed"
+    assert checks["caches under profiles survive the stop"]["status"] == "passed"
     assert checks["restart tolerates the existing caches and logs"]["status"] == "passed"
     assert checks["telemetry survives the stop"]["status"] == "passed"
     assert all(c["time"].endswith("+00:00") and c["duration_s"] >= 0 for c in checks.values())
@@ -96,6 +100,6 @@ def test_report_html_shows_the_right_verdict_in_each_cell_in_headless_chromium(f
     matrix.feed(proc.stdout)
     expected = {("gh200-c", "host"): "failed", ("gh200-c", "phase0"): "failed", ("gh200-c", "phase1"): "skipped",
                 ("gh200-d", "host"): "unreachable", ("gh200-a", "host"): "passed", ("gh200-a", "phase4"): "passed",
-                ("gh200-b", "phase2"): "not-run"}
+                ("gh200-b", "phase2"): "passed", ("gh200-b", "phase3"): "not-run"}
     assert dict((k, matrix.cells.get(k)) for k in expected) == expected
     assert 'id="gh200-c-phase0"' in proc.stdout and "root-owned.log" in proc.stdout

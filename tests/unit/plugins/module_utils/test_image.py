@@ -35,6 +35,25 @@ def test_the_hash_is_stable_and_follows_what_the_build_reads(context):
     assert hash_of(context) != changed
 
 
+def test_the_local_id_of_each_base_image_is_part_of_the_hash(context):
+    patterns = _image.dockerignore_patterns((context / ".dockerignore").read_text())
+    files = exclude_paths(str(context), patterns, "Dockerfile")
+
+    def hashed(bases):
+        return _image.content_hash(str(context), files, "Dockerfile", {}, None, bases)
+    assert hashed({"base:1": "sha256:aa"}) != hashed({"base:1": "sha256:bb"}) != hashed(None)
+    assert hashed({}) == hashed(None) == hash_of(context)
+
+
+@pytest.mark.parametrize("text, refs", [
+    ("FROM sglang-dev-standin:testbed\nRUN true\n", ["sglang-dev-standin:testbed"]),
+    ("FROM --platform=linux/arm64 base:1 AS build\nFROM build\nFROM scratch\nfrom other:2 as x\n", ["base:1", "other:2"]),
+    ("ARG BASE=x\nFROM ${BASE}\nFROM base:1\nFROM base:1\n", ["base:1"]),
+])
+def test_base_refs(text, refs):
+    assert _image.base_refs(text) == refs
+
+
 def test_build_args_and_target_are_part_of_the_hash(context):
     plain = hash_of(context)
     assert hash_of(context, {"CUDA_VERSION": "12.8.1"}) != plain

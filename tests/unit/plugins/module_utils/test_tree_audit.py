@@ -1,8 +1,9 @@
+import json
 import os
 
 import pytest
 
-from ansible_collections.gh200.sglang.plugins.module_utils import _tree
+from ansible_collections.gh200.sglang.plugins.module_utils import _signature, _tree
 from ansible_collections.gh200.sglang.plugins.modules import tree_audit
 
 REQUIRED = ["models", "profiles", "telemetry", "telemetry/logs", "telemetry/prometheus", "telemetry/jaeger"]
@@ -127,3 +128,39 @@ def test_resolve_root_defaults_and_refusals(tmp_path):
         _tree.resolve_root("no-such-user-gh200", None)
     with pytest.raises(_tree.OptionProblem, match="root 'relative/r' is not an absolute path"):
         _tree.resolve_root(None, "relative/r")
+
+
+def sign(folder, artifacts, inputs=None):
+    """A signature.json as cache_stage writes it."""
+    record = dict(_signature.record(inputs or {"stage": folder.name}), artifacts=artifacts)
+    (folder / "signature.json").write_text(json.dumps(record))
+    return record
+
+
+def test_caches_a_valid_signature_vouches_for_are_not_extra_and_anything_else_is(root):
+    stage = root / "profiles/inductor"
+    (stage / "fx/ab").mkdir(parents=True)
+    (stage / "fx/ab/kernel.so").write_text("x")
+    (stage / "compile.log").write_text("log")
+    (stage / "locks").mkdir()  # left empty once the library's lock files are cleaned
+    sign(stage, ["fx/ab/kernel.so"])
+    assert audit(root)["profiles_extra"] == [] and audit(root)["profiles_signed_count"] == 3
+    (stage / "fx/ab/stray.so").write_text("x")
+    (root / "profiles/deep_gemm/compile.log").write_text("a failed stage's log, no signature")
+    (root / "profiles/deep_gemm/half.so").write_text("x")
+    assert audit(root)["profiles_extra"] == ["profiles/deep_gemm/half.so", "profiles/inductor/fx/ab/stray.so"]
+
+
+def test_a_tampered_signature_or_a_symlinked_folder_vouches_for_nothing(root, tmp_path):
+    stage = root / "profiles/inductor"
+    (stage / "kernel.so").write_text("x")
+    record = sign(stage, ["kernel.so"])
+    (stage / "signature.json").write_text(json.dumps(dict(record, inputs={"stage": "other"})))
+    assert audit(root)["profiles_extra"] == ["profiles/inductor/kernel.so"]
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "kernel.so").write_text("x")
+    sign(outside, ["kernel.so"])
+    os.rmdir(str(root / "profiles/flashinfer"))
+    (root / "profiles/flashinfer").symlink_to(outside)
+    assert "profiles/flashinfer" in audit(root)["profiles_extra"]
