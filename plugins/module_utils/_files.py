@@ -126,6 +126,13 @@ def utc_stamp(now):
     return "%s%03dZ" % (time.strftime("%Y%m%dT%H%M%S.", time.gmtime(now)), int(now * 1000) % 1000)
 
 
+def keep_aside(path, now=None):
+    """Rename ``path`` to ``<path>.corrupt-<UTC time>`` (never overwriting it with a rebuilt file); the new path."""
+    aside = "%s.corrupt-%s" % (path, utc_stamp(time.time() if now is None else now))
+    os.rename(path, aside)
+    return aside
+
+
 def read_json(path, quarantine=True, now=None):
     """(parsed JSON of ``path`` or None when it is missing or corrupt, the path a corrupt file was
     renamed to or None). A corrupt file is kept aside as ``<path>.corrupt-<UTC time>``, never overwritten."""
@@ -137,9 +144,7 @@ def read_json(path, quarantine=True, now=None):
     except (ValueError, UnicodeDecodeError):
         if not quarantine:
             return None, None
-        aside = "%s.corrupt-%s" % (path, utc_stamp(time.time() if now is None else now))
-        os.rename(path, aside)
-        return None, aside
+        return None, keep_aside(path, now)
 
 
 def tree_problems(root, uid, user, subdirs):

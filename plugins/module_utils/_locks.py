@@ -115,8 +115,8 @@ def describe_holder(path, line):
 class Lock(object):
     """An acquired lock file; ``release()`` removes the file and then drops the lock."""
 
-    def __init__(self, path, fd, since):
-        self.path, self.fd, self.since = path, fd, since
+    def __init__(self, path, fd):
+        self.path, self.fd = path, fd
 
     def release(self):
         if self.fd is None:
@@ -145,11 +145,10 @@ def acquire(path, wait=30.0, interval=0.5, pid=None, clock=time.time, sleep=time
         fd = _open(path, create=True)
         if _try_flock(fd):
             if _same_file(fd, path):
-                now = clock()
-                line = ("pid %d since %s\n" % (pid or os.getpid(), utc(now))).encode("ascii")
+                line = ("pid %d since %s\n" % (pid or os.getpid(), utc(clock()))).encode("ascii")
                 os.ftruncate(fd, 0)
                 os.pwrite(fd, line, 0)
-                return Lock(path, fd, now)
+                return Lock(path, fd)
             os.close(fd)  # the holder removed this inode as we won it: try the new file at once
             continue
         os.close(fd)

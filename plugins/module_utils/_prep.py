@@ -12,10 +12,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import os
 import re
 import stat
-import time
 
 from ansible_collections.gh200.sglang.plugins.module_utils import _files, _locks
 from ansible_collections.gh200.sglang.plugins.module_utils._stages import RECORD_FILES
@@ -83,8 +81,7 @@ def update(path, stage, record, uid=None, gid=None, wait=30.0, now=None):
         doc, aside = _files.read_json(path, now=now)
         if not isinstance(doc, dict) or not isinstance(doc.get("stages"), dict):
             if doc is not None and aside is None:  # valid JSON, wrong shape: keep it aside all the same
-                aside = "%s.corrupt-%s" % (path, _files.utc_stamp(time.time() if now is None else now))
-                os.rename(path, aside)
+                aside = _files.keep_aside(path, now)
             doc = {"format": FORMAT, "stages": {}}
         doc["stages"][stage] = record
         _files.atomic_write(path, _files.json_bytes(doc), mode=0o644, uid=uid, gid=gid)

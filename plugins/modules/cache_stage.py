@@ -285,10 +285,11 @@ def main():
     prep_path = os.path.join(root, "profiles", "prep_result.json")
     result = dict(changed=False, argv=argv, log=log_path, status=None, entry=None)
 
-    def evidence():
-        """What is on disk now: the stage's entry in prep_result.json and its artifacts, and why a check
-        cannot judge them (the stage is skipped, or check mode did not run it)."""
-        found = _prep.artifacts(stage_dir, account.pw_uid)
+    def evidence(found=None):
+        """What is on disk now: the stage's entry in prep_result.json and its artifacts (``found``, when the
+        caller has just walked the folder), and why a check cannot judge them (the stage is skipped, or
+        check mode did not run it)."""
+        found = found or _prep.artifacts(stage_dir, account.pw_uid)
         skip = ("stage not enabled (state=skip)" if p["state"] == "skip" else
                 "check mode: the stage would run (%s)" % result.get("reason") if module.check_mode and result["changed"] else "")
         return dict(check_skip=skip, recorded=_prep.read(prep_path).get(stage), artifacts=dict(
@@ -354,12 +355,12 @@ def main():
             raise StageFailed("stage %s: %s (exit %s) after %.1fs: %s" % (
                 stage, extra.get("container") or status, code, elapsed, (entry.get("errors") or ["no output"])[0]))
     except StageFailed as exc:
-        module.fail_json(msg=str(exc), decision="ran", **dict(result, **evidence()))
+        module.fail_json(msg=str(exc), decision="ran", **dict(result, **evidence(found)))
     except _locks.LockHeld as exc:
         module.fail_json(msg="stage %s: %s" % (stage, exc), **result)
     except (_docker.DockerException, OSError) as exc:
         module.fail_json(msg="stage %s: %s" % (stage, exc), **result)
-    module.exit_json(decision="ran", **dict(result, **evidence()))
+    module.exit_json(decision="ran", **dict(result, **evidence(found)))
 
 
 if __name__ == "__main__":
