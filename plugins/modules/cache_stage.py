@@ -318,8 +318,8 @@ def main():
         result["changed"] = True
         if module.check_mode:
             module.exit_json(decision="would run" if action == "run" else "would skip", **dict(result, **evidence()))
-        now = time.time()
         if action == "skip":
+            now = time.time()
             entry = _prep.entry("skipped", None, now, now, {}, extra={"reason": reason})
             _prep.update(prep_path, stage, entry, uid=account.pw_uid, gid=account.pw_gid, wait=p["lock_wait"])
             result.update(status="skipped", entry=entry)
@@ -332,6 +332,7 @@ def main():
                 os.unlink(sig_path)
             if p["reset"]:
                 empty(stage_dir, keep=(".lock",))
+            started = time.time()  # after the lock wait: the entry's times are the command's own
             code, elapsed, running = run_command(cli, container, p, argv, env, cache_dir, log_path, account.pw_uid, account.pw_gid)
             status = _stages.outcome(code, elapsed, p["timeout"], running)
             # Libraries leave lock files of their own (TorchInductor's FileLocks): those nobody holds go now.
@@ -345,7 +346,7 @@ def main():
                 extra["locks_held"] = ["%s by %s" % (path, _locks.describe_holder(path, line)[0]) for path, line in held]
             if not running:
                 extra["container"] = "container %s stopped during the stage" % p["name"]
-            entry = _prep.entry(status, signature, now, now + elapsed, found, log_text, extra=extra)
+            entry = _prep.entry(status, signature, started, started + elapsed, found, log_text, extra=extra)
             _prep.update(prep_path, stage, entry, uid=account.pw_uid, gid=account.pw_gid, wait=p["lock_wait"])
             if status == "ok":
                 record = dict(_signature.record(inputs), artifacts=found["files"], written=_locks.utc(time.time()))

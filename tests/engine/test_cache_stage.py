@@ -209,3 +209,20 @@ def test_reset_empties_the_folder_under_the_lock_and_rebuilds_from_nothing(modul
     assert rc == 0 and rebuilt["status"] == "ok" and rebuilt["reason"] == "reset=true"
     assert sorted(os.listdir(str(stage))) == ["compile.log", "kernels", "signature.json"]
     assert os.listdir(str(stage / "kernels")) == ["k-c.bin"] and (outside / "keep.bin").read_text() == "keep"
+
+
+def test_a_stage_that_waited_for_its_lock_records_the_command_times_not_the_wait(module, container, tree):
+    path = tree / "profiles" / "inductor" / ".lock"
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(path)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        proc = module("cache_stage", args(container, tree, lock_wait=60), background=True)
+        time.sleep(4)
+        assert proc.poll() is None  # still waiting for the lock
+    finally:
+        holder.kill()
+        holder.wait()
+    released = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(time.time())))
+    rc, result = finish(proc)
+    assert rc == 0 and result["status"] == "ok", result
+    assert result["entry"]["started"] >= released and result["entry"]["duration_s"] < 4, result["entry"]
