@@ -12,6 +12,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import os
 import re
 import stat
 
@@ -42,17 +43,19 @@ def error_lines(log_text, limit=5):
 
 def artifacts(stage_dir, uid=None):
     """Every regular file under the stage folder except the module's own records at its top and lock files:
-    {"count", "bytes", "files": [relative paths], "wrong_owner": [relative paths not owned by uid]}.
+    {"count", "bytes", "files": [relative paths], "sizes": {relative path: bytes},
+    "wrong_owner": [relative paths not owned by uid]}.
     Symbolic links are not followed and not counted."""
-    files, size, wrong = [], 0, []
+    files, size, wrong, sizes = [], 0, [], {}
     for rel, info in walk(stage_dir):
         if not rel or rel in RECORD_FILES or rel.endswith(".lock") or not stat.S_ISREG(info.st_mode):
             continue
         files.append(rel)
+        sizes[rel] = info.st_size
         size += info.st_size
         if uid is not None and info.st_uid != uid:
             wrong.append(rel)
-    return {"count": len(files), "bytes": size, "files": sorted(files), "wrong_owner": sorted(wrong)}
+    return {"count": len(files), "bytes": size, "files": sorted(files), "sizes": sizes, "wrong_owner": sorted(wrong)}
 
 
 def entry(status, signature, started, finished, artifact_info, log_text="", extra=None):
@@ -92,3 +95,30 @@ def read(path):
     """The stages recorded in prep_result.json ({} when it is missing or unreadable); never moves a file."""
     doc, dummy = _files.read_json(path, quarantine=False)
     return doc.get("stages", {}) if isinstance(doc, dict) and isinstance(doc.get("stages"), dict) else {}
+
+
+ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+def last_line(tail, limit=200):
+    """The last non-empty line of a log's tail, as a terminal would show it: a progress bar redrawn with
+    carriage returns gives its latest state, colour codes are dropped, and a long line is cut to ``limit``."""
+    text = ANSI_RE.sub("", tail.decode("utf-8", "replace"))
+    for line in reversed(re.split(r"[\r\n]", text)):
+        line = line.strip()
+        if line:
+            return line if len(line) <= limit else line[:limit - 3] + "..."
+    return ""
+
+
+def log_state(path, tail_bytes=8192):
+    """{"bytes", "updated" (epoch seconds), "last_line"} of a log file, read without following a symlink,
+    or None when there is none."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        handle.seek(max(0, info.st_size - tail_bytes))
+        return {"bytes": info.st_size, "updated": info.st_mtime, "last_line": last_line(handle.read())}

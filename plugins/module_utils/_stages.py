@@ -21,7 +21,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import os
 import re
+import stat
 import string
 
 STAGE_NAMES = ("flashinfer", "inductor", "deep_gemm", "moe")
@@ -101,18 +103,19 @@ def stage_env(stage, profiles="/profiles", extra=None):
 
 
 def moe_config_path(config_dir, triton_version, file_name):
-    """Where SGLang reads a tuned MoE config: <dir>/configs/triton_<version, dots as underscores>/<file>."""
-    return "%s/configs/triton_%s/%s" % (config_dir.rstrip("/"), triton_version.replace(".", "_"), file_name)
+    """Where SGLang reads a tuned MoE config: <dir>/configs/triton_<version, dots as underscores>/<file>
+    (a local version such as ``3.6.0+git1`` keeps only its release part, as triton.__version__ has it)."""
+    release = re.split(r"[+]", triton_version)[0]
+    return "%s/configs/triton_%s/%s" % (config_dir.rstrip("/"), release.replace(".", "_"), file_name)
 
 
 # Run in the container with its python: the versions and the GPU that decide whether a cache is still
-# valid, as JSON. A package that is missing is null; no GPU is {"count": 0}.
+# valid, as JSON. Nothing heavy is imported (importing torch costs seconds on a GPU host; an ``ensure``
+# that keeps its cache should not): versions come from package metadata, torch's CUDA version from its
+# version.py, the GPU from nvidia-smi. A package that is missing is null; no GPU is {"count": 0}.
 VERSIONS_PROBE = r"""
-import json, shutil, subprocess
-try:
-    from importlib import metadata
-except ImportError:
-    metadata = None
+import json, re, shutil, subprocess
+from importlib import metadata
 out = {}
 for key, dists in (("sglang", ["sglang"]), ("torch", ["torch"]), ("triton", ["triton", "pytorch-triton"]),
                    ("flashinfer", ["flashinfer-python", "flashinfer"]), ("deep_gemm", ["deep-gemm", "deep_gemm"])):
@@ -123,28 +126,147 @@ for key, dists in (("sglang", ["sglang"]), ("torch", ["torch"]), ("triton", ["tr
             break
         except Exception:
             pass
-gpu = {"count": 0}
+gpu = {"count": 0, "cuda": None}
 try:
-    import torch
-    gpu["cuda"] = torch.version.cuda
-    if torch.cuda.is_available():
-        gpu.update(count=torch.cuda.device_count(), name=torch.cuda.get_device_name(0),
-                   capability="%d.%d" % torch.cuda.get_device_capability(0))
+    text = metadata.distribution("torch").locate_file("torch/version.py").read_text()
+    found = re.search(r"^cuda\s*(?::[^=\n]*)?=\s*['\"]([^'\"]*)['\"]", text, re.M)
+    gpu["cuda"] = found.group(1) if found else None
 except Exception:
     pass
 if shutil.which("nvidia-smi"):
     try:
-        gpu["driver"] = subprocess.check_output(["nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader"],
-                                                timeout=30).decode().split("\n")[0].strip()
-    except Exception:
-        gpu["driver"] = None
+        rows = [[cell.strip() for cell in line.split(",")] for line in subprocess.check_output(
+            ["nvidia-smi", "--query-gpu=name,compute_cap,driver_version", "--format=csv,noheader"],
+            timeout=30, stderr=subprocess.STDOUT).decode().splitlines() if line.strip()]
+        gpu.update(count=len(rows), name=rows[0][0], capability=rows[0][1], driver=rows[0][2])
+    except Exception as exc:
+        gpu["error"] = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
 print(json.dumps({"versions": out, "gpu": gpu}, sort_keys=True))
 """
+
+# What SGLang itself does for each stage on a GPU host, when no command is given. DeepGEMM has its own
+# compile command; TorchInductor/Triton and FlashInfer fill their caches in a server that is warmed with
+# one request (WARM_SERVER below): with --enable-torch-compile for the inductor stage, with the FlashInfer
+# attention backend for the flashinfer stage; MoE runs the repository's Triton tuner, whose JSON lands in
+# the current directory (the stage folder) and is then moved where SGLang reads it.
+DEFAULT_ARGS = {"tp_size": "1", "dtype": "auto", "torch_compile_max_bs": "32", "sglang_repo": "/workspaces/sglang"}
+
+# A server warmed once, then stopped by the PID it was started with: ``python3 -c WARM_SERVER <launch_server
+# flags>``. It adds --host 127.0.0.1 and a free port, waits for /health_generate (SGLang answers 503 while
+# loading, then generates a token), sends one /generate request and stops the server's process group
+# (TERM, then KILL after 60 s), also when the timeout wrapper ends it. Exit 0 only when the request answered.
+# It is one argv item, rendered like the others: it holds no braces.
+WARM_SERVER = r"""
+import json, os, signal, socket, subprocess, sys, time, urllib.request
+def log(text):
+    print("warm-server: " + text, flush=True)
+sock = socket.socket()
+sock.bind(("127.0.0.1", 0))
+port = sock.getsockname()[1]
+sock.close()
+argv = [sys.executable, "-m", "sglang.launch_server"] + sys.argv[1:] + ["--host", "127.0.0.1", "--port", str(port)]
+log("starting %s" % " ".join(argv))
+server = subprocess.Popen(argv, start_new_session=True)
+def stop(code, *dummy):
+    if server.poll() is None:
+        log("stopping the server (pid %d)" % server.pid)
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(60)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+    sys.exit(code)
+signal.signal(signal.SIGTERM, lambda *a: stop(143))
+base = "http://127.0.0.1:%d" % port
+started = time.time()
+while True:
+    if server.poll() is not None:
+        log("the server exited with %s before it was ready" % server.returncode)
+        sys.exit(server.returncode or 1)
+    try:
+        if urllib.request.urlopen(base + "/health_generate", timeout=120).status == 200:
+            break
+    except Exception:
+        pass
+    time.sleep(2)
+log("ready after %.0fs; sending one request" % (time.time() - started))
+body = json.dumps(dict(text="The capital of France is", sampling_params=dict(max_new_tokens=8, temperature=0)))
+try:
+    request = urllib.request.Request(base + "/generate", data=body.encode(), headers=dict([("Content-Type", "application/json")]))
+    answer = json.loads(urllib.request.urlopen(request, timeout=600).read().decode())
+    log("generated %r" % answer.get("text"))
+except Exception as exc:
+    log("the request failed: %s" % exc)
+    stop(1)
+stop(0)
+"""
+
+DEFAULT_COMMANDS = {
+    "flashinfer": ["python3", "-c", WARM_SERVER, "--model-path", "{model_path}", "--tp-size", "{tp_size}",
+                   "--attention-backend", "flashinfer", "--trust-remote-code"],
+    "inductor": ["python3", "-c", WARM_SERVER, "--model-path", "{model_path}", "--tp-size", "{tp_size}",
+                 "--enable-torch-compile", "--torch-compile-max-bs", "{torch_compile_max_bs}", "--trust-remote-code"],
+    "deep_gemm": ["python3", "-m", "sglang.compile_deep_gemm", "--model-path", "{model_path}", "--tp-size", "{tp_size}",
+                  "--trust-remote-code"],
+    "moe": ["python3", "{sglang_repo}/benchmark/kernels/fused_moe_triton/tuning_fused_moe_triton.py",
+            "--model", "{model_path}", "--tp-size", "{tp_size}", "--dtype", "{dtype}", "--tune"],
+}
+
+# A tuned MoE config's file name, as SGLang's get_config_file_name writes it.
+MOE_NAME_RE = re.compile(r"^E=(?P<E>\d+),N=(?P<N>\d+),device_name=(?P<device>[^,]+)(?:,dtype=(?P<dtype>[^,\[]+))?"
+                         r"(?:,block_shape=\[(?P<bn>\d+), ?(?P<bk>\d+)\])?(?:,per_channel_quant=(?P<pcq>True|False))?\.json$")
+
+# Run in the container: the names its own get_config_file_name gives to parameter sets (argv[1], JSON),
+# passing only the parameters that version accepts.
+MOE_NAME_PROBE = r"""
+import inspect, json, sys
+try:
+    from sglang.srt.layers.moe.fused_moe_triton.fused_moe_triton_config import get_config_file_name
+except ImportError:
+    from sglang.srt.layers.moe.fused_moe_triton.fused_moe import get_config_file_name
+accepted = inspect.signature(get_config_file_name).parameters
+print(json.dumps([get_config_file_name(**dict((k, v) for k, v in p.items() if k in accepted))
+                  for p in json.loads(sys.argv[1])]))
+"""
+
+
+def moe_name_params(name):
+    """The get_config_file_name parameters a tuned file's name encodes, or None for any other name."""
+    found = MOE_NAME_RE.match(name)
+    if not found:
+        return None
+    return {"E": int(found.group("E")), "N": int(found.group("N")), "dtype": found.group("dtype"),
+            "block_shape": [int(found.group("bn")), int(found.group("bk"))] if found.group("bn") else None,
+            "per_channel_quant": found.group("pcq") == "True"}
+
+
+def moe_mismatches(tuned, expected):
+    """Each tuned name that the container's get_config_file_name names differently, as one phrase."""
+    return ["the tuner wrote %s, but this SGLang reads %s" % (t, e) for t, e in zip(tuned, expected) if t != e]
+
+
+def damaged(stage_dir, record):
+    """The artifacts a signature record lists that are gone from the stage folder or have another size than
+    it recorded, as '<path> (missing)' / '<path> (<n> -> <m> bytes)'; the walk follows no symlink."""
+    sizes = record.get("sizes") or {}
+    out = []
+    for rel in record.get("artifacts") or []:
+        try:
+            info = os.lstat(os.path.join(stage_dir, rel))
+        except OSError:
+            out.append("%s (missing)" % rel)
+            continue
+        if not stat.S_ISREG(info.st_mode):
+            out.append("%s (not a regular file)" % rel)
+        elif rel in sizes and sizes[rel] != info.st_size:
+            out.append("%s (%d -> %d bytes)" % (rel, sizes[rel], info.st_size))
+    return out
 
 
 def decide(state, verdict, changed, missing, kept_count=0):
     """(action, reason) for a stage: action is 'run', 'keep' or 'skip'. ``verdict`` and ``changed`` come
-    from _signature.verdict; ``missing`` lists recorded artifacts no longer on disk."""
+    from _signature.verdict; ``missing`` lists the recorded artifacts that are gone or changed (damaged())."""
     if state == "skip":
         return "skip", "state=skip"
     if state == "rebuild":
@@ -154,7 +276,8 @@ def decide(state, verdict, changed, missing, kept_count=0):
     if verdict == "mismatch":
         return "run", "signature mismatch: %s changed" % ", ".join(changed)
     if missing:
-        return "run", "%d recorded artifact%s missing, first: %s" % (len(missing), "" if len(missing) == 1 else "s", missing[0])
+        return "run", "%d recorded artifact%s missing or changed, first: %s" % (
+            len(missing), "" if len(missing) == 1 else "s", missing[0])
     return "keep", "signature matches and its %d artifact%s are present" % (kept_count, "" if kept_count == 1 else "s")
 
 

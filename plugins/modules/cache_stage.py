@@ -20,7 +20,7 @@ description:
     exact argv and cache environment, the SHA-256 of the model's C(config.json), the versions of sglang,
     torch, triton, flashinfer and deep_gemm and the GPU as the container reports them, and the image id.
     With O(state=ensure) the stage is skipped, with C(changed=false), when C(signature.json) in the stage
-    folder matches and every artifact it recorded is still there.
+    folder matches and every artifact it recorded is still there with the size it recorded.
   - The stage runs under an C(flock) on C(<root>/profiles/<stage>/.lock) (the same file the container sees
     as C(/profiles/<stage>/.lock)), tried without blocking for O(lock_wait) seconds, then refused naming its
     holder. The lock is released and its file removed on every exit path.
@@ -30,7 +30,14 @@ description:
   - The previous signature is removed before the command runs; artifacts are counted, the stage's entry is
     merged into C(prep_result.json), and C(signature.json) is written last, only on success, as a commit marker.
   - The command is wrapped in C(timeout --kill-after=10 <timeout>), so a stage that passes O(timeout)
-    ends with status C(timeout) (run it again, a DeepGEMM compile resumes from its cache).
+    ends with status C(timeout). A timeout says "run it again" (a DeepGEMM compile resumes from its cache):
+    the command runs again, still under the lock, up to O(timeout_retries) times, its log appended to.
+  - For C(moe), the tuner's JSON (written into its working directory, the stage folder) is moved to
+    C(configs/triton_<triton version with underscores>/), where SGLang reads it, after the container's own
+    C(get_config_file_name) has given each file the same name; a different name (an older or newer SGLang
+    than the tuner's, another GPU) fails the stage naming both.
+  - The version probe imports nothing heavy (package metadata, torch's C(version.py), C(nvidia-smi)), so an
+    O(state=ensure) that keeps its cache costs one short C(docker exec).
   - Fails with one line, before anything is written, on a model that is not a Hugging Face repo id or
     whose directory is missing, a stage argument with C(..), a leading C(-) or shell characters, a command
     naming an unknown argument, or a container that is not running.
@@ -60,8 +67,16 @@ options:
     description:
       - The stage's argv, each item a template. C({model_path}), C({cache_dir}), C({timeout}) and every
         key of O(stage_args) are substituted; an item that is only an unset placeholder is dropped.
-      - Required for the stages without a command of their own (see README); C(deep_gemm) defaults to
-        C(python3 -m sglang.compile_deep_gemm --model-path {model_path} --tp-size {tp_size} --trust-remote-code).
+      - Defaults to what SGLang itself does on a GPU host. C(deep_gemm) runs C(python3 -m sglang.compile_deep_gemm
+        --model-path {model_path} --tp-size {tp_size} --trust-remote-code). C(inductor) and C(flashinfer) run a
+        server warmed once (C(python3 -c <warm-server program> <launch_server flags>): it launches
+        C(sglang.launch_server) on a free loopback port, waits for C(/health_generate), sends one C(/generate)
+        request and stops the server by its PID), with C(--enable-torch-compile --torch-compile-max-bs
+        {torch_compile_max_bs}) for C(inductor) and C(--attention-backend flashinfer) for C(flashinfer).
+        C(moe) runs C({sglang_repo}/benchmark/kernels/fused_moe_triton/tuning_fused_moe_triton.py --model
+        {model_path} --tp-size {tp_size} --dtype {dtype} --tune).
+      - The seed's C(sgl_admin caches ensure --model {model_path} --flashinfer ensure --deep-gemm skip ...) is
+        the documented alternative (see README).
     type: list
     elements: str
   reset:
@@ -71,7 +86,9 @@ options:
     type: bool
     default: false
   stage_args:
-    description: Values for the command's placeholders. Letters, digits and C(._:=,+/@-) only, no C(..) segment, no leading C(-).
+    description:
+      - Values for the command's placeholders. Letters, digits and C(._:=,+/@-) only, no C(..) segment, no leading C(-).
+      - Merged over the defaults C(tp_size=1), C(dtype=auto), C(torch_compile_max_bs=32) and C(sglang_repo=/workspaces/sglang).
     type: dict
     default: {}
   env:
@@ -94,6 +111,10 @@ options:
     description: Seconds to keep trying the stage's lock before giving up.
     type: float
     default: 30
+  timeout_retries:
+    description: How many times a command that passed O(timeout) runs again (0 never).
+    type: int
+    default: 1
   profiles_mount:
     description: Where the container sees C(<root>/profiles).
     type: str
@@ -176,6 +197,7 @@ artifacts:
 """
 
 import hashlib
+import json
 import os
 import shutil
 import time
@@ -184,12 +206,6 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.gh200.sglang.plugins.module_utils import (
     _docker, _files, _locks, _model, _prep, _signature, _stages, _tree)
-
-DEFAULT_COMMANDS = {
-    "deep_gemm": ["python3", "-m", "sglang.compile_deep_gemm", "--model-path", "{model_path}", "--tp-size", "{tp_size}",
-                  "--trust-remote-code"],
-}
-
 
 class StageFailed(Exception):
     """The stage ran and did not produce a valid cache; the message is the one line to show."""
@@ -203,14 +219,16 @@ def probe(module, container, p):
     return module.from_json(out.strip().splitlines()[-1])
 
 
-def run_command(cli, container, p, argv, env, workdir, log_path, uid, gid):
-    """Stream the wrapped command's output into the log; (exit code, elapsed, container still running)."""
+def run_command(cli, container, p, argv, env, workdir, log_path, account, attempt=0):
+    """Stream the wrapped command's output into the log (appended to on a retry); (exit code, elapsed,
+    container still running)."""
     wrapped = ["timeout", "--kill-after=10", str(p["timeout"])] + argv
-    fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | (os.O_APPEND if attempt else os.O_TRUNC)
     started = time.time()
-    with os.fdopen(fd, "wb") as log:
-        os.fchown(log.fileno(), uid, gid)
-        log.write(("%s%s, %s, argv: %s\n" % (_prep.LOG_HEADER, p["stage"], _locks.utc(started), argv)).encode("utf-8"))
+    with os.fdopen(os.open(log_path, flags, 0o644), "wb") as log:
+        os.fchown(log.fileno(), account.pw_uid, account.pw_gid)
+        log.write(("%s%s, %s, %sargv: %s\n" % (_prep.LOG_HEADER, p["stage"], _locks.utc(started),
+                                                "attempt %d after a timeout, " % (attempt + 1) if attempt else "", argv)).encode("utf-8"))
         exec_id = cli.api.exec_create(container.id, wrapped, user=p["user"], environment=env, workdir=workdir)["Id"]
         for chunk in cli.api.exec_start(exec_id, stream=True):
             log.write(chunk)
@@ -224,6 +242,37 @@ def run_command(cli, container, p, argv, env, workdir, log_path, uid, gid):
             break
         time.sleep(0.25)
     return code, elapsed, container.status == "running"
+
+
+def place_moe(container, p, stage_dir, cache_dir, facts, account):
+    """Move the tuner's config JSON from the stage folder (its working directory) to
+    configs/triton_<version>/, where SGLang reads it, once the container's own get_config_file_name gives
+    each the same name. The problem as one phrase, or None."""
+    tuned = sorted(n for n in os.listdir(stage_dir) if _stages.moe_name_params(n)
+                   and os.path.isfile(os.path.join(stage_dir, n)) and not os.path.islink(os.path.join(stage_dir, n)))
+    if not tuned:
+        return "the tuner wrote no config named E=<experts>,N=<size>,device_name=<gpu>[,dtype=...].json in %s" % cache_dir
+    triton = facts["versions"].get("triton")
+    if not triton:
+        return "triton is not installed in the container, and SGLang reads tuned MoE configs from configs/triton_<version>/"
+    rc, out, err = _docker.exec_as(container, p["user"], [p["python"], "-c", _stages.MOE_NAME_PROBE,
+                                                         json.dumps([_stages.moe_name_params(n) for n in tuned])])
+    if rc != 0:
+        return "the container's get_config_file_name failed (rc=%d): %s" % (rc, ((err or out).strip().splitlines() or ["?"])[-1])
+    mismatches = _stages.moe_mismatches(tuned, json.loads(out.strip().splitlines()[-1]))
+    if mismatches:
+        return "; ".join(mismatches)
+    folder = stage_dir
+    for part in _stages.moe_config_path("", triton, "x").strip("/").split("/")[:-1]:
+        folder = os.path.join(folder, part)
+        if os.path.islink(folder) or (os.path.lexists(folder) and not os.path.isdir(folder)):
+            return "%s is not a folder" % folder
+        if not os.path.isdir(folder):
+            os.mkdir(folder, 0o755)
+            os.lchown(folder, account.pw_uid, account.pw_gid)
+    for name in tuned:
+        os.replace(os.path.join(stage_dir, name), os.path.join(folder, name))
+    return None
 
 
 def empty(folder, keep):
@@ -251,6 +300,7 @@ def main():
         python=dict(type="str", default="python3"),
         timeout=dict(type="int", default=3600),
         lock_wait=dict(type="float", default=30),
+        timeout_retries=dict(type="int", default=1),
         profiles_mount=dict(type="str", default="/profiles"),
         models_mount=dict(type="str", default="/models"),
     )
@@ -266,13 +316,11 @@ def main():
         account, root = _tree.resolve_root(p["host_user"], p["root"])
         model_dir = _tree.confine(root, "model directory", "models/" + p["model"])[0]
         stage_dir = _tree.confine(root, "stage folder", "profiles/" + _stages.STAGES[stage]["dir"])[0]
-        args = _stages.check_args(p["stage_args"])
+        args = dict(_stages.DEFAULT_ARGS, **_stages.check_args(p["stage_args"]))
         cache_dir = _stages.cache_dir(stage, p["profiles_mount"])
         values = dict(args, model_path="%s/%s" % (p["models_mount"].rstrip("/"), p["model"]), cache_dir=cache_dir,
                       timeout=str(p["timeout"]))
-        if not p["command"] and stage not in DEFAULT_COMMANDS:
-            raise _stages.StageProblem("SGLang has no command of its own for this stage: set command (see the README)")
-        argv = _stages.render_argv(stage, p["command"] or DEFAULT_COMMANDS[stage], values)
+        argv = _stages.render_argv(stage, p["command"] or _stages.DEFAULT_COMMANDS[stage], values)
     except (_tree.OptionProblem, _stages.StageProblem) as exc:
         module.fail_json(msg="stage %s: %s" % (stage, exc))
     config = _files.read_bytes(os.path.join(model_dir, "config.json")) if os.path.isdir(model_dir) else None
@@ -304,7 +352,7 @@ def main():
         stored, dummy = _files.read_json(sig_path, quarantine=False)
         verdict, changed_inputs = _signature.verdict(stored, inputs)
         recorded = ((stored or {}).get("artifacts") or []) if verdict == "match" else []
-        missing = [f for f in recorded if not os.path.isfile(os.path.join(stage_dir, f))]
+        missing = _stages.damaged(stage_dir, stored) if verdict == "match" else []
         action, reason = _stages.decide("rebuild" if p["reset"] and p["state"] != "skip" else p["state"], verdict,
                                         changed_inputs, missing, len(recorded))
         reason = "reset=true" if p["reset"] and action == "run" else reason
@@ -333,28 +381,37 @@ def main():
             if p["reset"]:
                 empty(stage_dir, keep=(".lock",))
             started = time.time()  # after the lock wait: the entry's times are the command's own
-            code, elapsed, running = run_command(cli, container, p, argv, env, cache_dir, log_path, account.pw_uid, account.pw_gid)
-            status = _stages.outcome(code, elapsed, p["timeout"], running)
+            attempts = []
+            while True:  # a timeout says "run it again": the caches resume where the last attempt stopped
+                code, elapsed, running = run_command(cli, container, p, argv, env, cache_dir, log_path, account, len(attempts))
+                attempts.append(_stages.outcome(code, elapsed, p["timeout"], running))
+                if attempts[-1] != "timeout" or len(attempts) > p["timeout_retries"]:
+                    break
+            status, finished = attempts[-1], time.time()
             # Libraries leave lock files of their own (TorchInductor's FileLocks): those nobody holds go now.
             stale, held = _locks.clean(stage_dir, keep=(os.path.join(stage_dir, ".lock"),))
+            problem = place_moe(container, p, stage_dir, cache_dir, facts, account) if status == "ok" and stage == "moe" else None
             found = _prep.artifacts(stage_dir, account.pw_uid)
             log_text = (_files.read_bytes(log_path) or b"").decode("utf-8", "replace")
-            if status == "ok" and not found["count"]:
-                status, log_text = "failed", "the command succeeded but left no artifact in %s" % cache_dir
-            extra = dict(reason=reason, exit_code=code, log="%s/compile.log" % cache_dir, stale_locks_removed=len(stale))
+            if status == "ok" and (problem or not found["count"]):
+                status, log_text = "failed", problem or "the command succeeded but left no artifact in %s" % cache_dir
+            extra = dict(reason=reason, exit_code=code, log="%s/compile.log" % cache_dir, stale_locks_removed=len(stale),
+                         attempts=len(attempts))
             if held:
                 extra["locks_held"] = ["%s by %s" % (path, _locks.describe_holder(path, line)[0]) for path, line in held]
             if not running:
                 extra["container"] = "container %s stopped during the stage" % p["name"]
-            entry = _prep.entry(status, signature, started, started + elapsed, found, log_text, extra=extra)
+            entry = _prep.entry(status, signature, started, finished, found, log_text, extra=extra)
             _prep.update(prep_path, stage, entry, uid=account.pw_uid, gid=account.pw_gid, wait=p["lock_wait"])
             if status == "ok":
-                record = dict(_signature.record(inputs), artifacts=found["files"], written=_locks.utc(time.time()))
+                record = dict(_signature.record(inputs), artifacts=found["files"], sizes=found["sizes"],
+                              written=_locks.utc(time.time()))
                 _files.atomic_write(sig_path, _files.json_bytes(record), mode=0o644, uid=account.pw_uid, gid=account.pw_gid)
         result.update(status=status, entry=entry)
         if status != "ok":
-            raise StageFailed("stage %s: %s (exit %s) after %.1fs: %s" % (
-                stage, extra.get("container") or status, code, elapsed, (entry.get("errors") or ["no output"])[0]))
+            raise StageFailed("stage %s: %s (exit %s) after %.1fs%s: %s" % (
+                stage, extra.get("container") or status, code, finished - started,
+                " and %d attempts" % len(attempts) if len(attempts) > 1 else "", (entry.get("errors") or ["no output"])[0]))
     except StageFailed as exc:
         module.fail_json(msg=str(exc), decision="ran", **dict(result, **evidence(found)))
     except _locks.LockHeld as exc:

@@ -96,7 +96,12 @@ def test_ensure_builds_once_then_is_free_and_a_changed_input_rebuilds(module, co
 
     (stage / "kernels" / "k-a.bin").unlink()
     rc, rebuilt = module("cache_stage", args(container, tree, stage_args={"tag": "b"}))
-    assert rebuilt["changed"] and rebuilt["reason"] == "1 recorded artifact missing, first: kernels/k-a.bin"
+    assert rebuilt["changed"] and rebuilt["reason"] == "1 recorded artifact missing or changed, first: kernels/k-a.bin (missing)"
+    (stage / "kernels" / "k-b.bin").write_bytes(b"y")  # truncated: 64 bytes recorded
+    os.chown(str(stage / "kernels" / "k-b.bin"), uid, gid)
+    rc, rebuilt = module("cache_stage", args(container, tree, stage_args={"tag": "b"}))
+    assert rebuilt["changed"] and rebuilt["reason"] == (
+        "1 recorded artifact missing or changed, first: kernels/k-b.bin (64 -> 1 bytes)")
 
     rc, forced = module("cache_stage", args(container, tree, stage_args={"tag": "b"}, state="rebuild"))
     assert forced["changed"] and forced["reason"] == "state=rebuild" and locks(tree) == []
@@ -105,7 +110,7 @@ def test_ensure_builds_once_then_is_free_and_a_changed_input_rebuilds(module, co
 @pytest.mark.parametrize("command, timeout, status, named, built_before", [
     (["python3", "-c", "print('building'); raise SystemExit('error: kernel gh200 failed')"], 60, "failed",
      "failed (exit 1) after", True),
-    (["python3", "-c", SLOW], 2, "timeout", "timeout (exit 124) after", True),
+    (["python3", "-c", SLOW], 2, "timeout", "timeout (exit 124) after", True),  # and its one retry
     # An empty cache folder after a successful command is a failure (a cache that was built before may
     # legitimately gain nothing from a rebuild).
     (["python3", "-c", "print('nothing to do')"], 60, "failed", "the command succeeded but left no artifact in /profiles/inductor",
@@ -142,13 +147,13 @@ def test_a_container_killed_mid_stage_is_a_failure_with_the_lock_removed(module,
 
 
 def test_a_held_lock_is_refused_naming_its_holder_and_lock_cleanup_leaves_it(module, container, tree):
-    path = tree / "profiles" / "moe_configs" / ".lock"
+    path = tree / "profiles" / "deep_gemm" / ".lock"
     holder = subprocess.Popen([sys.executable, "-c", HOLD, str(path)], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "locked"
         before = listing(tree)
-        rc, result = module("cache_stage", args(container, tree, stage="moe"))
-        assert rc != 0 and result["msg"] == "stage moe: %s is held by pid %d since 2026-11-22T10:00:00Z; gave up after 1s" % (
+        rc, result = module("cache_stage", args(container, tree, stage="deep_gemm"))
+        assert rc != 0 and result["msg"] == "stage deep_gemm: %s is held by pid %d since 2026-11-22T10:00:00Z; gave up after 1s" % (
             path, holder.pid), result
         assert listing(tree) == before
         rc, cleaned = module("lock_cleanup", {"root": str(tree), "host_user": host_user()})
@@ -158,7 +163,7 @@ def test_a_held_lock_is_refused_naming_its_holder_and_lock_cleanup_leaves_it(mod
         holder.wait()
     rc, cleaned = module("lock_cleanup", {"root": str(tree), "host_user": host_user()})
     assert cleaned["changed"] and cleaned["removed"] == [str(path)] and locks(tree) == []
-    rc, result = module("cache_stage", args(container, tree, stage="moe"))
+    rc, result = module("cache_stage", args(container, tree, stage="deep_gemm"))
     assert rc == 0 and result["status"] == "ok"
 
 
@@ -226,3 +231,53 @@ def test_a_stage_that_waited_for_its_lock_records_the_command_times_not_the_wait
     rc, result = finish(proc)
     assert rc == 0 and result["status"] == "ok", result
     assert result["entry"]["started"] >= released and result["entry"]["duration_s"] < 4, result["entry"]
+
+
+# Times out on its first attempt (it only marks that it began), resumes on the next, as a DeepGEMM compile
+# resumes from its cache.
+RESUMES = ("import os, time; os.makedirs('kernels', exist_ok=True)\n"
+           "if not os.path.exists('kernels/began'):\n    open('kernels/began', 'w').close(); print('began', flush=True); time.sleep(60)\n"
+           "print('resumed'); open('kernels/k.bin', 'wb').write(b'x')")
+
+
+@pytest.mark.parametrize("retries, status", [(1, "ok"), (0, "timeout")])
+def test_a_timeout_runs_the_stage_again_under_the_same_lock(module, container, tree, retries, status):
+    rc, result = module("cache_stage", args(container, tree, stage="deep_gemm", command=["python3", "-c", RESUMES],
+                                            timeout=2, timeout_retries=retries))
+    entry = prep(tree)["deep_gemm"]
+    assert entry["status"] == status and entry["attempts"] == retries + 1, entry
+    log = (tree / "profiles" / "deep_gemm" / "compile.log").read_text()
+    assert log.count("# gh200.sglang cache_stage deep_gemm") == retries + 1
+    assert ("attempt 2 after a timeout" in log and "resumed" in log) == (status == "ok")
+    assert (rc == 0) == (status == "ok") and locks(tree) == []
+    if status != "ok":
+        assert result["msg"].startswith("stage deep_gemm: timeout (exit 124) after"), result["msg"]
+
+
+MOE = ["standin-stage", "moe", "--model-path", "{model_path}", "--tp-size", "{tp_size}"]
+
+
+def test_the_tuned_moe_config_is_filed_where_sglang_reads_it_under_the_container_name(module, container, tree):
+    uid, gid = bed_ids()
+    rc, result = module("cache_stage", args(container, tree, stage="moe", command=MOE, stage_args={"tp_size": 1}))
+    assert rc == 0 and result["status"] == "ok", result
+    stage = tree / "profiles" / "moe_configs"
+    versions = json.loads((stage / "signature.json").read_text())["inputs"]["versions"]
+    folder = stage / "configs" / ("triton_" + versions["triton"].replace(".", "_"))
+    names = os.listdir(str(folder))
+    assert len(names) == 1 and names[0].startswith("E=") and names[0].endswith(",device_name=NVIDIA_GH200_480GB.json")
+    assert folder.stat().st_uid == uid and (folder / names[0]).stat().st_uid == uid
+    assert not [n for n in os.listdir(str(stage)) if n.endswith(".json") and n.startswith("E=")]
+    assert json.loads((folder / names[0]).read_text())
+    rc, again = module("cache_stage", args(container, tree, stage="moe", command=MOE, stage_args={"tp_size": 1}))
+    assert rc == 0 and again["decision"] == "kept"
+
+
+def test_a_tuned_name_this_sglang_would_not_read_fails_the_stage_naming_both(module, container, tree):
+    wrong = "E=8,N=64,device_name=NVIDIA_H100_80GB_HBM3.json"
+    command = ["python3", "-c", "open('%s', 'w').write('1')" % wrong]
+    rc, result = module("cache_stage", args(container, tree, stage="moe", command=command))
+    assert rc != 0 and result["msg"].startswith("stage moe: failed (exit 0) after"), result["msg"]
+    assert "the tuner wrote %s, but this SGLang reads E=8,N=64,device_name=NVIDIA_GH200_480GB.json" % wrong in result["msg"]
+    assert prep(tree)["moe"]["status"] == "failed" and not (tree / "profiles" / "moe_configs" / "configs").exists()
+    assert locks(tree) == [] and not (tree / "profiles" / "moe_configs" / "signature.json").exists()

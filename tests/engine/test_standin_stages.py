@@ -18,7 +18,8 @@ EXPECTED = {
                                                    for f in files)),
     "deep_gemm": ("deep_gemm", lambda files: any(f.startswith("cache/kernel.standin_gemm.") and f.endswith("/kernel.so")
                                                  for f in files)),
-    "moe": ("moe_configs", lambda files: "E=8,N=32,device_name=NVIDIA_GH200_480GB.json" in files),
+    # Filed where SGLang reads it: configs/triton_<the image's Triton, 3.6.0>/<get_config_file_name(...)>.
+    "moe": ("moe_configs", lambda files: files == ["configs/triton_3_6_0/E=8,N=32,device_name=NVIDIA_GH200_480GB.json"]),
 }
 
 

@@ -3,6 +3,7 @@ devuser and no lock left; phase 0 vouches for signed caches and names a stray fi
 nothing; the plan's own flow (a fresh container and an empty folder per stage) rebuilds each stage."""
 import json
 import os
+import re
 
 from conftest import STAGES, lock_files, prep_result, tree_state
 
@@ -55,6 +56,9 @@ def test_the_plans_flow_gives_each_stage_a_fresh_container_and_an_empty_folder(p
         assert after[stage]["started"] >= before[stage]["finished"]
     new_runs = set(os.listdir(str(root / "telemetry" / "container_runs"))) - runs
     assert len(new_runs) >= len(STAGES) - 1, new_runs  # the first stage runs in the container already started
+    # Each poll of a running stage shows its elapsed time and its log's last line (the compiles take seconds).
+    shown = re.findall(r"%s \| (\w+): running (\d+)s, log [\d.]+ (?:B|KiB|MiB): \S" % gh200["inventory_hostname"], output)
+    assert {stage for stage, seconds in shown} >= {"inductor", "flashinfer"}, output[-3000:]
     assert lock_files(root) == []
     rc, output, report = playbook("playbooks/caches.yml")
     assert rc == 0 and "changed=0" in output.split("PLAY RECAP")[-1], output[-3000:]

@@ -57,8 +57,9 @@ def test_artifacts_leave_out_records_and_symlinks_and_name_wrong_owners(tmp_path
     os.chown(str(stage / "triton.so"), 4321, 4321)
     info = _prep.artifacts(str(stage), uid=os.getuid())
     assert info == {"count": 3, "bytes": 10 + 20 + 41, "files": ["fx/ab/kernel.py", "fx/compile.log", "triton.so"],
-                    "wrong_owner": ["triton.so"]}
-    assert _prep.artifacts(str(tmp_path / "missing")) == {"count": 0, "bytes": 0, "files": [], "wrong_owner": []}
+                    "sizes": {"fx/ab/kernel.py": 10, "fx/compile.log": 41, "triton.so": 20}, "wrong_owner": ["triton.so"]}
+    assert _prep.artifacts(str(tmp_path / "missing")) == {"count": 0, "bytes": 0, "files": [], "sizes": {},
+                                                              "wrong_owner": []}
 
 
 def test_update_merges_entries_and_leaves_no_lock(tmp_path):
@@ -99,3 +100,24 @@ def test_stages_finishing_at_once_never_lose_each_others_entries(tmp_path):
     assert sorted(stages) == ["deep_gemm", "flashinfer", "inductor", "moe"]
     assert set(s["signature"] for s in stages.values()) == {"sha256:24"}
     assert sorted(os.listdir(str(tmp_path))) == ["prep_result.json"]
+
+
+@pytest.mark.parametrize("tail, line", [
+    (b"one\ntwo\n\n", "two"),
+    (b"building 1/9\rbuilding 5/9\rbuilding 9/9", "building 9/9"),
+    (b"\x1b[32mok\x1b[0m done\n", "ok done"),
+    (b"", ""),
+    (b"x" * 300, "x" * 197 + "..."),
+])
+def test_the_last_line_is_what_a_terminal_shows(tail, line):
+    assert _prep.last_line(tail) == line
+
+
+def test_log_state_reads_the_tail_and_never_follows_a_symlink(tmp_path):
+    log = tmp_path / "compile.log"
+    log.write_bytes(b"a" * 10000 + b"\nlast words\n")
+    state = _prep.log_state(str(log))
+    assert state["bytes"] == 10012 and state["last_line"] == "last words" and state["updated"] > 0
+    (tmp_path / "link.log").symlink_to(log)
+    assert _prep.log_state(str(tmp_path / "link.log")) is None
+    assert _prep.log_state(str(tmp_path / "missing.log")) is None

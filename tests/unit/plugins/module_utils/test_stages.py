@@ -4,8 +4,7 @@ import pytest
 
 from ansible_collections.gh200.sglang.plugins.module_utils import _stages
 
-DEEP_GEMM = ["python3", "-m", "sglang.compile_deep_gemm", "--model-path", "{model_path}", "--tp-size", "{tp_size}",
-             "--trust-remote-code"]
+DEEP_GEMM = _stages.DEFAULT_COMMANDS["deep_gemm"]
 
 
 @pytest.mark.parametrize("stage, env", [
@@ -72,7 +71,7 @@ def test_the_moe_config_lands_where_sglang_reads_it():
     ("rebuild", "match", [], [], ("run", "state=rebuild")),
     ("ensure", "missing", [], [], ("run", "no valid signature")),
     ("ensure", "mismatch", ["image_id", "versions.torch"], [], ("run", "signature mismatch: image_id, versions.torch changed")),
-    ("ensure", "match", [], ["a.so", "b.so"], ("run", "2 recorded artifacts missing, first: a.so")),
+    ("ensure", "match", [], ["a.so", "b.so"], ("run", "2 recorded artifacts missing or changed, first: a.so")),
     ("ensure", "match", [], [], ("keep", "signature matches and its 3 artifacts are present")),
 ])
 def test_decide(state, verdict, changed, missing, expected):
@@ -85,3 +84,50 @@ def test_decide(state, verdict, changed, missing, expected):
 ])
 def test_outcome(code, elapsed, running, status):
     assert _stages.outcome(code, elapsed, 10, running) == status
+
+
+@pytest.mark.parametrize("name, params", [
+    ("E=8,N=64,device_name=NVIDIA_GH200_480GB.json",
+     {"E": 8, "N": 64, "dtype": None, "block_shape": None, "per_channel_quant": False}),
+    ("E=256,N=256,device_name=NVIDIA_H200,dtype=fp8_w8a8,block_shape=[128, 128].json",
+     {"E": 256, "N": 256, "dtype": "fp8_w8a8", "block_shape": [128, 128], "per_channel_quant": False}),
+    ("E=128,N=768,device_name=NVIDIA_GH200_480GB,dtype=int8_w8a8,per_channel_quant=True.json",
+     {"E": 128, "N": 768, "dtype": "int8_w8a8", "block_shape": None, "per_channel_quant": True}),
+    ("compile.log", None),
+    ("E=8,N=64.json", None),
+])
+def test_a_tuned_moe_file_name_gives_back_its_parameters(name, params):
+    assert _stages.moe_name_params(name) == params
+
+
+def test_a_tuned_name_the_container_would_not_read_is_named_with_what_it_would():
+    assert _stages.moe_mismatches(["E=8,N=64,device_name=cpu.json"], ["E=8,N=64,device_name=NVIDIA_GH200_480GB.json"]) == [
+        "the tuner wrote E=8,N=64,device_name=cpu.json, but this SGLang reads E=8,N=64,device_name=NVIDIA_GH200_480GB.json"]
+    assert _stages.moe_mismatches(["a.json"], ["a.json"]) == []
+
+
+def test_a_local_triton_version_keeps_its_release_folder():
+    assert _stages.moe_config_path("/p", "3.6.0+git1a2b", "f.json") == "/p/configs/triton_3_6_0/f.json"
+
+
+@pytest.mark.parametrize("stage", _stages.STAGE_NAMES)
+def test_every_stage_has_an_sglang_default_command_that_renders_with_the_default_arguments(stage):
+    values = dict(_stages.DEFAULT_ARGS, model_path="/models/org/m", cache_dir="/profiles/x", timeout="60")
+    argv = _stages.render_argv(stage, _stages.DEFAULT_COMMANDS[stage], values)
+    assert argv[0] == "python3" and "/models/org/m" in argv
+    if stage in ("inductor", "flashinfer"):
+        assert argv[1:3] == ["-c", _stages.WARM_SERVER]
+        assert ("--enable-torch-compile" in argv) == (stage == "inductor")
+        assert ("flashinfer" in argv) == (stage == "flashinfer")
+
+
+def test_damaged_names_missing_changed_and_replaced_artifacts(tmp_path):
+    (tmp_path / "k").mkdir()
+    (tmp_path / "k" / "same.so").write_bytes(b"x" * 4)
+    (tmp_path / "k" / "cut.so").write_bytes(b"x")
+    (tmp_path / "k" / "link.so").symlink_to(tmp_path / "k" / "same.so")
+    record = {"artifacts": ["k/cut.so", "k/gone.so", "k/link.so", "k/same.so", "k/unsized.so"],
+              "sizes": {"k/cut.so": 4, "k/same.so": 4, "k/link.so": 4}}
+    (tmp_path / "k" / "unsized.so").write_bytes(b"")  # an older record without sizes: presence only
+    assert _stages.damaged(str(tmp_path), record) == ["k/cut.so (4 -> 1 bytes)", "k/gone.so (missing)",
+                                                      "k/link.so (not a regular file)"]
