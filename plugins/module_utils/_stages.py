@@ -157,9 +157,17 @@ DEFAULT_ARGS = {"tp_size": "1", "dtype": "auto", "torch_compile_max_bs": "32", "
 # (TERM, then KILL after 60 s), also when the timeout wrapper ends it. Exit 0 only when the request answered.
 # It is one argv item, rendered like the others: it holds no braces.
 WARM_SERVER = r"""
-import json, os, signal, socket, subprocess, sys, time, urllib.request
+import http.client, json, os, signal, socket, subprocess, sys, time
 def log(text):
     print("warm-server: " + text, flush=True)
+def ask(method, path, body=None, timeout=120):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request(method, path, body=body, headers=dict([("Content-Type", "application/json")]))
+        answer = conn.getresponse()
+        return answer.status, answer.read().decode("utf-8", "replace")
+    finally:
+        conn.close()
 sock = socket.socket()
 sock.bind(("127.0.0.1", 0))
 port = sock.getsockname()[1]
@@ -178,27 +186,27 @@ def stop(code, *dummy):
             server.wait()
     sys.exit(code)
 signal.signal(signal.SIGTERM, lambda *a: stop(143))
-base = "http://127.0.0.1:%d" % port
 started = time.time()
 while True:
     if server.poll() is not None:
         log("the server exited with %s before it was ready" % server.returncode)
         sys.exit(server.returncode or 1)
     try:
-        if urllib.request.urlopen(base + "/health_generate", timeout=120).status == 200:
+        if ask("GET", "/health_generate")[0] == 200:
             break
-    except Exception:
+    except (OSError, http.client.HTTPException):
         pass
     time.sleep(2)
 log("ready after %.0fs; sending one request" % (time.time() - started))
 body = json.dumps(dict(text="The capital of France is", sampling_params=dict(max_new_tokens=8, temperature=0)))
 try:
-    request = urllib.request.Request(base + "/generate", data=body.encode(), headers=dict([("Content-Type", "application/json")]))
-    answer = json.loads(urllib.request.urlopen(request, timeout=600).read().decode())
-    log("generated %r" % answer.get("text"))
-except Exception as exc:
-    log("the request failed: %s" % exc)
+    status, text = ask("POST", "/generate", body, timeout=600)
+except (OSError, http.client.HTTPException) as exc:
+    status, text = None, str(exc)
+if status != 200:
+    log("the request failed: HTTP %s: %s" % (status, text[:200]))
     stop(1)
+log("generated %r" % json.loads(text).get("text"))
 stop(0)
 """
 

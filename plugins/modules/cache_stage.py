@@ -30,8 +30,8 @@ description:
   - The previous signature is removed before the command runs; artifacts are counted, the stage's entry is
     merged into C(prep_result.json), and C(signature.json) is written last, only on success, as a commit marker.
   - The command is wrapped in C(timeout --kill-after=10 <timeout>), so a stage that passes O(timeout)
-    ends with status C(timeout). A timeout says "run it again" (a DeepGEMM compile resumes from its cache):
-    the command runs again, still under the lock, up to O(timeout_retries) times, its log appended to.
+    ends with status C(timeout). A timeout says "run it again" (a DeepGEMM compile resumes from its cache),
+    so the command runs again, still under the lock, up to O(timeout_retries) times, its log appended to.
   - For C(moe), the tuner's JSON (written into its working directory, the stage folder) is moved to
     C(configs/triton_<triton version with underscores>/), where SGLang reads it, after the container's own
     C(get_config_file_name) has given each file the same name; a different name (an older or newer SGLang
@@ -67,15 +67,17 @@ options:
     description:
       - The stage's argv, each item a template. C({model_path}), C({cache_dir}), C({timeout}) and every
         key of O(stage_args) are substituted; an item that is only an unset placeholder is dropped.
-      - Defaults to what SGLang itself does on a GPU host. C(deep_gemm) runs C(python3 -m sglang.compile_deep_gemm
+      - >-
+        Defaults to what SGLang itself does on a GPU host. C(deep_gemm) runs C(python3 -m sglang.compile_deep_gemm
         --model-path {model_path} --tp-size {tp_size} --trust-remote-code). C(inductor) and C(flashinfer) run a
-        server warmed once (C(python3 -c <warm-server program> <launch_server flags>): it launches
+        server warmed once (C(python3 -c <warm-server program> <launch_server flags>), which launches
         C(sglang.launch_server) on a free loopback port, waits for C(/health_generate), sends one C(/generate)
         request and stops the server by its PID), with C(--enable-torch-compile --torch-compile-max-bs
         {torch_compile_max_bs}) for C(inductor) and C(--attention-backend flashinfer) for C(flashinfer).
         C(moe) runs C({sglang_repo}/benchmark/kernels/fused_moe_triton/tuning_fused_moe_triton.py --model
         {model_path} --tp-size {tp_size} --dtype {dtype} --tune).
-      - The seed's C(sgl_admin caches ensure --model {model_path} --flashinfer ensure --deep-gemm skip ...) is
+      - >-
+        The seed's C(sgl_admin caches ensure --model {model_path} --flashinfer ensure --deep-gemm skip ...) is
         the documented alternative (see README).
     type: list
     elements: str
@@ -207,6 +209,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.gh200.sglang.plugins.module_utils import (
     _docker, _files, _locks, _model, _prep, _signature, _stages, _tree)
 
+
 class StageFailed(Exception):
     """The stage ran and did not produce a valid cache; the message is the one line to show."""
 
@@ -227,8 +230,9 @@ def run_command(cli, container, p, argv, env, workdir, log_path, account, attemp
     started = time.time()
     with os.fdopen(os.open(log_path, flags, 0o644), "wb") as log:
         os.fchown(log.fileno(), account.pw_uid, account.pw_gid)
-        log.write(("%s%s, %s, %sargv: %s\n" % (_prep.LOG_HEADER, p["stage"], _locks.utc(started),
-                                                "attempt %d after a timeout, " % (attempt + 1) if attempt else "", argv)).encode("utf-8"))
+        retry = "attempt %d after a timeout, " % (attempt + 1) if attempt else ""
+        header = "%s%s, %s, %sargv: %s\n" % (_prep.LOG_HEADER, p["stage"], _locks.utc(started), retry, argv)
+        log.write(header.encode("utf-8"))
         exec_id = cli.api.exec_create(container.id, wrapped, user=p["user"], environment=env, workdir=workdir)["Id"]
         for chunk in cli.api.exec_start(exec_id, stream=True):
             log.write(chunk)
@@ -255,8 +259,8 @@ def place_moe(container, p, stage_dir, cache_dir, facts, account):
     triton = facts["versions"].get("triton")
     if not triton:
         return "triton is not installed in the container, and SGLang reads tuned MoE configs from configs/triton_<version>/"
-    rc, out, err = _docker.exec_as(container, p["user"], [p["python"], "-c", _stages.MOE_NAME_PROBE,
-                                                         json.dumps([_stages.moe_name_params(n) for n in tuned])])
+    params = json.dumps([_stages.moe_name_params(n) for n in tuned])
+    rc, out, err = _docker.exec_as(container, p["user"], [p["python"], "-c", _stages.MOE_NAME_PROBE, params])
     if rc != 0:
         return "the container's get_config_file_name failed (rc=%d): %s" % (rc, ((err or out).strip().splitlines() or ["?"])[-1])
     mismatches = _stages.moe_mismatches(tuned, json.loads(out.strip().splitlines()[-1]))

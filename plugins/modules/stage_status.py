@@ -35,6 +35,7 @@ attributes:
     description: Reads only; the same in check mode.
   diff_mode:
     support: none
+    description: It changes nothing, so there is nothing to diff.
 """
 
 EXAMPLES = r"""

@@ -13,7 +13,8 @@ module: stage_wait
 short_description: Wait for a cache stage started with async, showing its elapsed time and last log line at each poll
 version_added: 0.1.0
 description:
-  - Waits for a M(gh200.sglang.cache_stage) task started with C(async) and C(poll: 0), polling its job with
+  - >-
+    Waits for a M(gh200.sglang.cache_stage) task started with C(async) and C(poll: 0), polling its job with
     C(async_status) every O(poll) seconds. While it runs, each poll asks M(gh200.sglang.stage_status) and prints
     one line, C(<host> | <stage>: running 12m30s, log 2.1 MiB: <last log line>), so a long compile never looks
     like a hang; a log that has been quiet for a minute or more says for how long.

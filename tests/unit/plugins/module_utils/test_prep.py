@@ -58,8 +58,8 @@ def test_artifacts_leave_out_records_and_symlinks_and_name_wrong_owners(tmp_path
     info = _prep.artifacts(str(stage), uid=os.getuid())
     assert info == {"count": 3, "bytes": 10 + 20 + 41, "files": ["fx/ab/kernel.py", "fx/compile.log", "triton.so"],
                     "sizes": {"fx/ab/kernel.py": 10, "fx/compile.log": 41, "triton.so": 20}, "wrong_owner": ["triton.so"]}
-    assert _prep.artifacts(str(tmp_path / "missing")) == {"count": 0, "bytes": 0, "files": [], "sizes": {},
-                                                              "wrong_owner": []}
+    empty = {"count": 0, "bytes": 0, "files": [], "sizes": {}, "wrong_owner": []}
+    assert _prep.artifacts(str(tmp_path / "missing")) == empty
 
 
 def test_update_merges_entries_and_leaves_no_lock(tmp_path):

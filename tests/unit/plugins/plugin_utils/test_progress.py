@@ -88,8 +88,8 @@ def run(monkeypatch):
 
 def test_stage_wait_shows_a_line_per_poll_and_returns_the_stage_result(run):
     running = {"started": True, "finished": False, "ansible_job_id": "j1"}
-    action, result, shown = run([running, running, {"finished": True, "started": True, "ansible_job_id": "j1",
-                                                     "decision": "ran", "changed": True}], root="/r")
+    done = {"finished": True, "started": True, "ansible_job_id": "j1", "decision": "ran", "changed": True}
+    action, result, shown = run([running, running, done], root="/r")
     assert result == {"decision": "ran", "changed": True}
     assert shown == ["gh200-a | deep_gemm: running 15s, log 2.1 MiB: step at 15s",
                      "gh200-a | deep_gemm: running 30s, log 2.1 MiB: step at 30s"]
