@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import re
+
 from ansible_collections.gh200.sglang.plugins.plugin_utils import _checks
 
 
@@ -26,8 +28,24 @@ def fleet_stop_reason(hosts, hostvars, max_fail_percentage=None):
     return _checks.fleet_stop_reason(list(hosts), runs, float(max_fail_percentage))
 
 
+def file_changes(before, after, ignore=None):
+    """'<path> (lost)' or '<path> (<n> -> <m> bytes)' for each file of ``before`` ({path: size}) that is not
+    in ``after`` with the same size, sorted; paths matching the regex ``ignore`` are left out."""
+    pattern = re.compile(ignore) if ignore else None
+    out = []
+    for path in sorted(before or {}):
+        if pattern and pattern.search(path):
+            continue
+        if path not in (after or {}):
+            out.append("%s (lost)" % path)
+        elif after[path] != before[path]:
+            out.append("%s (%d -> %d bytes)" % (path, before[path], after[path]))
+    return out
+
+
 class FilterModule(object):
     """gh200.sglang check filters."""
 
     def filters(self):
-        return {"failed_checks": failed_checks, "fleet_stop_reason": fleet_stop_reason}
+        return {"failed_checks": failed_checks, "fleet_stop_reason": fleet_stop_reason,
+                "file_changes": file_changes}

@@ -131,13 +131,13 @@ def audit(root, uid, gid, required=(), model=None, scaffolding=None, inventory=(
     ``model``: 'org/name'; everything under models/ outside models/<model> (and its parent folders) is extra.
     ``scaffolding``: entries allowed directly under profiles/, which hold nothing but the caches a valid
     signature.json vouches for (see signed_caches); None skips the check.
-    ``inventory``: directories (relative) whose regular files are listed, for before/after comparisons.
+    ``inventory``: directories (relative) whose regular files are listed, and their sizes, for before/after comparisons.
     Lists of offenders are cut at ``max_listed``; their ``*_count`` keys give the full numbers."""
     out = {
         "root": root, "exists": False, "is_dir": False, "root_symlink": None, "missing": [], "not_directories": [],
         "symlinks_out": [], "wrong_owner": [], "wrong_owner_count": 0, "entries": 0,
         "profiles_extra": [], "profiles_extra_count": 0, "profiles_signed_count": 0, "models_extra": [], "models_extra_count": 0,
-        "model": None, "files": dict((d, []) for d in inventory),
+        "model": None, "files": dict((d, []) for d in inventory), "sizes": dict((d, {}) for d in inventory),
     }
     try:
         top = os.lstat(root)
@@ -197,6 +197,7 @@ def audit(root, uid, gid, required=(), model=None, scaffolding=None, inventory=(
         for d in inventory:
             if d and _under(rel, d) and stat.S_ISREG(info.st_mode):
                 out["files"][d].append(rel)
+                out["sizes"][d][rel] = info.st_size
     for rel in required:
         info = seen.get(rel)
         if info is None:

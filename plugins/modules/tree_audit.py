@@ -152,6 +152,11 @@ files:
   description: For each O(inventory) directory, its regular files (paths relative to the root), sorted.
   returned: always
   type: dict
+sizes:
+  description: For each O(inventory) directory, the size in bytes of each of its regular files (by relative path).
+  returned: always
+  type: dict
+  sample: {"profiles": {"profiles/deep_gemm/cache/kernel.standin_gemm.1f2e/kernel.so": 16384}}
 """
 
 from ansible.module_utils.basic import AnsibleModule

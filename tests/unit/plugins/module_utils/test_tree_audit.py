@@ -92,6 +92,7 @@ def test_inventory_lists_regular_files_relative_to_the_root(root):
     (root / "telemetry/logs/a.log").write_text("x")
     result = audit(root, inventory=["telemetry", "profiles"])
     assert result["files"] == {"telemetry": ["telemetry/logs/a.log"], "profiles": ["profiles/prep_result.json"]}
+    assert result["sizes"]["telemetry"] == {"telemetry/logs/a.log": 1}
 
 
 @pytest.mark.parametrize("value", ["/etc", "../x", "a//b", "a/./b", "telemetry/.."])

@@ -61,6 +61,12 @@ fi
 sleeper=
 stop() {
   say "stopping"
+  # STAND-IN fault injection, for the tests only: a command run as devuser while the container stops,
+  # so a test can make the stop lose a cache or telemetry file and see phase 4's checks fail.
+  if [ -n "${STANDIN_STOP_HOOK:-}" ]; then
+    say "running STANDIN_STOP_HOOK as devuser"
+    as_devuser bash -c "$STANDIN_STOP_HOOK" >>"$log" 2>&1
+  fi
   kill "${pids[@]}" $sleeper 2>/dev/null
   wait "${pids[@]}" 2>/dev/null
   exit 0

@@ -1,0 +1,55 @@
+"""Each phase-4 check can fail: a stop that loses a cache file and truncates another fails `caches under
+profiles survive the stop` naming both, and the restart's ensure then builds that stage again, which fails
+`after restart: <stage>: ensure keeps the signed cache`; a stop that loses a telemetry file fails
+`telemetry survives the stop`. The stop is broken through the STAND-IN entrypoint's STANDIN_STOP_HOOK (a
+command run as devuser while the container stops), and the next run repairs the host."""
+import json
+import os
+
+from conftest import root_of
+
+HOST = "gh200-b"
+
+
+def hook(command):
+    env = {"PROMETHEUS_PORT": "19392", "NODE_EXPORTER_PORT": "19492", "STANDIN_STOP_HOOK": command}
+    return ("-e", json.dumps({"container_env": env}))
+
+
+def test_a_stop_that_loses_caches_fails_survival_and_the_restart_ensure_rebuilds(verify):
+    root = root_of(HOST)
+    record = json.loads(open(os.path.join(root, "profiles/deep_gemm/signature.json")).read())
+    lost, cut = record["artifacts"][0], json.loads(open(os.path.join(root, "profiles/inductor/signature.json")).read())["artifacts"][0]
+    run = verify("--limit", HOST, "--tags", "phase4",
+                 *hook("rm -f '/profiles/deep_gemm/%s'; truncate -s 1 '/profiles/inductor/%s'" % (lost, cut)))
+    assert run.rc != 0, run.output[-3000:]
+    checks = run.checks(HOST, "phase4")
+    survive = checks["caches under profiles survive the stop"]
+    assert survive["status"] == "failed", survive
+    assert "profiles/deep_gemm/%s (lost)" % lost in survive["detail"] and "profiles/inductor/%s (" % cut in survive["detail"]
+    kept = checks["after restart: deep_gemm: ensure keeps the signed cache"]
+    assert kept["status"] == "failed" and "%s (missing)" % lost in kept["detail"], kept
+    assert checks["after restart: flashinfer: ensure keeps the signed cache"]["status"] == "passed"
+    assert run.host(HOST)["verdict"] == "failed"
+    again = verify("--limit", HOST, "--tags", "phase2,phase4")
+    assert again.rc == 0, again.output[-3000:]
+    assert again.checks(HOST, "phase4")["after restart: deep_gemm: ensure keeps the signed cache"]["status"] == "passed"
+
+
+def test_a_stop_that_loses_telemetry_fails_telemetry_survival(verify):
+    root = root_of(HOST)
+    trace = os.path.join(root, "telemetry/jaeger/trace-before-stop.json")
+    with open(trace, "w") as handle:
+        handle.write("{}")
+    st = os.stat(os.path.join(root, "telemetry"))
+    os.lchown(trace, st.st_uid, st.st_gid)
+    try:
+        run = verify("--limit", HOST, "--tags", "phase4", *hook("rm -f /telemetry/jaeger/trace-before-stop.json"))
+    finally:
+        if os.path.exists(trace):
+            os.unlink(trace)
+    assert run.rc != 0, run.output[-3000:]
+    check = run.checks(HOST, "phase4")["telemetry survives the stop"]
+    assert check["status"] == "failed" and "telemetry/jaeger/trace-before-stop.json" in check["detail"], check
+    again = verify("--limit", HOST, "--tags", "phase4")
+    assert again.rc == 0, again.output[-3000:]
