@@ -48,6 +48,8 @@ def test_healthy_hosts_pass_phases_0_1_2_and_4_with_gpu_checks_skipped(fleet_run
     for stage in ("flashinfer", "inductor", "deep_gemm", "moe"):
         assert checks["%s: prep_result.json marks the stage ok" % stage]["status"] == "passed"
         assert checks["%s: cache artifacts owned by devuser" % stage]["status"] == "passed"
+        kept = checks["after restart: %s: ensure keeps the signed cache" % stage]
+        assert kept["status"] == "passed" and kept["detail"].startswith("kept: signature matches"), kept
     assert checks["no .lock left under profiles"]["status"] == "passed"
     assert checks["caches under profiles survive the stop"]["status"] == "passed"
     assert checks["restart tolerates the existing caches and logs"]["status"] == "passed"
