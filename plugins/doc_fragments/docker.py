@@ -49,3 +49,13 @@ options:
       - Defaults to the user the module runs as. Writing for another user needs root.
     type: str
 """
+
+    # The kernel-cache stage a module acts on (cache_stage, stage_status, stage_wait).
+    STAGE = r"""
+options:
+  stage:
+    description: The kernel-cache stage (its folder under C(/profiles) is C(flashinfer), C(inductor), C(deep_gemm) or C(moe_configs)).
+    type: str
+    required: true
+    choices: [flashinfer, inductor, deep_gemm, moe]
+"""

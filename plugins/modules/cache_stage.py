@@ -47,12 +47,8 @@ extends_documentation_fragment:
   - gh200.sglang.docker
   - gh200.sglang.docker.container
   - gh200.sglang.docker.host_tree
+  - gh200.sglang.docker.stage
 options:
-  stage:
-    description: The stage.
-    type: str
-    required: true
-    choices: [flashinfer, inductor, deep_gemm, moe]
   state:
     description:
       - V(ensure) builds unless the signature holds, V(rebuild) always builds, V(skip) records the stage as skipped.

@@ -23,12 +23,7 @@ author:
   - gh200.sglang maintainers (@gh200-sglang)
 extends_documentation_fragment:
   - gh200.sglang.docker.host_tree
-options:
-  stage:
-    description: The stage.
-    type: str
-    required: true
-    choices: [flashinfer, inductor, deep_gemm, moe]
+  - gh200.sglang.docker.stage
 attributes:
   check_mode:
     support: full

@@ -25,16 +25,12 @@ author:
   - gh200.sglang maintainers (@gh200-sglang)
 extends_documentation_fragment:
   - gh200.sglang.docker.host_tree
+  - gh200.sglang.docker.stage
 options:
   jid:
     description: The job id that the C(async) task registered (C(ansible_job_id)).
     type: str
     required: true
-  stage:
-    description: The stage the job runs.
-    type: str
-    required: true
-    choices: [flashinfer, inductor, deep_gemm, moe]
   poll:
     description: Seconds between polls.
     type: float
