@@ -187,6 +187,10 @@ recorded:
   returned: when the options were valid and the container was running
   type: dict
   sample: {"status": "ok", "signature": "sha256:5d41...", "artifacts": 36, "bytes": 1843200, "duration_s": 41.2}
+elapsed_s:
+  description: Seconds the module took, probe and lock wait included (what a kept stage costs).
+  returned: when the options were valid and the container was running
+  type: float
 artifacts:
   description: The stage folder's artifacts on disk after the module, and those not owned by the host user.
   returned: when the options were valid and the container was running
@@ -307,6 +311,7 @@ def main():
     argument_spec.update(_docker.DOCKER_ARGS, **_docker.CONTAINER_ARGS)
     argument_spec.update(_tree.HOST_TREE_ARGS)
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    begun = time.time()
     p = module.params
     stage = p["stage"]
     problem = _model.policy_problem(p["model"])
@@ -340,7 +345,7 @@ def main():
         found = found or _prep.artifacts(stage_dir, account.pw_uid)
         skip = ("stage not enabled (state=skip)" if p["state"] == "skip" else
                 "check mode: the stage would run (%s)" % result.get("reason") if module.check_mode and result["changed"] else "")
-        return dict(check_skip=skip, recorded=_prep.read(prep_path).get(stage), artifacts=dict(
+        return dict(check_skip=skip, recorded=_prep.read(prep_path).get(stage), elapsed_s=round(time.time() - begun, 3), artifacts=dict(
             count=found["count"], bytes=found["bytes"], wrong_owner=found["wrong_owner"][:10],
             wrong_owner_count=len(found["wrong_owner"])))
     try:

@@ -281,3 +281,22 @@ def test_a_tuned_name_this_sglang_would_not_read_fails_the_stage_naming_both(mod
     assert "the tuner wrote %s, but this SGLang reads E=8,N=64,device_name=NVIDIA_GH200_480GB.json" % wrong in result["msg"]
     assert prep(tree)["moe"]["status"] == "failed" and not (tree / "profiles" / "moe_configs" / "configs").exists()
     assert locks(tree) == [] and not (tree / "profiles" / "moe_configs" / "signature.json").exists()
+
+
+def test_another_image_invalidates_the_signature_naming_the_image(module, container, tree, engine):
+    rc, built = module("cache_stage", args(container, tree))
+    assert rc == 0 and built["status"] == "ok", built
+    image = container.commit(repository="gh200-engine-test-image", tag=container.name[-8:])  # same files, another id
+    other = engine.containers.run(
+        image.id, entrypoint=["sleep", "infinity"], name=container.name + "-other", detach=True, network_mode="none",
+        mounts=container.attrs["HostConfig"]["Mounts"])
+    try:
+        state = listing(tree)
+        rc, predicted = module("cache_stage", args(other, tree), check=True)
+        assert predicted["decision"] == "would run" and predicted["reason"] == "signature mismatch: image_id changed", predicted
+        assert listing(tree) == state
+        rc, rebuilt = module("cache_stage", args(other, tree))
+        assert rc == 0 and rebuilt["reason"] == "signature mismatch: image_id changed" and rebuilt["status"] == "ok"
+    finally:
+        other.remove(force=True)
+        engine.images.remove(image.id, force=True)
