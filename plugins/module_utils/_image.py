@@ -31,16 +31,28 @@ def dockerignore_patterns(text):
 FROM_RE = re.compile(r"^\s*FROM\s+(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?\s*$", re.IGNORECASE)
 
 
-def base_refs(dockerfile_text):
-    """The images a Dockerfile builds FROM, in order, leaving out earlier stages, ``scratch`` and references
-    with build-time variables (those are not known before the build)."""
-    refs, stages = [], set()
+ARG_RE = re.compile(r"^\s*ARG\s+([A-Za-z_][A-Za-z0-9_]*)(?:=(.*))?$", re.IGNORECASE)
+VAR_RE = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
+
+
+def base_refs(dockerfile_text, build_args=None):
+    """The images a Dockerfile builds FROM, in order, leaving out earlier stages and ``scratch``. A
+    ``${VAR}`` in FROM is resolved as Docker does, from the build args, else the default of an ``ARG``
+    declared before the first FROM; a reference that stays unresolved is left out."""
+    refs, stages, args, seen_from = [], set(), {}, False
     for line in dockerfile_text.splitlines():
+        arg = ARG_RE.match(line)
+        if arg and not seen_from:
+            args[arg.group(1)] = (arg.group(2) or "").strip().strip("\"'")
+            continue
         match = FROM_RE.match(line)
         if not match:
             continue
-        ref, alias = match.group(1), match.group(2)
-        if ref.lower() not in stages and ref != "scratch" and "$" not in ref and ref not in refs:
+        seen_from = True
+        values = dict(args, **dict((str(k), str(v)) for k, v in (build_args or {}).items()))
+        ref = VAR_RE.sub(lambda m: values.get(m.group(1) or m.group(2), "$?"), match.group(1))
+        alias = match.group(2)
+        if ref.lower() not in stages and ref != "scratch" and "$" not in ref and ref and ref not in refs:
             refs.append(ref)
         if alias:
             stages.add(alias.lower())

@@ -15,7 +15,8 @@ version_added: 0.1.0
 description:
   - Computes a content hash of what the build reads (every file of O(context) that C(.dockerignore)
     keeps, with its executable bit, plus the Dockerfile's name, O(build_args), O(target), and the local
-    image id of every image the Dockerfile builds C(FROM), so a rebuilt base image rebuilds this one) and
+    image id of every image the Dockerfile builds C(FROM), a C(${VAR}) resolved from O(build_args) or the
+    default of its C(ARG), so a rebuilt base image rebuilds this one) and
     compares it with the hash recorded in the image's label C(org.gh200.sglang.build-hash).
   - When they differ, or the image is missing, or O(force=true), it builds O(name) through the Docker
     SDK with that label. Otherwise it does nothing and reports C(changed=false).
@@ -194,7 +195,7 @@ def main():
         ignore = _files.read_bytes(os.path.join(context, ".dockerignore")) or b""
         files = exclude_paths(context, _image.dockerignore_patterns(ignore.decode("utf-8")), dockerfile)
         text = (_files.read_bytes(os.path.join(context, dockerfile)) or b"").decode("utf-8", "replace")
-        bases = dict((ref, getattr(_docker.get_image(cli, ref), "id", None)) for ref in _image.base_refs(text))
+        bases = dict((ref, getattr(_docker.get_image(cli, ref), "id", None)) for ref in _image.base_refs(text, build_args))
         content_hash = _image.content_hash(context, files, dockerfile, build_args, p["target"], bases)
         before = describe(cli, p["name"])
         previous = before["build_hash"] if before else None

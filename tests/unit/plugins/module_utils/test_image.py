@@ -48,10 +48,18 @@ def test_the_local_id_of_each_base_image_is_part_of_the_hash(context):
 @pytest.mark.parametrize("text, refs", [
     ("FROM sglang-dev-standin:testbed\nRUN true\n", ["sglang-dev-standin:testbed"]),
     ("FROM --platform=linux/arm64 base:1 AS build\nFROM build\nFROM scratch\nfrom other:2 as x\n", ["base:1", "other:2"]),
-    ("ARG BASE=x\nFROM ${BASE}\nFROM base:1\nFROM base:1\n", ["base:1"]),
+    # A FROM with a build-time variable: the ARG's default before the first FROM, or the build arg.
+    ("ARG BASE=x:1\nFROM ${BASE}\nFROM base:1\nFROM base:1\n", ["x:1", "base:1"]),
+    ("ARG BASE=sglang-dev-standin:testbed\nARG MARK=a\nFROM $BASE AS dev\nFROM dev\n", ["sglang-dev-standin:testbed"]),
+    ("FROM ${UNSET}\nARG LATE=y:1\nFROM ${LATE}\n", []),  # an ARG after the first FROM is not in FROM's scope
 ])
 def test_base_refs(text, refs):
     assert _image.base_refs(text) == refs
+
+
+def test_a_build_arg_overrides_the_default_of_the_base():
+    text = "ARG BASE=lmsysorg/sglang:dev\nFROM ${BASE}\n"
+    assert _image.base_refs(text, {"BASE": "lmsysorg/sglang:v0.5.2-cu129-gh200"}) == ["lmsysorg/sglang:v0.5.2-cu129-gh200"]
 
 
 def test_build_args_and_target_are_part_of_the_hash(context):
