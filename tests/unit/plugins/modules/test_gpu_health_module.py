@@ -1,0 +1,77 @@
+"""gpu_health end to end on the STAND-IN nvidia-smi/dcgmi/journalctl (tests/testbed/gpu/standin.py)."""
+import os
+import sys
+
+import pytest
+
+from ansible_collections.gh200.sglang.plugins.modules import gpu_health
+
+STANDIN = os.path.join(os.path.dirname(__file__), "..", "..", "..", "testbed", "gpu", "standin.py")
+
+
+@pytest.fixture
+def standin(tmp_path, monkeypatch):
+    """A PATH with only the stand-in tools (and no dmesg), in the given state."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool in ("nvidia-smi", "dcgmi", "journalctl"):
+        wrapper = bin_dir / tool
+        wrapper.write_text('#!/bin/sh\nexec "%s" "%s" %s "$@"\n' % (sys.executable, os.path.abspath(STANDIN), tool))
+        wrapper.chmod(0o755)
+    monkeypatch.setenv("PATH", "%s:%s" % (bin_dir, os.path.dirname(os.path.realpath(sys.executable))))
+    monkeypatch.setenv("GH200_GPU_STANDIN_VAR", str(tmp_path))
+
+    def _state(name):
+        monkeypatch.setenv("GH200_GPU_STANDIN_STATE", name)
+        return bin_dir
+
+    return _state
+
+
+def failed(result):
+    return result["gpu_health"]["failed"]
+
+
+def test_healthy_host_passes_and_reads_the_journal(run_module, standin):
+    standin("healthy")
+    code, result = run_module(gpu_health.main, {})
+    assert code == 0 and result["changed"] is False
+    assert failed(result) == []
+    assert result["gpu_health"]["kernel_log"] == "journalctl -k"
+    assert result["gpu_health"]["verdicts"]["dcgm"]["detail"] == "dcgmi diag -r 1: 9 result(s), none failed"
+    assert result["gpu_health"]["summary"].startswith("1 x NVIDIA GH200 480GB, driver 550.127.05")
+
+
+@pytest.mark.parametrize("state, item", [("xid79", "xid"), ("c2c_link_down", "c2c"), ("remap_pending", "remapped_rows"),
+                                         ("ecc_uncorrected", "ecc"), ("persistence_off", "persistence")])
+def test_each_fault_fails_its_check(run_module, standin, state, item):
+    standin(state)
+    _code, result = run_module(gpu_health.main, {})
+    assert failed(result) == [item]
+
+
+def test_no_nvidia_smi_skips_everything(run_module, tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    _code, result = run_module(gpu_health.main, {"nvidia_smi": "nvidia-smi"})
+    skips = set(i["skip"] for i in result["gpu_health"]["verdicts"].values())
+    assert skips == {"no GPU (nvidia-smi not found on PATH)"} and failed(result) == []
+
+
+def test_enable_persistence_is_a_change_check_mode_predicts_it(run_module, standin, tmp_path):
+    standin("persistence_off")
+    _code, checked = run_module(gpu_health.main, {"enable_persistence": True, "_ansible_check_mode": True})
+    assert checked["changed"] is True and failed(checked) == []
+    assert checked["gpu_health"]["verdicts"]["persistence"]["skip"].startswith("check mode: persistence mode would be")
+    assert not (tmp_path / "persistence-on").exists()
+    _code, real = run_module(gpu_health.main, {"enable_persistence": True})
+    assert real["changed"] is True and failed(real) == []
+    assert real["gpu_health"]["verdicts"]["persistence"]["ok"] is True
+    _code, again = run_module(gpu_health.main, {"enable_persistence": True})
+    assert again["changed"] is False
+
+
+def test_without_dcgmi_the_dcgm_check_is_skipped(run_module, standin):
+    bin_dir = standin("healthy")
+    (bin_dir / "dcgmi").unlink()
+    _code, result = run_module(gpu_health.main, {})
+    assert result["gpu_health"]["verdicts"]["dcgm"]["skip"] == "dcgmi not installed"
