@@ -67,12 +67,26 @@ def host_entry(name, checks, run, phases, run_started=None):
     return entry
 
 
+def gpu_line(facts):
+    """The host's GPU in one line, from the facts gpu_health and gpu_facts set; empty when neither ran."""
+    facts = facts or {}
+    health = facts.get("gh200_gpu_health") or {}
+    if health.get("summary"):
+        failed = health.get("failed") or []
+        return health["summary"] + ("; failed: %s" % ", ".join(failed) if failed else "")
+    gpu = facts.get("gh200_gpu") or {}
+    if gpu and not gpu.get("gpu_present"):
+        return "no GPU (%s)" % gpu.get("reason")
+    return ""
+
+
 def build(hosts, facts, phases, generated, run_started=None):
     """The report data for ``hosts`` (in order), given {host: ansible_facts}."""
     data = {"generated": generated, "run_started": run_started, "phases": list(phases), "hosts": {}, "records": []}
     for name in hosts:
         checks, run = _checks.host_record(facts.get(name))
         entry = host_entry(name, checks, run, phases, run_started)
+        entry["gpu"] = gpu_line(facts.get(name)) if entry["checks"] else ""
         data["hosts"][name] = entry
         for check in entry["checks"]:
             data["records"].append(dict(check, host=name))
@@ -140,6 +154,8 @@ def render_markdown(data):
         out += ["", "## %s: %s" % (name, entry["verdict"]), ""]
         if entry["detail"]:
             out += [_md(entry["detail"]), ""]
+        if entry.get("gpu"):
+            out += ["GPU: " + _md(entry["gpu"]), ""]
         if entry["checks"]:
             out += ["| phase | check | status | detail |", "|---|---|---|---|"]
             out += ["| %s | %s | %s | %s |" % (c["phase"], _md(c["name"]), _md(c["status"]), _md(c.get("detail")))
@@ -186,6 +202,8 @@ def render_html(data):
         parts = ['<h2 id="%s">%s: <span class="%s">%s</span></h2>' % (e(name), e(name), _cls(entry["verdict"]), e(entry["verdict"]))]
         if entry["detail"]:
             parts.append("<p>%s</p>" % e(entry["detail"]))
+        if entry.get("gpu"):
+            parts.append('<p class="gpu">GPU: %s</p>' % e(entry["gpu"]))
         for p in phases:
             checks = [c for c in entry["checks"] if c["phase"] == p]
             info = entry["phases"][p]

@@ -105,3 +105,16 @@ def test_summary_lines_name_verdicts_and_reasons():
     lines = _report.summary_lines(DATA)
     assert lines[0] == "good: passed (phase0 passed, phase1 passed)"
     assert lines[1].startswith("broken: failed (phase0 failed, phase1 skipped) - failed: phase0")
+
+
+def test_each_host_shows_its_gpu_in_one_line():
+    facts = dict(FACTS)
+    facts["good"] = dict(FACTS["good"], gh200_gpu={"gpu_present": False, "reason": "nvidia-smi not found on PATH"})
+    facts["broken"] = dict(FACTS["broken"], gh200_gpu_health={"summary": "1 x NVIDIA GH200 480GB, driver 550.127.05",
+                                                              "failed": ["xid", "c2c"]})
+    data = _report.build(list(facts), facts, PHASES, "2026-11-22T12:02:00+00:00", run_started=STARTED)
+    assert data["hosts"]["good"]["gpu"] == "no GPU (nvidia-smi not found on PATH)"
+    assert data["hosts"]["broken"]["gpu"] == "1 x NVIDIA GH200 480GB, driver 550.127.05; failed: xid, c2c"
+    assert data["hosts"]["down"]["gpu"] == ""  # no record of this run, so no GPU line from old facts
+    assert '<p class="gpu">GPU: 1 x NVIDIA GH200 480GB, driver 550.127.05; failed: xid, c2c</p>' in _report.render_html(data)
+    assert "GPU: no GPU (nvidia-smi not found on PATH)" in _report.render_markdown(data)
