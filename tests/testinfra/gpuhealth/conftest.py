@@ -1,0 +1,55 @@
+"""The GPU health gate on the molecule/gpuhealth hosts: each STAND-IN host prints one recorded GPU state.
+
+`phase0` runs `playbooks/verify.yml --tags phase0` once over all hosts before any test (session-scoped,
+autouse) and gives its exit code,
+output and report. The one test that changes a host (persistence turned on) puts it back."""
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import tempfile
+
+import pytest
+
+REPO = pathlib.Path(__file__).resolve().parents[3]
+
+# host -> (its state, the one GPU health check that must fail there, a piece of that check's detail)
+HOSTS = {
+    "gpu-healthy": ("healthy", None, None),
+    "gpu-ecc": ("ecc_uncorrected", "GPU health: no volatile uncorrected ECC error", "2 volatile uncorrected"),
+    "gpu-remap": ("remap_pending", "GPU health: no pending or failed row remap, uncorrectable remaps under the limit",
+                  "remap pending (reset the GPU)"),
+    "gpu-xid79": ("xid79", "GPU health: no fatal XID in the kernel log", "fatal XID 79, first: "),
+    "gpu-c2c": ("c2c_link_down", "GPU health: C2C enabled with every link reporting a bandwidth",
+                "GPU 0 link(s) 3 report no bandwidth (Inactive)"),
+    "gpu-persistence": ("persistence_off", "GPU health: persistence mode enabled",
+                        "persistence mode 00000000:DD:00.0: Disabled, expected Enabled"),
+}
+
+
+def run_verify(*args):
+    """verify.yml over the scenario's inventory: (rc, output, report.json as a dict or None)."""
+    inventory = os.environ.get("MOLECULE_INVENTORY_FILE")
+    if not inventory:
+        pytest.skip("run under molecule (MOLECULE_INVENTORY_FILE)")
+    dest = pathlib.Path(tempfile.mkdtemp(prefix="gh200-gpuhealth-report-"))
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(REPO / "collections"), ANSIBLE_FORCE_COLOR="0", PY_COLORS="0")
+    cmd = [str(pathlib.Path(sys.executable).parent / "ansible-playbook"), "-i", inventory, "playbooks/verify.yml",
+           "-e", "report_dir=%s" % dest] + list(args)
+    proc = subprocess.run(cmd, cwd=str(REPO), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                          timeout=900, check=False)
+    folders = sorted(dest.iterdir())
+    report = json.loads((folders[-1] / "report.json").read_text()) if folders else None
+    return proc.returncode, proc.stdout, report
+
+
+@pytest.fixture(scope="session", autouse=True)
+def phase0():
+    rc, output, report = run_verify("--tags", "phase0")
+    assert report is not None, output[-3000:]
+    return rc, output, report
+
+
+def checks(report, host):
+    return dict((c["name"], c) for c in report["hosts"][host]["checks"])
