@@ -45,6 +45,9 @@ def test_healthy_hosts_pass_phases_0_1_2_and_4_with_gpu_checks_skipped(fleet_run
     assert not [c for c in checks.values() if c["status"] == "failed"]
     assert checks["GPU facts"]["status"].startswith("skipped: no GPU (")
     assert checks["container got the requested GPUs"]["status"].startswith("skipped: no GPU (")
+    health = [c["status"] for n, c in checks.items() if n.startswith("GPU health: ")]
+    assert health == ["skipped: no GPU (nvidia-smi not found on PATH)"] * 12, health
+    assert host["gpu"] == "no GPU (nvidia-smi not found on PATH)"
     for stage in ("flashinfer", "inductor", "deep_gemm", "moe"):
         assert checks["%s: prep_result.json marks the stage ok" % stage]["status"] == "passed"
         assert checks["%s: cache artifacts owned by devuser" % stage]["status"] == "passed"
