@@ -1,6 +1,7 @@
 """gpu_health end to end on the STAND-IN nvidia-smi/dcgmi/journalctl (tests/testbed/gpu/standin.py)."""
 import os
 import sys
+import time
 
 import pytest
 
@@ -18,7 +19,7 @@ def standin(tmp_path, monkeypatch):
         wrapper = bin_dir / tool
         wrapper.write_text('#!/bin/sh\nexec "%s" "%s" %s "$@"\n' % (sys.executable, os.path.abspath(STANDIN), tool))
         wrapper.chmod(0o755)
-    monkeypatch.setenv("PATH", "%s:%s" % (bin_dir, os.path.dirname(os.path.realpath(sys.executable))))
+    monkeypatch.setenv("PATH", str(bin_dir))  # the wrappers name the interpreter; no real journalctl or dmesg
     monkeypatch.setenv("GH200_GPU_STANDIN_VAR", str(tmp_path))
 
     def _state(name):
@@ -75,3 +76,29 @@ def test_without_dcgmi_the_dcgm_check_is_skipped(run_module, standin):
     (bin_dir / "dcgmi").unlink()
     _code, result = run_module(gpu_health.main, {})
     assert result["gpu_health"]["verdicts"]["dcgm"]["skip"] == "dcgmi not installed"
+
+
+def fake_dmesg(bin_dir, text, rc=0):
+    script = bin_dir / "dmesg"
+    script.write_text("#!/bin/sh\n[ \"$1 $2\" = \"--time-format iso\" ] || exit 9\nprintf '%%s' '%s' >&%d\nexit %d\n"
+                      % (text, 2 if rc else 1, rc))
+    script.chmod(0o755)
+
+
+def test_without_a_journal_the_kernel_log_comes_from_dmesg(run_module, standin):
+    bin_dir = standin("healthy")
+    (bin_dir / "journalctl").unlink()
+    now = time.strftime("%Y-%m-%dT%H:%M:%S,000000+00:00", time.gmtime())
+    fake_dmesg(bin_dir, "%s NVRM: Xid (PCI:0009:01:00): 79, pid=1, GPU has fallen off the bus.\n" % now)
+    _code, result = run_module(gpu_health.main, {"kernel_log": "auto"})
+    assert result["gpu_health"]["kernel_log"] == "dmesg"
+    assert failed(result) == ["xid"]
+
+
+def test_an_unreadable_kernel_log_is_skipped_with_the_error(run_module, standin):
+    bin_dir = standin("xid79")
+    fake_dmesg(bin_dir, "dmesg: read kernel buffer failed: Operation not permitted\n", rc=1)
+    _code, result = run_module(gpu_health.main, {"kernel_log": "dmesg"})
+    xid = result["gpu_health"]["verdicts"]["xid"]
+    assert xid["skip"] == "kernel log not readable: dmesg: dmesg: read kernel buffer failed: Operation not permitted"
+    assert failed(result) == []
