@@ -1,8 +1,9 @@
 """Each phase-4 check can fail: a stop that loses a cache file and truncates another fails `caches under
 profiles survive the stop` naming both, and the restart's ensure then builds that stage again, which fails
 `after restart: <stage>: ensure keeps the signed cache`; a stop that loses a telemetry file fails
-`telemetry survives the stop`. The stop is broken through the STAND-IN entrypoint's STANDIN_STOP_HOOK (a
-command run as devuser while the container stops), and the next run repairs the host."""
+`telemetry survives the stop`, and so does a stop that wipes the Prometheus TSDB. The stop is broken through
+the STAND-IN entrypoint's STANDIN_STOP_HOOK (a command run as devuser while the container stops), and the next
+run repairs the host."""
 import json
 import os
 
@@ -53,3 +54,16 @@ def test_a_stop_that_loses_telemetry_fails_telemetry_survival(verify):
     assert check["status"] == "failed" and "telemetry/jaeger/trace-before-stop.json" in check["detail"], check
     again = verify("--limit", HOST, "--tags", "phase4")
     assert again.rc == 0, again.output[-3000:]
+
+
+def test_a_stop_that_wipes_the_prometheus_tsdb_fails_telemetry_survival(verify):
+    run = verify("--limit", HOST, "--tags", "phase4",
+                 *hook("rm -rf /telemetry/prometheus/wal /telemetry/prometheus/chunks_head"))
+    assert run.rc != 0, run.output[-3000:]
+    check = run.checks(HOST, "phase4")["telemetry survives the stop"]
+    assert check["status"] == "failed", check
+    assert check["detail"].startswith("the Prometheus TSDB held "), check
+    assert check["detail"].endswith(" files before the stop and none after"), check
+    again = verify("--limit", HOST, "--tags", "phase4")
+    assert again.rc == 0, again.output[-3000:]
+    assert again.checks(HOST, "phase4")["telemetry survives the stop"]["detail"].endswith(" after"), again.output[-2000:]
