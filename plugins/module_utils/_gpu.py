@@ -35,7 +35,8 @@ NAME_TO_SM = (
     ("V100", "sm70"),
 )
 
-_MISSING = ("", "[N/A]", "N/A", "[Not Supported]", "Not Supported")
+# How nvidia-smi spells a value it does not report.
+MISSING = ("", "[N/A]", "N/A", "[Not Supported]", "Not Supported")
 
 
 # What nvidia-smi prints instead of the queried CSV when it cannot talk to a GPU (on stdout or stderr,
@@ -63,6 +64,15 @@ def error_text(*outputs):
             if any(needle.lower() in line.lower() for needle in ERROR_TEXTS):
                 return line.strip()
     return None
+
+
+def first_line(*outputs):
+    """The first non-empty line of the first output that has one (stderr before stdout, say), or 'no output'."""
+    for text in outputs:
+        for line in (text or "").splitlines():
+            if line.strip():
+                return line.strip()
+    return "no output"
 
 
 def sm_arch_from_cap(cap):
@@ -101,12 +111,12 @@ def parse_query(text):
         if not line.strip():
             continue
         fields = [f.strip() for f in line.split(",")]
-        if not len(QUERY_FIELDS) - 1 <= len(fields) <= len(QUERY_FIELDS) or fields[0] in _MISSING:
+        if not len(QUERY_FIELDS) - 1 <= len(fields) <= len(QUERY_FIELDS) or fields[0] in MISSING:
             # A GPU name never contains a comma; another field count means the output is not our query.
             # (Older drivers may leave out the last field, driver_version.)
             raise GpuQueryError("line %d of nvidia-smi output is not the queried CSV: %r" % (lineno, line.strip()))
         fields += [""] * (len(QUERY_FIELDS) - len(fields))
-        values = dict((k, None if v in _MISSING else v) for k, v in zip(QUERY_FIELDS, fields))
+        values = dict((k, None if v in MISSING else v) for k, v in zip(QUERY_FIELDS, fields))
         memory_mib = None
         if values["memory.total"] is not None:
             if not re.match(r"^\d+(\.\d+)?$", values["memory.total"]):

@@ -17,6 +17,8 @@ import calendar
 import json
 import re
 
+from ansible_collections.gh200.sglang.plugins.module_utils import _gpu
+
 # nvidia-smi(1), RETURN VALUE.
 EXIT_CAUSES = {
     2: "an invalid argument or flag",
@@ -48,7 +50,7 @@ _CLOCK_SECTIONS = ("Clocks Event Reasons", "Clocks Throttle Reasons")  # the sec
 ITEMS = ("smi", "count", "ecc", "remapped_rows", "retired_pages", "xid", "clocks", "persistence",
          "addressing", "c2c", "mig", "dcgm")
 
-_NA = ("", "N/A", "[N/A]", "Not Supported", "[Not Supported]", "None")
+_NA = _gpu.MISSING + ("None",)
 _LINE = re.compile(r"^( *)(\S.*?)(?:\s+:\s?(.*))?$")  # "Key<spaces>: value"; "GPU 0000:DD:00.0" is a key
 _XID = re.compile(r"NVRM: Xid \(([^)]*)\): (\d+)")
 _ISO = re.compile(r"^\[?(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:[.,]\d+)?([+-]\d\d:?\d\d|Z)?")
@@ -247,10 +249,9 @@ def evidence_from(q_text=None, smi_error=None, smi_missing=None, c2c_text=None, 
         try:
             evidence["dcgm_results"] = parse_dcgm_diag(dcgm_text)
         except ValueError:
-            first = (dcgm_text.strip().splitlines() or ["no output"])[0]
-            evidence["dcgm_error"] = "dcgmi diag gave no JSON: %s" % first
+            evidence["dcgm_error"] = "dcgmi diag gave no JSON: %s" % _gpu.first_line(dcgm_text)
     if q_text is not None and not smi_error and not log["gpus"]:
-        evidence["smi_error"] = "nvidia-smi -q listed no GPU: %s" % ((q_text.strip().splitlines() or ["no output"])[0])
+        evidence["smi_error"] = "nvidia-smi -q listed no GPU: %s" % _gpu.first_line(q_text)
     return evidence
 
 
@@ -318,10 +319,10 @@ def judge_c2c(gpus, c2c, min_links):
         return _item(False, "nvidia-smi c2c -s: %s" % (c2c["message"] or "no GPU listed"))
     problems, summary = [], []
     for gpu in c2c["gpus"]:
-        down = [str(link["link"]) for link in gpu["links"] if not link["gbps"]]
+        down = [link for link in gpu["links"] if not link["gbps"]]
         if down:
             problems.append("GPU %d link(s) %s report no bandwidth (%s)" % (
-                gpu["index"], ", ".join(down), [link["raw"] for link in gpu["links"] if not link["gbps"]][0]))
+                gpu["index"], ", ".join(str(link["link"]) for link in down), down[0]["raw"]))
         if len(gpu["links"]) < min_links:
             problems.append("GPU %d lists %d C2C link(s), expected %d" % (gpu["index"], len(gpu["links"]), min_links))
         total = sum(link["gbps"] or 0 for link in gpu["links"])

@@ -138,8 +138,7 @@ def gather(module):
     if error:
         return _gpu.summarize([], cpu_arch, reason="nvidia-smi (rc=%d): %s" % (rc, error))
     if rc != 0:
-        first = (err or out or "").strip().splitlines()
-        return _gpu.summarize([], cpu_arch, reason="nvidia-smi failed (rc=%d): %s" % (rc, first[0] if first else "no output"))
+        return _gpu.summarize([], cpu_arch, reason="nvidia-smi failed (rc=%d): %s" % (rc, _gpu.first_line(err, out)))
     try:
         gpus = _gpu.parse_query(out)
     except _gpu.GpuQueryError as exc:

@@ -111,8 +111,6 @@ options:
         verdict is then judged on the GPU after the change. Check mode predicts the change.
     type: bool
     default: false
-extends_documentation_fragment:
-  - gh200.sglang.attributes
 attributes:
   check_mode:
     support: full
@@ -194,20 +192,12 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.gh200.sglang.plugins.module_utils import _gpu, _gpu_health
 
 
-def _first(*texts):
-    for text in texts:
-        for line in (text or "").splitlines():
-            if line.strip():
-                return line.strip()
-    return "no output"
-
-
 def query(module, binary):
     """``nvidia-smi -q``: (text, error)."""
     rc, out, err = module.run_command([binary, "-q"])
     error = _gpu.error_text(out, err)
     if rc != 0 or error:
-        return None, "nvidia-smi -q failed (rc=%d, %s): %s" % (rc, _gpu_health.exit_cause(rc), error or _first(err, out))
+        return None, "nvidia-smi -q failed (rc=%d, %s): %s" % (rc, _gpu_health.exit_cause(rc), error or _gpu.first_line(err, out))
     return out, None
 
 
@@ -220,7 +210,7 @@ def kernel_log(module, since):
         rc, out, err = module.run_command([journalctl, "-k", "--no-pager", "-o", "short-iso", "--since", "@%d" % since])
         if rc == 0 and "No journal files were found" not in out + err:
             return out, "journalctl -k", None
-        errors.append("journalctl -k: %s" % _first(err, out))
+        errors.append("journalctl -k: %s" % _gpu.first_line(err, out))
     elif source == "journal":
         errors.append("journalctl not found")
     dmesg = module.get_bin_path("dmesg") if source in ("auto", "dmesg") else None
@@ -228,7 +218,7 @@ def kernel_log(module, since):
         rc, out, err = module.run_command([dmesg, "--time-format", "iso"])
         if rc == 0:
             return out, "dmesg", None
-        errors.append("dmesg: %s" % _first(err, out))
+        errors.append("dmesg: %s" % _gpu.first_line(err, out))
     elif source == "dmesg":
         errors.append("dmesg not found")
     return None, "", "; ".join(errors) or "no kernel log reader found"
@@ -246,7 +236,7 @@ def dcgm(module):
         return None, "%s not installed" % module.params["dcgmi"]
     rc, out, err = module.run_command([binary, "diag", "-r", str(level), "-j"])
     if not out.strip():
-        return None, "dcgmi diag -r %d failed (rc=%d): %s" % (level, rc, _first(err))
+        return None, "dcgmi diag -r %d failed (rc=%d): %s" % (level, rc, _gpu.first_line(err))
     return out, None
 
 
@@ -266,7 +256,7 @@ def gather(module, now):
                 rc, out, err = module.run_command([binary, "-pm", "1"])
                 if rc != 0:
                     module.fail_json(msg="nvidia-smi -pm 1 failed to enable persistence mode (rc=%d, %s): %s" % (
-                        rc, _gpu_health.exit_cause(rc), _first(err, out)))
+                        rc, _gpu_health.exit_cause(rc), _gpu.first_line(err, out)))
                 q_text, smi_error = query(module, binary)
     c2c_text = None
     if q_text is not None and params["c2c"]:

@@ -24,13 +24,7 @@ author:
 extends_documentation_fragment:
   - gh200.sglang.docker.host_tree
   - gh200.sglang.docker.stage
-attributes:
-  check_mode:
-    support: full
-    description: Reads only; the same in check mode.
-  diff_mode:
-    support: none
-    description: It changes nothing, so there is nothing to diff.
+  - gh200.sglang.attributes.read_only
 """
 
 EXAMPLES = r"""

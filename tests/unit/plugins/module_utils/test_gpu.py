@@ -98,3 +98,9 @@ def test_one_field_lines_and_error_texts_are_not_gpus():
     assert _gpu.error_text("", "Failed to initialize NVML: Driver/library version mismatch") == (
         "Failed to initialize NVML: Driver/library version mismatch")
     assert _gpu.error_text(GH200, "") is None
+
+
+def test_first_line_takes_the_first_output_that_says_something():
+    assert _gpu.first_line("  \n", "\nNVIDIA-SMI has failed\nmore") == "NVIDIA-SMI has failed"
+    assert _gpu.first_line("Error: x\n", "ignored") == "Error: x"
+    assert _gpu.first_line(None, "") == "no output"
