@@ -4,7 +4,8 @@
 #   2. .venv with the pinned toolchain (requirements/test.txt),
 #   3. the collection visible to Ansible as gh200.sglang (collections/ symlink),
 #   4. the local dry-run host user (when run as root) and its Python packages,
-#   5. the test-bed images, built offline with debootstrap + docker import.
+#   5. the test-bed images, built offline with debootstrap + docker import,
+#   6. with GH200_ARM64=1, the arm64 test-bed images for molecule/aarch64 (scripts/arm64-images.sh).
 # Writes .cache/testbed.env, which scripts/verify-local.sh and scripts/test.sh read.
 set -euo pipefail
 
@@ -155,4 +156,6 @@ GH200_DRYRUN_BECOME=$become
 GH200_TESTBED_UID=$host_uid
 GH200_TESTBED_GID=$host_gid
 EOF
+# --- 6. arm64 test-bed images (only with GH200_ARM64=1; scripts/test.sh builds them beside its first steps) --
+[ "${GH200_ARM64:-0}" != 1 ] || scripts/arm64-images.sh
 say "ready (host user $host_user, uid $host_uid)"

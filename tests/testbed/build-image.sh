@@ -2,10 +2,17 @@
 # Build one test-bed image offline: debootstrap (minbase) from the mirror apt already uses,
 # apply the recipe, then `docker import`. STAND-IN images for tests only; never product defaults.
 #
-#   tests/testbed/build-image.sh <recipe-name> <uid> <gid>
+#   tests/testbed/build-image.sh <recipe-name> <uid> <gid> [<debian-arch>]
+#
+# <debian-arch> (default: this machine's) builds for another architecture, e.g. arm64 for a Grace-like
+# host, through qemu-user-static registered with binfmt_misc (scripts/setup.sh does that). A foreign image
+# goes without the recipe's wheels (they are this machine's). Every image is also tagged <name>:testbed-<arch>;
+# the native one keeps <name>:testbed.
 #
 # A recipe is tests/testbed/images/<name>/ with:
 #   packages   Debian packages to include (one per line, # comments)
+#   packages-with-wheels  Debian packages only the wheels need (compilers for torch's stages); a foreign
+#              image, which goes without the wheels, goes without these too (optional)
 #   setup.sh   run inside the chroot as root with TESTBED_UID/TESTBED_GID set
 #   rootfs/    files copied over the tree before setup.sh runs (optional)
 #   changes    `docker import --change` lines (ENTRYPOINT, ENV, USER, LABEL ...)
@@ -19,16 +26,24 @@ set -euo pipefail
 name=${1:?recipe name}
 uid=${2:?uid}
 gid=${3:?gid}
+native=$(dpkg --print-architecture)
+arch=${4:-$native}
 here=$(cd "$(dirname "$0")" && pwd)
 recipe="$here/images/$name"
 [ -d "$recipe" ] || { echo "build-image: no recipe at $recipe" >&2; exit 1; }
 
 suite=${GH200_TESTBED_SUITE:-bookworm}
-hash=$( (cd "$recipe" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum; echo "uid=$uid gid=$gid suite=$suite") | sha256sum | cut -c1-12)
+# The native image keeps the hash it always had; another architecture is part of its image's hash.
+arch_line=""
+[ "$arch" = "$native" ] || arch_line="arch=$arch"
+hash=$( (cd "$recipe" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum; echo "uid=$uid gid=$gid suite=$suite"; [ -z "$arch_line" ] || echo "$arch_line") | sha256sum | cut -c1-12)
 tag="$name:$hash"
+testbed_tag="$name:testbed"
+[ "$arch" = "$native" ] || testbed_tag="$name:testbed-$arch"
 
 if docker image inspect "$tag" >/dev/null 2>&1; then
-  docker tag "$tag" "$name:testbed"
+  docker tag "$tag" "$testbed_tag"
+  docker tag "$tag" "$name:testbed-$arch"
   echo "build-image: $tag is up to date"
   exit 0
 fi
@@ -48,20 +63,30 @@ if [ -z "$mirror" ]; then
 fi
 [ -n "$mirror" ] || { echo "build-image: no Debian mirror found in apt's sources; set GH200_TESTBED_MIRROR." >&2; exit 1; }
 
-pkgs=$(grep -vE '^\s*(#|$)' "$recipe/packages" | tr -s ' \n' ',' | sed 's/,$//')
+lists=("$recipe/packages")
+if [ -f "$recipe/packages-with-wheels" ] && [ "$arch" = "$native" ]; then
+  lists+=("$recipe/packages-with-wheels")
+fi
+pkgs=$(cat "${lists[@]}" | grep -vE '^\s*(#|$)' | tr -s ' \n' ',' | sed 's/,$//')
 work=$(mktemp -d /var/tmp/gh200-testbed-XXXXXX)
 trap 'umount -R "$work/rootfs/proc" 2>/dev/null || true; rm -rf "$work"' EXIT
 cache=/var/cache/gh200-testbed/debs
 mkdir -p "$cache"
 
-echo "build-image: debootstrap $suite from $mirror for $tag"
-debootstrap --variant=minbase --cache-dir="$cache" --include="$pkgs" "$suite" "$work/rootfs" "$mirror" \
+if [ "$arch" != "$native" ]; then
+  qemu=$(grep -lsx "enabled" /proc/sys/fs/binfmt_misc/qemu-* 2>/dev/null | head -n1 || true)
+  chroot_ok=$(grep -ls "^flags: .*F" /proc/sys/fs/binfmt_misc/qemu-* 2>/dev/null | head -n1 || true)
+  [ -n "$qemu" ] && [ -n "$chroot_ok" ] \
+    || { echo "build-image: building for $arch needs qemu-user-static registered with binfmt_misc (fix-binary): run scripts/setup.sh." >&2; exit 1; }
+fi
+echo "build-image: debootstrap $suite ($arch) from $mirror for $tag"
+debootstrap --arch="$arch" --variant=minbase --cache-dir="$cache" --include="$pkgs" "$suite" "$work/rootfs" "$mirror" \
   >"$work/debootstrap.log" 2>&1 || { tail -n 30 "$work/debootstrap.log" >&2; exit 1; }
 
 if [ -d "$recipe/rootfs" ]; then
   cp -a "$recipe/rootfs/." "$work/rootfs/"
 fi
-if [ -f "$recipe/wheels" ]; then
+if [ -f "$recipe/wheels" ] && [ "$arch" = "$native" ]; then
   pip_python=${GH200_PIP_PYTHON:-python3}
   echo "build-image: downloading the wheels of $recipe/wheels with $pip_python"
   mkdir -p "$work/rootfs/tmp/wheels"
@@ -86,8 +111,19 @@ done <"$recipe/changes"
 changes+=(--change "LABEL org.gh200-sglang.testbed.recipe=$name" --change "LABEL org.gh200-sglang.testbed.hash=$hash")
 
 tar -C "$work/rootfs" --numeric-owner -c . | docker import "${changes[@]}" - "$tag" >/dev/null
-docker tag "$tag" "$name:testbed"
-# Earlier builds of this recipe are untagged (an image a container still uses stays until that container goes).
-docker images "$name" --format '{{.Repository}}:{{.Tag}}' \
-  | grep -vxF -e "$tag" -e "$name:testbed" | xargs -r docker rmi >/dev/null 2>&1 || true
+if [ "$arch" != "$native" ]; then
+  # docker import records the engine's architecture; the image's config must say the tree's.
+  imported=$(docker image inspect --format '{{.Id}}' "$tag")
+  docker save "$tag" | python3 "$here/set-image-arch.py" "$arch" | docker load >/dev/null
+  docker rmi "$imported" >/dev/null 2>&1 || true
+fi
+docker tag "$tag" "$testbed_tag"
+docker tag "$tag" "$name:testbed-$arch"  # every image also by its architecture (the native one on an arm64 machine)
+# Earlier builds of this recipe are untagged: every <name>:<hash> that no <name>:testbed* tag points at (each
+# architecture keeps its own); an image a container still uses stays until that container goes.
+keep=$(docker images "$name" --format '{{.Tag}} {{.ID}}' | awk '$1 ~ /^testbed(-[a-z0-9]+)?$/ {print $2}')
+docker images "$name" --format '{{.Tag}} {{.ID}}' | while read -r t id; do
+  case "$t" in testbed|testbed-*) continue ;; esac
+  printf '%s\n' "$keep" | grep -qxF "$id" || docker rmi "$name:$t" >/dev/null 2>&1 || true
+done
 echo "build-image: built $tag"

@@ -8,8 +8,11 @@ useradd -m -u "$TESTBED_UID" -g "$TESTBED_GID" -s /bin/bash devuser
 python3 -m venv --system-site-packages /opt/sglang-venv
 /opt/sglang-venv/bin/pip install --no-index --find-links /usr/share/python-wheels --quiet wheel
 /opt/sglang-venv/bin/pip install --no-index --no-build-isolation --quiet /sgl-workspace/python
-# torch (CPU) for the STAND-IN kernel-cache stages, from the wheels build-image.sh downloaded.
-/opt/sglang-venv/bin/pip install --no-index --find-links /tmp/wheels --quiet -r /tmp/wheels/requirements.txt
+# torch (CPU) for the STAND-IN kernel-cache stages, from the wheels build-image.sh downloaded (this machine's
+# architecture only: an image for another one, such as arm64, goes without them and without the stages).
+if [ -f /tmp/wheels/requirements.txt ]; then
+  /opt/sglang-venv/bin/pip install --no-index --find-links /tmp/wheels --quiet -r /tmp/wheels/requirements.txt
+fi
 rm -rf /sgl-workspace/python/build /sgl-workspace/python/*.egg-info
 chown -R "$TESTBED_UID:$TESTBED_GID" /opt/sglang-venv
 mkdir -p /workspaces /models /profiles /telemetry
