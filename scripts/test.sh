@@ -4,6 +4,7 @@
 # Tests run in random order (pytest-randomly); each run prints its seed; replay an order with --randomly-seed=N.
 #   scripts/test.sh            everything
 #   GH200_MOLECULE_SCENARIOS="default" scripts/test.sh   only some Molecule scenarios
+#   GH200_MOLECULE_JOBS=1 scripts/test.sh                one scenario at a time
 set -euo pipefail
 # shellcheck source=scripts/_prologue.sh
 . "$(dirname "$0")/_prologue.sh"
@@ -12,6 +13,25 @@ export PY_COLORS=0 ANSIBLE_FORCE_COLOR=0
 # Each step says how long the previous one took (CI must stay well under 30 minutes in all).
 last=$SECONDS
 step() { printf '\n=== %s === (previous step %ds, %ds in all)\n' "$*" $((SECONDS - last)) "$SECONDS"; last=$SECONDS; }
+
+# Every scenario, the heaviest first (known ones by their cost on this machine kind, new ones after them),
+# GH200_MOLECULE_JOBS (default 2) at a time: most of a scenario's time is waiting on containers, not CPU.
+heaviest_first=(verify aarch64 default caches gpuhealth editable)
+mapfile -t found < <(find molecule -mindepth 2 -maxdepth 2 -name molecule.yml -printf "%h\n" | xargs -n1 basename | sort)
+ordered=()
+for s in "${heaviest_first[@]}" "${found[@]}"; do
+  [[ " ${found[*]} " == *" $s "* && " ${ordered[*]} " != *" $s "* ]] && ordered+=("$s")
+done
+read -r -a scenarios <<<"${GH200_MOLECULE_SCENARIOS:-${ordered[*]}}"
+
+# The arm64 images (for molecule/aarch64) build under emulation beside the steps before Molecule.
+arm64_log=$(mktemp /var/tmp/gh200-arm64-images-XXXXXX.log)
+arm64_pid=""
+if [[ " ${scenarios[*]} " == *" aarch64 "* ]]; then
+  scripts/arm64-images.sh >"$arm64_log" 2>&1 &
+  arm64_pid=$!
+  trap 'kill "$arm64_pid" 2>/dev/null || true' EXIT
+fi
 
 step "yamllint"
 yamllint --strict .
@@ -34,10 +54,14 @@ pytest -q tests/playbooks
 step "modules on the real engine (the stand-in dev image, no Molecule): cache_stage, lock_cleanup"
 pytest -q tests/engine
 
-step "molecule"
-scenarios=${GH200_MOLECULE_SCENARIOS:-$(find molecule -mindepth 2 -maxdepth 2 -name molecule.yml -printf "%h\n" | xargs -n1 basename | sort)}
-for s in $scenarios; do
-  step "molecule test -s $s"
-  molecule test -s "$s"
-done
+if [ -n "$arm64_pid" ]; then
+  step "the arm64 test images (built beside the steps above)"
+  rc=0; wait "$arm64_pid" || rc=$?
+  cat "$arm64_log"
+  [ "$rc" -eq 0 ] || { echo "scripts/arm64-images.sh failed (exit $rc)" >&2; exit 1; }
+fi
+rm -f "$arm64_log"
+
+step "molecule: ${scenarios[*]}, ${GH200_MOLECULE_JOBS:-2} at a time"
+scripts/molecule-scenarios.sh "${scenarios[@]}"
 echo "all tests passed (last step $((SECONDS - last))s, ${SECONDS}s in all)"

@@ -1,5 +1,5 @@
-"""playbooks/verify.yml under test on the molecule/verify fleet: gh200-a and gh200-b healthy, gh200-c broken
-(a root-owned file deep under telemetry/), gh200-d unreachable (its host container stopped).
+"""playbooks/verify.yml under test on the molecule/verify fleet: gh200-va and gh200-vb healthy, gh200-vc broken
+(a root-owned file deep under telemetry/), gh200-vd unreachable (its host container stopped).
 
 `fleet_run` runs verify.yml once over the whole fleet before any test (session-scoped, autouse), so every
 test, in any order, starts from verified hosts; it keeps the state it found (the report, the containers).
@@ -17,8 +17,8 @@ import pytest
 
 REPO = pathlib.Path(__file__).resolve().parents[3]
 FLEET_ROOT = "/var/tmp/gh200-molecule/verify"
-HEALTHY = ["gh200-a", "gh200-b"]
-FLEET = HEALTHY + ["gh200-c", "gh200-d"]
+HEALTHY = ["gh200-va", "gh200-vb"]
+FLEET = HEALTHY + ["gh200-vc", "gh200-vd"]
 
 
 def inventory(config):

@@ -7,7 +7,7 @@ import pytest
 
 from conftest import root_of
 
-HOST = "gh200-b"
+HOST = "gh200-vb"
 
 
 def as_host_user(path, root):

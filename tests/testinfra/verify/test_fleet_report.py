@@ -12,27 +12,27 @@ from conftest import HEALTHY
 def test_the_run_fails_and_prints_where_the_report_is(fleet_run):
     assert fleet_run.rc != 0, fleet_run.output[-3000:]
     assert str(fleet_run.folder / "report.html") in fleet_run.output
-    assert "gh200-c: failed" in fleet_run.output and "gh200-d: unreachable" in fleet_run.output
+    assert "gh200-vc: failed" in fleet_run.output and "gh200-vd: unreachable" in fleet_run.output
 
 
 def test_the_broken_host_fails_phase0_naming_the_deep_offender(fleet_run):
-    host = fleet_run.host("gh200-c")
+    host = fleet_run.host("gh200-vc")
     assert host["verdict"] == "failed" and host["phases"]["phase0"]["verdict"] == "failed"
-    owner = fleet_run.checks("gh200-c", "phase0")["host tree owned by ubuntu"]
+    owner = fleet_run.checks("gh200-vc", "phase0")["host tree owned by ubuntu"]
     assert owner["status"] == "failed"
     assert "/telemetry/logs/old-run/deep/root-owned.log (0:0)" in owner["detail"], owner["detail"]
     assert "1 of " in owner["detail"]  # only the file offends, not the directories above it
     for phase in ("phase1", "phase2", "phase4"):
         assert host["phases"][phase]["verdict"] == "skipped"
-        (only,) = fleet_run.checks("gh200-c", phase).values()
+        (only,) = fleet_run.checks("gh200-vc", phase).values()
         assert only["status"] == "skipped: phase0 failed on this host"
 
 
 def test_the_unreachable_host_is_a_verdict_of_its_own(fleet_run):
-    host = fleet_run.host("gh200-d")
+    host = fleet_run.host("gh200-vd")
     assert host["verdict"] == "unreachable" and host["detail"]
     assert all(info["verdict"] == "not run" for info in host["phases"].values())
-    records = [r for r in fleet_run.report["records"] if r["host"] == "gh200-d"]
+    records = [r for r in fleet_run.report["records"] if r["host"] == "gh200-vd"]
     assert [(r["name"], r["status"]) for r in records] == [("host reachable", "unreachable")]
 
 
@@ -61,7 +61,7 @@ def test_healthy_hosts_pass_phases_0_1_2_and_4_with_gpu_checks_skipped(fleet_run
 
 
 def test_no_dev_container_is_left_running(fleet_run):
-    assert fleet_run.containers == {"gh200-a": "exited", "gh200-b": "exited", "gh200-c": None, "gh200-d": None}
+    assert fleet_run.containers == {"gh200-va": "exited", "gh200-vb": "exited", "gh200-vc": None, "gh200-vd": None}
 
 
 def test_junit_reads_back_with_a_junit_parser(fleet_run):
@@ -73,10 +73,10 @@ def test_junit_reads_back_with_a_junit_parser(fleet_run):
             outcomes[(suite.name, case.name)] = kinds[0] if kinds else "passed"
             for result in case.result:
                 assert isinstance(result, (Failure, Skipped, Error))
-    assert outcomes[("gh200-c.phase0", "host tree owned by ubuntu")] == "Failure"
-    assert outcomes[("gh200-c.phase1", "container lifecycle")] == "Skipped"
-    assert outcomes[("gh200-d.run", "host reachable")] == "Error"
-    assert outcomes[("gh200-a.phase1", "pointer names the current run")] == "passed"
+    assert outcomes[("gh200-vc.phase0", "host tree owned by ubuntu")] == "Failure"
+    assert outcomes[("gh200-vc.phase1", "container lifecycle")] == "Skipped"
+    assert outcomes[("gh200-vd.run", "host reachable")] == "Error"
+    assert outcomes[("gh200-va.phase1", "pointer names the current run")] == "passed"
     failed = [r for r in fleet_run.report["records"] if r["status"] == "failed"]
     assert sum(k == "Failure" for k in outcomes.values()) == len(failed)
 
@@ -103,8 +103,8 @@ def test_report_html_shows_the_right_verdict_in_each_cell_in_headless_chromium(f
     assert proc.returncode == 0 and "<table" in proc.stdout, proc.stderr[-2000:]
     matrix = Matrix()
     matrix.feed(proc.stdout)
-    expected = {("gh200-c", "host"): "failed", ("gh200-c", "phase0"): "failed", ("gh200-c", "phase1"): "skipped",
-                ("gh200-d", "host"): "unreachable", ("gh200-a", "host"): "passed", ("gh200-a", "phase4"): "passed",
-                ("gh200-b", "phase2"): "passed", ("gh200-b", "phase3"): "not-run"}
+    expected = {("gh200-vc", "host"): "failed", ("gh200-vc", "phase0"): "failed", ("gh200-vc", "phase1"): "skipped",
+                ("gh200-vd", "host"): "unreachable", ("gh200-va", "host"): "passed", ("gh200-va", "phase4"): "passed",
+                ("gh200-vb", "phase2"): "passed", ("gh200-vb", "phase3"): "not-run"}
     assert dict((k, matrix.cells.get(k)) for k in expected) == expected
-    assert 'id="gh200-c-phase0"' in proc.stdout and "root-owned.log" in proc.stdout
+    assert 'id="gh200-vc-phase0"' in proc.stdout and "root-owned.log" in proc.stdout

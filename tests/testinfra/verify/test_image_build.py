@@ -10,7 +10,7 @@ import pytest
 
 from conftest import FLEET_ROOT, container_name
 
-HOST = "gh200-a"
+HOST = "gh200-va"
 TAG = "gh200-devimage-test:a"
 CHECK = "dev image current with its Dockerfile"
 

@@ -10,7 +10,7 @@ import pytest
 
 from conftest import root_of, tree_state
 
-HOST = "gh200-b"
+HOST = "gh200-vb"
 MODEL = "models/standin/tiny-model"
 SHARD1, SHARD2 = "model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"
 

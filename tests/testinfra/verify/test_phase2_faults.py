@@ -6,7 +6,7 @@ import os
 
 from conftest import root_of
 
-HOST = "gh200-b"
+HOST = "gh200-vb"
 PHASE2 = ("--limit", HOST, "--tags", "phase2")
 
 

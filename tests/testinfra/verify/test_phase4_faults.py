@@ -9,7 +9,7 @@ import os
 
 from conftest import root_of
 
-HOST = "gh200-b"
+HOST = "gh200-vb"
 
 
 def hook(command):

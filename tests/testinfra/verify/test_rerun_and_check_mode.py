@@ -29,7 +29,7 @@ def test_a_second_run_over_the_healthy_hosts_leaves_the_same_state(fleet_run, ve
 
 
 def test_check_mode_on_a_verified_host_changes_nothing_and_skips_what_it_cannot_run(fleet_run, verify, engine):
-    host = "gh200-a"
+    host = "gh200-va"
     tree, container = tree_state(root_of(host)), container_state(engine, host)
     run = verify("--check", "--limit", host)
     assert run.rc == 0, run.output[-3000:]
@@ -49,7 +49,7 @@ def test_check_mode_on_a_verified_host_changes_nothing_and_skips_what_it_cannot_
 def test_too_many_failed_hosts_stop_the_fleet_run_before_the_next_phase(fleet_run, verify):
     run = verify("-e", "gh200_max_fail_percentage=20")
     assert run.rc != 0
-    assert run.host("gh200-c")["phases"]["phase0"]["verdict"] == "failed"
+    assert run.host("gh200-vc")["phases"]["phase0"]["verdict"] == "failed"
     for h in HEALTHY:
         phases = run.host(h)["phases"]
         assert run.host(h)["verdict"] == "skipped"  # never verified in full: not passed
@@ -59,7 +59,7 @@ def test_too_many_failed_hosts_stop_the_fleet_run_before_the_next_phase(fleet_ru
 
 
 def test_a_phase_that_fails_after_the_start_stops_the_container_it_started(fleet_run, verify, engine):
-    host = "gh200-b"
+    host = "gh200-vb"
     # An invalid ready regex is a task error right after the start: the phase ends early, in its rescue.
     run = verify("--limit", host, "--tags", "phase0,phase1", "-e", "container_ready_regex=(")
     assert run.rc != 0
