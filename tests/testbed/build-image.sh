@@ -76,8 +76,10 @@ mkdir -p "$cache"
 if [ "$arch" != "$native" ]; then
   qemu=$(grep -lsx "enabled" /proc/sys/fs/binfmt_misc/qemu-* 2>/dev/null | head -n1 || true)
   chroot_ok=$(grep -ls "^flags: .*F" /proc/sys/fs/binfmt_misc/qemu-* 2>/dev/null | head -n1 || true)
-  [ -n "$qemu" ] && [ -n "$chroot_ok" ] \
-    || { echo "build-image: building for $arch needs qemu-user-static registered with binfmt_misc (fix-binary): run scripts/setup.sh." >&2; exit 1; }
+  if [ -z "$qemu" ] || [ -z "$chroot_ok" ]; then
+    echo "build-image: building for $arch needs qemu-user-static registered with binfmt_misc (fix-binary): run scripts/arm64-images.sh." >&2
+    exit 1
+  fi
 fi
 echo "build-image: debootstrap $suite ($arch) from $mirror for $tag"
 debootstrap --arch="$arch" --variant=minbase --cache-dir="$cache" --include="$pkgs" "$suite" "$work/rootfs" "$mirror" \
