@@ -115,12 +115,12 @@ def newest_mtime(top):
     return newest, count
 
 
-def http_get(url, timeout):
-    """(status, first 4 KiB of the body as text, error) of a GET; status None when nothing answered."""
+def http_get(url, timeout, limit=4096):
+    """(status, the body's first ``limit`` bytes as text, error) of a GET; status None when nothing answered."""
     try:
         response = open_url(url, timeout=timeout, use_proxy=False, validate_certs=False)
         try:
-            return response.getcode(), response.read(4096).decode("utf-8", "replace"), None
+            return response.getcode(), response.read(limit).decode("utf-8", "replace"), None
         finally:
             response.close()
     except URLError as exc:

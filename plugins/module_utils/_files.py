@@ -79,6 +79,30 @@ def _lstat(path):
         raise
 
 
+def missing_dirs(root, rel):
+    """The directories of ``rel`` (relative to ``root``) that do not exist yet, top first; PathProblem
+    when a component is a symlink or not a directory (never followed)."""
+    missing, current = [], root
+    for part in [p for p in rel.split("/") if p]:
+        current = os.path.join(current, part)
+        info = None if missing else _lstat(current)
+        if info is None:
+            missing.append(current)
+        elif stat.S_ISLNK(info.st_mode):
+            raise PathProblem("%s is a symlink; refusing to write through it" % current)
+        elif not stat.S_ISDIR(info.st_mode):
+            raise PathProblem("%s is not a directory" % current)
+    return missing
+
+
+def make_dirs(paths, uid, gid, mode=0o755):
+    """Create each directory of ``paths`` (top first, as missing_dirs gives them) with its final owner and mode."""
+    for path in paths:
+        os.mkdir(path, 0o700)
+        os.lchown(path, uid, gid)
+        os.chmod(path, mode)
+
+
 def symlink_problem(root, path):
     """Why ``path`` (at or under ``root``) is unsafe, or None.
 

@@ -88,3 +88,24 @@ def test_read_json_quarantines_a_corrupt_file(tmp_path):
     data, aside = _files.read_json(str(bad), now=1795348800.25)
     assert data is None and aside == str(tmp_path / "prep_result.json.corrupt-20261122T120000.250Z")
     assert not bad.exists() and (tmp_path / aside).read_text() == "{not json"
+
+
+def test_missing_dirs_lists_what_to_create_top_first_and_make_dirs_gives_owner_and_mode(tmp_path):
+    (tmp_path / "telemetry").mkdir()
+    missing = _files.missing_dirs(str(tmp_path), "telemetry/prometheus/snapshots")
+    assert missing == [str(tmp_path / "telemetry/prometheus"), str(tmp_path / "telemetry/prometheus/snapshots")]
+    _files.make_dirs(missing, os.geteuid(), os.getegid(), mode=0o750)
+    assert [os.stat(p).st_mode & 0o777 for p in missing] == [0o750, 0o750]
+    assert _files.missing_dirs(str(tmp_path), "telemetry/prometheus/snapshots") == []
+
+
+@pytest.mark.parametrize("make, cause", [
+    (lambda p: os.symlink(str(p / "telemetry"), str(p / "link")), "link is a symlink; refusing to write through it"),
+    (lambda p: (p / "link").write_text("x"), "link is not a directory"),
+])
+def test_missing_dirs_never_goes_through_a_symlink_or_a_file(tmp_path, make, cause):
+    (tmp_path / "telemetry").mkdir()
+    make(tmp_path)
+    with pytest.raises(_files.PathProblem) as exc:
+        _files.missing_dirs(str(tmp_path), "link/snapshots")
+    assert str(exc.value).endswith(cause)
