@@ -1,0 +1,167 @@
+# -*- coding: utf-8 -*-
+# Copyright: gh200.sglang contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""SGLang server arguments: JSON defaults keyed by ServerArgs field names, checked by SGLang's own parser.
+
+Private to the collection. No flag list is kept here: PARSER_PROBE runs inside the container, builds SGLang's
+argument parser (``ServerArgs.add_cli_args``) for whatever SGLang the image ships, maps each key to the flag
+whose ``dest`` it is, and parses the result. The rest are pure functions over its answer.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import errno
+import re
+import socket
+
+KEY_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+
+# Run as ``python3 -c PARSER_PROBE <request JSON>``; prints one JSON object. The request is {"args": {field:
+# value}, "extra": [raw flags]}; it never holds the API key (added at launch only). The answer has the SGLang
+# version, the argv in SGLang's flag names, the parsed values the role checks, whether the model path is a
+# directory in the container, and one problem per bad key or flag.
+PARSER_PROBE = r"""
+import argparse, difflib, json, os, sys
+request = json.loads(sys.argv[1])
+try:
+    import sglang
+    from sglang.srt.server_args import ServerArgs
+except Exception as exc:
+    print(json.dumps(dict(error="cannot import sglang.srt.server_args with %s: %s: %s" % (sys.executable, type(exc).__name__, exc))))
+    sys.exit(0)
+class Refused(Exception):
+    pass
+def refuse(message):
+    raise Refused(message)
+parser = argparse.ArgumentParser(prog="sglang.launch_server", add_help=False)
+parser.error = refuse
+ServerArgs.add_cli_args(parser)
+actions, by_flag = dict(), dict()
+for action in parser._actions:
+    if action.option_strings and action.dest not in actions:
+        actions[action.dest] = action
+    for option in action.option_strings:
+        by_flag[option] = action
+def action_of(key):
+    # A field is its flag's dest, or (tp_size and the other sizes) names one of the flag's spellings.
+    return actions.get(key) or by_flag.get("--" + key.replace("_", "-"))
+problems, argv = [], []
+for key, value in request["args"]:
+    action = action_of(key)
+    if action is None:
+        close = difflib.get_close_matches(key, list(actions), 1)
+        problems.append("%s: not a server argument of SGLang %s%s" % (key, sglang.__version__, " (did you mean %s?)" % close[0] if close else ""))
+        continue
+    flag = [s for s in action.option_strings if s.startswith("--")][0]
+    kind = type(action).__name__
+    if kind in ("_StoreTrueAction", "_StoreFalseAction", "BooleanOptionalAction"):
+        if not isinstance(value, bool):
+            problems.append("%s: %s is a switch: give true or false, not %r" % (key, flag, value))
+        elif kind == "BooleanOptionalAction":
+            argv.append(flag if value else "--no-" + flag[2:])
+        elif value == (kind == "_StoreTrueAction"):
+            argv.append(flag)
+        continue
+    if value is None:
+        continue
+    values = value if isinstance(value, list) else [value]
+    if isinstance(value, list) and action.nargs in (None, "?"):
+        values = [json.dumps(value)]
+    argv.append(flag)
+    argv.extend(json.dumps(v) if isinstance(v, (dict, list, bool)) else str(v) for v in values)
+values, model_dir = dict(), None
+try:
+    namespace, unknown = parser.parse_known_args(argv + list(request["extra"]))
+    for flag in unknown:
+        if flag.startswith("-"):
+            close = difflib.get_close_matches(flag, [s for a in parser._actions for s in a.option_strings], 1)
+            problems.append("%s: not a flag of SGLang %s%s" % (flag, sglang.__version__, " (did you mean %s?)" % close[0] if close else ""))
+        else:
+            problems.append("%r: a value no flag takes" % flag)
+    for name in ("model_path", "served_model_name", "host", "port", "context_length", "enable_metrics", "tp_size", "api_key"):
+        values[name] = getattr(namespace, action_of(name).dest, None) if action_of(name) else None
+    values["api_key"] = values["api_key"] is not None
+    model_dir = os.path.isdir(namespace.model_path or "")
+except Refused as exc:
+    problems.append("server args: %s" % exc)
+print(json.dumps(dict(version=sglang.__version__, argv=argv, values=values, model_dir=model_dir, problems=problems)))
+"""
+
+
+def merge(defaults, overrides):
+    """The server args: ``defaults`` (the JSON file) with ``overrides`` (inventory) on top, as sorted
+    (key, value) pairs; a key that is not a ServerArgs-style field name raises ValueError naming it."""
+    merged = dict(defaults or {})
+    merged.update(overrides or {})
+    for key in merged:
+        if not KEY_RE.match(str(key)):
+            raise ValueError("%r: server argument keys are SGLang's ServerArgs field names (lower_case_with_underscores)" % (key,))
+    return sorted(merged.items())
+
+
+def config_yaml(argv):
+    """The YAML that SGLang's ``--config`` reads for ``argv``: one ``flag-name: value`` line per flag (a switch is
+    ``true``, several values a list), quoted as JSON strings, which YAML reads as they are."""
+    import json
+    lines, i = [], 0
+    while i < len(argv):
+        flag = argv[i]
+        values = []
+        i += 1
+        while i < len(argv) and not argv[i].startswith("--"):
+            values.append(argv[i])
+            i += 1
+        key = flag[2:]
+        if not values:
+            lines.append("%s: true" % key)
+        elif len(values) == 1:
+            lines.append("%s: %s" % (key, json.dumps(values[0])))
+        else:
+            lines.append("%s: [%s]" % (key, ", ".join(json.dumps(v) for v in values)))
+    return "\n".join(lines) + "\n"
+
+
+def context_problem(context_length, max_position_embeddings):
+    """One line when the context length is above the model's max_position_embeddings (SGLang refuses it), else None."""
+    if context_length is None or max_position_embeddings is None:
+        return None
+    if int(context_length) > int(max_position_embeddings):
+        return ("context_length: %s is above the model's max_position_embeddings (%s); SGLang refuses it"
+                % (context_length, max_position_embeddings))
+    return None
+
+
+def port_problem(host, port, key="port"):
+    """One line when ``port`` cannot be bound on ``host`` (something listens there), else None."""
+    family = socket.AF_INET6 if ":" in (host or "") else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.bind((host or "0.0.0.0", int(port)))
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            return "%s: %s is in use on %s" % (key, port, host)
+        return "%s: cannot bind %s:%s: %s" % (key, host, port, exc.strerror or exc)
+    finally:
+        sock.close()
+    return None
+
+
+def model_problem(values, model_dir, models_root="/models"):
+    """One line when the model path is not a directory under ``models_root`` in the container, else None."""
+    path = values.get("model_path") or ""
+    if not path.startswith(models_root.rstrip("/") + "/"):
+        return "model_path: %r is not under %s" % (path, models_root)
+    if not model_dir:
+        return "model_path: %s does not exist in the container" % path
+    return None
+
+
+def redact(argv, secret_flags=("--api-key",)):
+    """argv with each secret flag's value replaced, for records and logs."""
+    out, hide = [], False
+    for item in argv:
+        out.append("********" if hide else item)
+        hide = item in secret_flags
+    return out

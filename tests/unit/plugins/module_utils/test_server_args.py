@@ -1,0 +1,143 @@
+"""_server_args: the JSON defaults merged with overrides, PARSER_PROBE's mapping of field names to flags (here on a
+small fake `sglang` package whose parser is shaped like SGLang's: a field that is its flag's dest, and tp_size
+that is only a spelling of --tensor-parallel-size; the real parser is exercised in tests/engine), and the checks
+that name their key."""
+import json
+import os
+import socket
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from ansible_collections.gh200.sglang.plugins.module_utils import _server_args as sa
+
+FAKE_SERVER_ARGS = '''
+import dataclasses
+from typing import Optional
+
+@dataclasses.dataclass
+class ServerArgs:
+    model_path: str = ""
+    host: str = "127.0.0.1"
+    port: int = 30000
+    context_length: Optional[int] = None
+    tp_size: int = 1
+    enable_metrics: bool = False
+    served_model_name: Optional[str] = None
+    api_key: Optional[str] = None
+    attention_backend: Optional[str] = None
+    cuda_graph_bs: Optional[list] = None
+    json_model_override_args: str = "{}"
+
+    @staticmethod
+    def add_cli_args(parser):
+        parser.add_argument("--model-path", "--model", type=str, required=True)
+        parser.add_argument("--host", type=str, default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=30000)
+        parser.add_argument("--context-length", type=int, default=None)
+        parser.add_argument("--tensor-parallel-size", "--tp-size", type=int, default=1)
+        parser.add_argument("--enable-metrics", action="store_true")
+        parser.add_argument("--served-model-name", type=str)
+        parser.add_argument("--api-key", type=str)
+        parser.add_argument("--attention-backend", choices=["triton", "flashinfer"])
+        parser.add_argument("--cuda-graph-bs", type=int, nargs="+")
+        parser.add_argument("--json-model-override-args", type=str, default="{}")
+'''
+
+
+@pytest.fixture(scope="module")
+def fake_sglang(tmp_path_factory):
+    top = tmp_path_factory.mktemp("site")
+    (top / "sglang/srt").mkdir(parents=True)
+    (top / "sglang/__init__.py").write_text('__version__ = "0.5.5"\n')
+    (top / "sglang/srt/__init__.py").write_text("")
+    (top / "sglang/srt/server_args.py").write_text(textwrap.dedent(FAKE_SERVER_ARGS))
+    return str(top)
+
+
+def probe(site, args, extra=()):
+    request = json.dumps({"args": sa.merge(args, {}), "extra": list(extra)})
+    env = dict(os.environ, PYTHONPATH=site) if site else dict(os.environ, PYTHONPATH="")
+    out = subprocess.run([sys.executable, "-c", sa.PARSER_PROBE, request], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         env=env, check=True, text=True)
+    return json.loads(out.stdout)
+
+
+BASE = {"model_path": "/", "host": "127.0.0.1", "port": 30000, "context_length": 2048, "tp_size": 2,
+        "enable_metrics": True, "served_model_name": "tiny"}
+
+
+def test_fields_become_sglang_flags_and_the_parsed_values_come_back(fake_sglang):
+    answer = probe(fake_sglang, dict(BASE, cuda_graph_bs=[1, 2], json_model_override_args={"rope_scaling": None}))
+    assert answer["problems"] == [] and answer["version"] == "0.5.5"
+    assert answer["argv"] == ["--context-length", "2048", "--cuda-graph-bs", "1", "2", "--enable-metrics", "--host", "127.0.0.1",
+                              "--json-model-override-args", '{"rope_scaling": null}', "--model-path", "/", "--port", "30000",
+                              "--served-model-name", "tiny", "--tensor-parallel-size", "2"]
+    assert answer["values"] == {"model_path": "/", "served_model_name": "tiny", "host": "127.0.0.1", "port": 30000,
+                                "context_length": 2048, "enable_metrics": True, "tp_size": 2, "api_key": False}
+    assert answer["model_dir"] is True
+
+
+def test_a_false_switch_is_left_out(fake_sglang):
+    answer = probe(fake_sglang, dict(BASE, enable_metrics=False))
+    assert "--enable-metrics" not in answer["argv"] and answer["values"]["enable_metrics"] is False
+
+
+@pytest.mark.parametrize("args, extra, problem", [
+    (dict(BASE, contxt_length=4096), [], "contxt_length: not a server argument of SGLang 0.5.5 (did you mean context_length?)"),
+    (BASE, ["--contxt-length", "4096"], "--contxt-length: not a flag of SGLang 0.5.5 (did you mean --context-length?)"),
+    (dict(BASE, enable_metrics="yes"), [], "enable_metrics: --enable-metrics is a switch: give true or false, not 'yes'"),
+    (dict(BASE, port="http"), [], "server args: argument --port: invalid int value: 'http'"),
+    (dict(BASE, attention_backend="fa9"), [], "server args: argument --attention-backend: invalid choice: 'fa9'"),
+    ({"host": "127.0.0.1"}, [], "server args: the following arguments are required: --model-path/--model"),
+])
+def test_each_bad_key_or_flag_is_one_problem_naming_it(fake_sglang, args, extra, problem):
+    problems = probe(fake_sglang, args, extra)["problems"]
+    assert any(p.startswith(problem) for p in problems), problems
+
+
+def test_without_sglang_the_probe_says_which_python_lacks_it():
+    answer = probe(None, BASE)
+    assert answer["error"].startswith("cannot import sglang.srt.server_args with %s: ModuleNotFoundError" % sys.executable)
+
+
+def test_merge_puts_overrides_on_top_and_refuses_keys_that_are_not_field_names():
+    assert sa.merge({"port": 30000, "host": "0.0.0.0"}, {"port": 31000}) == [("host", "0.0.0.0"), ("port", 31000)]
+    with pytest.raises(ValueError) as exc:
+        sa.merge({"port": 1}, {"context-length": 4096})
+    assert str(exc.value).startswith("'context-length': server argument keys are SGLang's ServerArgs field names")
+
+
+def test_the_config_record_is_the_yaml_sglang_config_reads():
+    text = sa.config_yaml(["--model-path", "/models/m", "--port", "30000", "--enable-metrics", "--cuda-graph-bs", "1", "2"])
+    assert text == 'model-path: "/models/m"\nport: "30000"\nenable-metrics: true\ncuda-graph-bs: ["1", "2"]\n'
+
+
+def test_context_length_above_the_model_is_named():
+    assert sa.context_problem(4096, 2048) == ("context_length: 4096 is above the model's max_position_embeddings (2048); "
+                                              "SGLang refuses it")
+    assert sa.context_problem(2048, 2048) is None and sa.context_problem(None, 2048) is None
+
+
+def test_a_port_in_use_is_named():
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen(1)
+        port = held.getsockname()[1]
+        assert sa.port_problem("127.0.0.1", port) == "port: %d is in use on 127.0.0.1" % port
+    assert sa.port_problem("127.0.0.1", port) is None
+
+
+@pytest.mark.parametrize("values, model_dir, problem", [
+    ({"model_path": "/models/org/m"}, True, None),
+    ({"model_path": "/models/org/m"}, False, "model_path: /models/org/m does not exist in the container"),
+    ({"model_path": "/tmp/m"}, True, "model_path: '/tmp/m' is not under /models"),
+])
+def test_the_model_must_be_a_directory_under_models(values, model_dir, problem):
+    assert sa.model_problem(values, model_dir) == problem
+
+
+def test_redact_hides_only_the_secret_values():
+    assert sa.redact(["--port", "1", "--api-key", "s3cret", "--host", "h"]) == ["--port", "1", "--api-key", "********", "--host", "h"]
