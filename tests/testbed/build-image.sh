@@ -16,9 +16,10 @@
 #   setup.sh   run inside the chroot as root with TESTBED_UID/TESTBED_GID set
 #   rootfs/    files copied over the tree before setup.sh runs (optional)
 #   changes    `docker import --change` lines (ENTRYPOINT, ENV, USER, LABEL ...)
-#   wheels     pip requirements (optional), downloaded on this machine with its pip configuration (which
-#              finds the CPU build of torch on local disk) by $GH200_PIP_PYTHON, and put in the chroot's
-#              /tmp/wheels with the list as /tmp/wheels/requirements.txt for setup.sh to install offline
+#   wheels*    pip requirement lists (optional), downloaded on this machine with its pip configuration (which
+#              finds the CPU build of torch on local disk) by $GH200_PIP_PYTHON into the chroot's /tmp/wheels,
+#              each list beside them as /tmp/wheels/<list name>.txt for setup.sh to install offline; a list
+#              named *nodeps* is downloaded without dependencies
 # The image is tagged <name>:<hash of recipe+uid+gid> and <name>:testbed; an unchanged recipe
 # is not rebuilt.
 set -euo pipefail
@@ -88,13 +89,18 @@ debootstrap --arch="$arch" --variant=minbase --cache-dir="$cache" --include="$pk
 if [ -d "$recipe/rootfs" ]; then
   cp -a "$recipe/rootfs/." "$work/rootfs/"
 fi
-if [ -f "$recipe/wheels" ] && [ "$arch" = "$native" ]; then
+if [ "$arch" = "$native" ] && compgen -G "$recipe/wheels*" >/dev/null; then
   pip_python=${GH200_PIP_PYTHON:-python3}
-  echo "build-image: downloading the wheels of $recipe/wheels with $pip_python"
   mkdir -p "$work/rootfs/tmp/wheels"
-  "$pip_python" -m pip download --quiet --disable-pip-version-check --only-binary=:all: --dest "$work/rootfs/tmp/wheels" \
-    -r "$recipe/wheels" >"$work/pip-download.log" 2>&1 || { tail -n 30 "$work/pip-download.log" >&2; exit 1; }
-  grep -vE '^\s*(#|$)' "$recipe/wheels" >"$work/rootfs/tmp/wheels/requirements.txt"
+  for list in "$recipe"/wheels*; do
+    # A list named *nodeps* is downloaded without dependencies (a package whose declared ones are GPU builds).
+    nodeps=()
+    case "$(basename "$list")" in *nodeps*) nodeps=(--no-deps) ;; esac
+    echo "build-image: downloading the wheels of $list with $pip_python"
+    "$pip_python" -m pip download --quiet --disable-pip-version-check --only-binary=:all: "${nodeps[@]}" \
+      --dest "$work/rootfs/tmp/wheels" -r "$list" >"$work/pip-download.log" 2>&1 || { tail -n 30 "$work/pip-download.log" >&2; exit 1; }
+    grep -vE '^\s*(#|$)' "$list" >"$work/rootfs/tmp/wheels/$(basename "$list").txt"
+  done
 fi
 install -m 0755 "$recipe/setup.sh" "$work/rootfs/tmp/recipe-setup.sh"
 mount -t proc proc "$work/rootfs/proc"

@@ -8,7 +8,7 @@ run_id=${CONTAINER_RUN_ID:-$(date -u +%Y%m%dT%H%M%SZ)-$$}
 log_dir=/telemetry/logs/container-run-$run_id
 as_devuser() { runuser -u devuser -- "$@"; }
 
-as_devuser mkdir -p "$log_dir" /telemetry/prometheus /telemetry/jaeger \
+as_devuser mkdir -p "$log_dir" /telemetry/prometheus/targets /telemetry/jaeger \
   /profiles/flashinfer /profiles/inductor /profiles/deep_gemm /profiles/moe_configs
 log=$log_dir/init-run.log
 as_devuser touch "$log"
@@ -26,8 +26,9 @@ scrape_configs:
     static_configs: [{targets: ["127.0.0.1:$prom_port"]}]
   - job_name: node
     static_configs: [{targets: ["127.0.0.1:$node_port"]}]
-  - job_name: sglang
-    static_configs: [{targets: ["127.0.0.1:${SGLANG_PORT:-30000}"]}]
+  # Inference servers: the targets gh200.sglang.inference writes (file-based service discovery), none hard-coded.
+  - job_name: inference
+    file_sd_configs: [{files: ["/telemetry/prometheus/targets/*.json"], refresh_interval: 5s}]
 CFG
 chmod 0644 "$prom_cfg"
 
