@@ -101,10 +101,17 @@ def run_log_facts(log_root, run_id, since):
     return out
 
 
-def newest_mtime(top):
-    """The newest mtime of any entry under ``top`` (not following symlinks), and how many entries; (None, 0) if empty."""
+# What the collection itself writes under telemetry/prometheus (scrape snapshots, file-SD targets): not the TSDB.
+NOT_TSDB = ("snapshots", "targets")
+
+
+def newest_mtime(top, skip=()):
+    """The newest mtime of any entry under ``top`` (not following symlinks) outside its top-level folders ``skip``,
+    and how many entries; (None, 0) if empty."""
     newest, count = None, 0
     for dirpath, dirnames, filenames in os.walk(top):
+        if dirpath == top:
+            dirnames[:] = [d for d in dirnames if d not in skip]
         for name in dirnames + filenames:
             try:
                 mtime = os.lstat(os.path.join(dirpath, name)).st_mtime

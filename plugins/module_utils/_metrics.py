@@ -143,8 +143,10 @@ def histogram(parsed, name):
 
 
 def figure(parsed, candidates):
-    """(name found, value) for the first candidate present: a number for counters and gauges (summed
-    over label sets), a dict for histograms; (None, None) when none is present."""
+    """(name found, value) for the first candidate present: a number for counters and gauges (summed over label
+    sets), a dict for histograms; (None, None) when none is present. A family the server declares but has not
+    observed yet (a labelled counter before its first request: HELP and TYPE, no sample) counts as zero."""
+    declared = dict((fname, kind) for fname, kind, samples in parsed)
     for name in candidates:
         if _has_histogram(parsed, name):
             return name, histogram(parsed, name)
@@ -153,6 +155,11 @@ def figure(parsed, candidates):
             found = _samples(parsed, name + "_total")
         if found:
             return name, sum(v for labels, v in found)
+        kind = declared.get(name[:-len("_total")] if name.endswith("_total") else name)
+        if kind == "histogram":
+            return name, histogram(parsed, name)
+        if kind in ("counter", "gauge"):
+            return name, 0.0
     return None, None
 
 

@@ -134,9 +134,11 @@ def context_problem(context_length, max_position_embeddings):
 
 
 def port_problem(host, port, key="port"):
-    """One line when ``port`` cannot be bound on ``host`` (something listens there), else None."""
+    """One line when ``port`` cannot be bound on ``host`` (something listens there), else None. The probe binds
+    with SO_REUSEADDR, as servers do, so the TIME_WAIT connections a stopped server leaves do not count."""
     family = socket.AF_INET6 if ":" in (host or "") else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host or "0.0.0.0", int(port)))
     except OSError as exc:
@@ -165,3 +167,68 @@ def redact(argv, secret_flags=("--api-key",)):
         out.append("********" if hide else item)
         hide = item in secret_flags
     return out
+
+
+# Run as ``python3 -c LAUNCHER <log file> <argv...>`` (as the server's user): starts argv detached in a session of
+# its own (so its PID is its process group), stdout and stderr appended to the log, and prints {"pid", "start"}
+# (start: the process's start time in clock ticks, /proc/<pid>/stat field 22, so a reused PID is never taken
+# for it). The API key, when set, comes in the environment (GH200_SERVER_API_KEY) and goes to the server's argv
+# only, never into the log or the answer.
+LAUNCHER = r"""
+import json, os, subprocess, sys
+env = dict(os.environ)
+key = env.pop("GH200_SERVER_API_KEY", None)
+argv = sys.argv[2:] + (["--api-key", key] if key else [])
+with open(sys.argv[1], "ab") as log:
+    proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, start_new_session=True)
+with open("/proc/%d/stat" % proc.pid) as handle:
+    start = handle.read().rsplit(")", 1)[1].split()[19]
+print(json.dumps(dict(pid=proc.pid, start=start)))
+"""
+
+# Run as ``python3 -c PROCESS_PROBE <pid> <start> <signal or "none"> <seconds>``: whether the recorded process still
+# runs (same PID and start time, not a zombie); with a signal, sends it to the process group and waits up to
+# <seconds> for the process to end. Prints {"alive": bool, "ended": bool}.
+PROCESS_PROBE = r"""
+import json, os, signal, sys, time
+pid, start, sig, wait = int(sys.argv[1]), sys.argv[2], sys.argv[3], float(sys.argv[4])
+def alive():
+    try:
+        with open("/proc/%d/stat" % pid) as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return False
+    return fields[19] == start and fields[0] != "Z"
+was = alive()
+if was and sig != "none":
+    try:
+        os.killpg(pid, getattr(signal, sig))
+    except ProcessLookupError:
+        pass
+    deadline = time.time() + wait
+    while alive() and time.time() < deadline:
+        time.sleep(0.2)
+print(json.dumps(dict(alive=was, ended=not alive())))
+"""
+
+
+def server_record(name, pid, start, argv, host, port, log, run_id, version, api_key, started_at):
+    """What the host tree keeps about a started server: never the API key, only whether one is set."""
+    return {"name": name, "pid": pid, "start": start, "argv": list(argv), "host": host, "port": port, "log": log,
+            "run_id": run_id, "sglang_version": version, "api_key": bool(api_key), "started_at": started_at}
+
+
+def same_server(record, argv, run_id, api_key):
+    """Whether the recorded server was started with this argv in this container run (and an API key when one is set)."""
+    return bool(record) and record.get("argv") == list(argv) and record.get("run_id") == run_id \
+        and record.get("api_key") == bool(api_key)
+
+
+def log_evidence(text, error_regex, request_regex, limit=5):
+    """What a server log shows: its line count, the first ``limit`` lines matching ``error_regex`` (a CLI or
+    context-length refusal, a traceback), how many lines match ``request_regex`` (requests served), and its last lines."""
+    lines = (text or "").splitlines()
+    errors = re.compile(error_regex)
+    requests = re.compile(request_regex)
+    return {"lines": len(lines), "errors": [line for line in lines if errors.search(line)][:limit],
+            "requests": sum(1 for line in lines if requests.search(line)), "tail": lines[-limit:]}

@@ -62,10 +62,10 @@ requirements:
 attributes:
   check_mode:
     support: full
+    description: Scrapes and parses (a read) and reports the snapshot it would write; writes nothing.
   diff_mode:
     support: none
-  platform:
-    platforms: posix
+    description: The snapshot is new each time; there is nothing to compare.
 """
 
 EXAMPLES = r"""

@@ -20,7 +20,8 @@ description:
   - It lists the files in the run's own log directory C(telemetry/logs/container-run-<run_id>/) and
     says which were written since the container started.
   - It asks Prometheus for C(/-/ready) and the node exporter for C(/metrics) on loopback, and reports
-    whether the Prometheus TSDB under C(telemetry/prometheus) was written since the start.
+    whether the Prometheus TSDB under C(telemetry/prometheus) was written since the start (C(snapshots/) and
+    C(targets/), which this collection writes there, are not the TSDB).
   - It returns the last lines of the container log that match an error pattern.
   - It reads only. A missing container is evidence (C(container.exists=false)), not a failure.
 author:
@@ -136,7 +137,7 @@ def services(p, container, root):
     since = container["started_epoch"]
     prom_port = p["prometheus_port"] or int(container["env"].get("PROMETHEUS_PORT") or 9090)
     node_port = p["node_exporter_port"] or int(container["env"].get("NODE_EXPORTER_PORT") or 9100)
-    newest, entries = _evidence.newest_mtime(os.path.join(root, "telemetry", "prometheus"))
+    newest, entries = _evidence.newest_mtime(os.path.join(root, "telemetry", "prometheus"), _evidence.NOT_TSDB)
     prom = {"url": "http://%s:%d/-/ready" % (_evidence.LOOPBACK, prom_port), "asked": False, "ready": False, "status": None,
             "answer": "", "tsdb_entries": entries, "tsdb_newest_mtime": newest,
             "tsdb_fresh": newest is not None and since is not None and newest >= since}

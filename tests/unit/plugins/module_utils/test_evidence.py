@@ -108,3 +108,15 @@ def test_http_get_on_loopback_and_metric_samples():
 def test_error_lines():
     lines = ["init-run: ready", "ERROR: hook failed", "Traceback (most recent call last):", "ok"]
     assert _evidence.error_lines(lines, r"(?i)\b(error|traceback)\b") == lines[1:3]
+
+
+def test_newest_mtime_leaves_out_the_snapshots_and_targets_this_collection_writes(tmp_path):
+    (tmp_path / "wal").mkdir()
+    (tmp_path / "wal/00000001").write_text("x")
+    os.utime(str(tmp_path / "wal/00000001"), (1000, 1000))
+    os.utime(str(tmp_path / "wal"), (1000, 1000))
+    for folder in _evidence.NOT_TSDB:
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "new.json").write_text("{}")
+    assert _evidence.newest_mtime(str(tmp_path), _evidence.NOT_TSDB) == (1000, 2)
+    assert _evidence.newest_mtime(str(tmp_path))[1] == 6

@@ -106,3 +106,15 @@ def test_the_comparison_table_puts_servers_side_by_side_with_the_change():
     assert "| requests | 3 | 5 | 2 | 3 | - | - |" in lines
     assert "| prompt_tokens | 59 | 80 | 21 | 59 | - | - |" in lines
     assert any(line.startswith("| e2e_latency count | 3 | 5 | 2 |") for line in lines), table
+
+
+def test_a_declared_family_without_samples_counts_as_zero():
+    """SGLang before its first request: its labelled counters and histograms are declared, with no sample yet."""
+    text = ("# HELP sglang:num_requests_total Number of requests processed.\n# TYPE sglang:num_requests_total counter\n"
+            "# HELP sglang:e2e_request_latency_seconds Histogram of End-to-end request latency in seconds\n"
+            "# TYPE sglang:e2e_request_latency_seconds histogram\n"
+            "sglang:num_running_reqs{model_name=\"m\"} 0.0\n")
+    key = m.summary(m.families(text, parser))["key"]
+    assert key["requests"] == 0.0 and key["running_requests"] == 0.0
+    assert key["e2e_latency"]["count"] == 0 and key["e2e_latency"]["mean"] is None
+    assert key["prompt_tokens"] is None  # not even declared

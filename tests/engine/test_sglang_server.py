@@ -1,0 +1,198 @@
+"""sglang_server on the real engine: the STAND-IN server (tests/testbed, its argv parsed by the real sglang package in
+/opt/sglang-real) launched from the role's JSON defaults in a host-network dev container, answered on loopback,
+left alone when unchanged, stopped by its PID with the port freed; each bad input is one clear error with nothing
+started and nothing written; the API key gates every path but /health* and /metrics and is written nowhere."""
+import json
+import os
+import pwd
+import socket
+import time
+import urllib.error
+import urllib.request
+import uuid
+
+import docker
+import pytest
+
+from conftest import REPO, bed_ids, chown_tree
+
+DEFAULTS = json.loads((REPO / "roles/inference/files/server_defaults.json").read_text())
+SECRET = "gh200-planted-key-" + uuid.uuid4().hex
+RUN_LABEL = "org.gh200-sglang.run-id"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def server_container(engine, tree):
+    """A running dev container on the host network (as container_run starts it) with /models and /telemetry mounted
+    and a run id label; removed afterwards, with whatever runs in it."""
+    uid, gid = bed_ids()
+    run_id = "enginetest-" + uuid.uuid4().hex[:8]
+    (tree / ("telemetry/logs/container-run-%s" % run_id)).mkdir(parents=True)
+    chown_tree(tree / "telemetry", uid, gid)
+    c = engine.containers.run(
+        "sglang-dev-standin:testbed", entrypoint=["sleep", "infinity"], name="gh200-engine-server-" + run_id[-8:], detach=True,
+        network_mode="host", labels={RUN_LABEL: run_id}, environment={"PYTHONPATH": "/workspaces/sglang/python"},
+        mounts=[docker.types.Mount("/models", str(tree / "models"), type="bind", read_only=True),
+                docker.types.Mount("/telemetry", str(tree / "telemetry"), type="bind")])
+    yield c, run_id
+    c.remove(force=True)
+
+
+def args_for(tree, container, port, **over):
+    args = {"name": container.name, "root": str(tree), "host_user": pwd.getpwuid(bed_ids()[0]).pw_name, "defaults": DEFAULTS,
+            "overrides": {"model_path": "/models/standin/tiny-model", "served_model_name": "standin/tiny-model", "port": port},
+            "launch_command": ["/usr/local/bin/standin-sglang-server"], "parser_python": "/usr/local/bin/standin-sglang-python",
+            "max_position_embeddings": 256, "env": {"STANDIN_LOAD_SECONDS": "1"}, "stop_timeout": 10}
+    args.update(over)
+    return args
+
+
+def get(url, headers=None, body=None, timeout=5):
+    request = urllib.request.Request(url, data=json.dumps(body).encode() if body is not None else None, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as answer:
+            return answer.status, answer.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+def wait_ready(port, seconds=60):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        try:
+            if get("http://127.0.0.1:%d/health_generate" % port)[0] == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise AssertionError("the server on port %d was not ready within %d s" % (port, seconds))
+
+
+def listing(root):
+    return sorted(os.path.relpath(os.path.join(d, n), str(root)) for d, dirs, files in os.walk(str(root)) for n in dirs + files)
+
+
+def everything_under(root):
+    text = []
+    for dirpath, dirnames, filenames in os.walk(str(root)):
+        for name in filenames:
+            with open(os.path.join(dirpath, name), "rb") as handle:
+                text.append(handle.read().decode("utf-8", "replace"))
+    return "\n".join(text)
+
+
+def test_start_answer_keep_and_stop_by_pid(module, tree, server_container):
+    container, run_id = server_container
+    port = free_port()
+    args = args_for(tree, container, port, api_key=SECRET)
+
+    rc, validated = module("sglang_server", dict(args, state="validated"))
+    assert rc == 0 and not validated["changed"], validated
+    assert validated["sglang_version"] == "0.5.5"
+    assert validated["argv"][:1] == ["/usr/local/bin/standin-sglang-server"]
+    assert "--enable-metrics" in validated["argv"] and "--model-path" in validated["argv"] and "--api-key" not in validated["argv"]
+    assert validated["parsed"]["port"] == port and validated["parsed"]["api_key"] is False  # the key never reaches the probe
+
+    rc, predicted = module("sglang_server", args, check=True)
+    assert rc == 0 and predicted["changed"] and "pid" not in predicted
+    assert not os.path.exists(str(tree / "telemetry/inference"))
+
+    rc, started = module("sglang_server", args)
+    assert rc == 0 and started["changed"], started
+    wait_ready(port)
+    status, body = get("http://127.0.0.1:%d/v1/chat/completions" % port, {"Authorization": "Bearer " + SECRET},
+                       {"model": "standin/tiny-model", "messages": [{"role": "user", "content": "Say hello"}], "max_tokens": 4})
+    assert status == 200 and json.loads(body)["choices"][0]["message"]["content"], body
+    assert get("http://127.0.0.1:%d/v1/models" % port)[0] == 401
+    assert get("http://127.0.0.1:%d/metrics" % port)[0] == 200 and get("http://127.0.0.1:%d/health" % port)[0] == 200
+
+    log = tree / started["log"].lstrip("/")
+    assert started["log"] == "/telemetry/logs/container-run-%s/sglang-%d.log" % (run_id, port)
+    assert "POST /v1/chat/completions HTTP/1.1" in log.read_text()
+    record = json.loads((tree / ("telemetry/inference/sglang-%d.json" % port)).read_text())
+    assert record["pid"] == started["pid"] and record["api_key"] is True and record["run_id"] == run_id
+    config = (tree / ("telemetry/logs/container-run-%s/sglang-%d.config.yaml" % (run_id, port))).read_text()
+    assert 'model-path: "/models/standin/tiny-model"' in config and "enable-metrics: true" in config
+    uid, gid = bed_ids()
+    assert [(os.stat(str(p)).st_uid, os.stat(str(p)).st_gid) for p in (log, tree / "telemetry/inference")] == [(uid, gid)] * 2
+
+    rc, again = module("sglang_server", args)
+    assert rc == 0 and not again["changed"] and again["pid"] == started["pid"]
+
+    rc, status = module("sglang_server", dict(args, state="status"))
+    assert rc == 0 and not status["changed"] and status["alive"] is True, status
+    assert status["log_evidence"]["requests"] == 1 and status["log_evidence"]["errors"] == [], status["log_evidence"]
+
+    rc, stop_predicted = module("sglang_server", dict(args, state="stopped"), check=True)
+    assert rc == 0 and stop_predicted["changed"] and get("http://127.0.0.1:%d/health" % port)[0] == 200
+
+    rc, stopped = module("sglang_server", dict(args, state="stopped"))
+    assert rc == 0 and stopped["changed"] and stopped["port_free"] is True, stopped.get("msg")
+    with pytest.raises(OSError):
+        get("http://127.0.0.1:%d/health" % port, timeout=2)
+    states = dict(line.split() for line in container.exec_run(["ps", "-eo", "pid=,stat="]).output.decode().splitlines())
+    assert states.get(str(started["pid"]), "Z").startswith("Z"), states  # gone, or a zombie nobody reaped (PID 1 is sleep)
+    rc, stopped_again = module("sglang_server", dict(args, state="stopped"))
+    assert rc == 0 and not stopped_again["changed"]
+
+    assert SECRET not in everything_under(tree)  # the log, the record, the config: nowhere in the host tree
+    assert SECRET not in json.dumps([validated, predicted, started, again, stopped])
+
+
+@pytest.mark.parametrize("over, problem", [
+    ({"overrides": {"model_path": "/models/standin/tiny-model", "contxt_length": 128}},
+     "contxt_length: not a server argument of SGLang 0.5.5 (did you mean context_length?)"),
+    ({"extra_args": ["--enable-metrcs"]}, "--enable-metrcs: not a flag of SGLang 0.5.5 (did you mean --enable-metrics?)"),
+    ({"overrides": {"model_path": "/models/standin/tiny-model", "context_length": 4096}},
+     "context_length: 4096 is above the model's max_position_embeddings (256); SGLang refuses it"),
+    ({"overrides": {"model_path": "/models/standin/no-such-model"}}, "model_path: /models/standin/no-such-model does not exist in the container"),
+    ({"overrides": {"model_path": "/models/standin/tiny-model", "context-length": 128}},
+     "'context-length': server argument keys are SGLang's ServerArgs field names"),
+])
+def test_each_bad_input_is_one_clear_error_and_nothing_starts(module, tree, server_container, over, problem):
+    container, run_id = server_container
+    port = free_port()
+    args = args_for(tree, container, port)
+    if "overrides" in over:
+        over["overrides"]["port"] = port
+    before = listing(tree)
+    rc, result = module("sglang_server", dict(args, **over))
+    assert rc != 0 and problem in result["msg"] and "\n" not in result["msg"], result["msg"]
+    assert listing(tree) == before
+    assert "standin-sglang-server" not in container.exec_run(["ps", "-eo", "args="]).output.decode()
+
+
+def test_a_port_in_use_is_named_and_nothing_starts(module, tree, server_container):
+    container, run_id = server_container
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen(1)
+        port = held.getsockname()[1]
+        before = listing(tree)
+        rc, result = module("sglang_server", args_for(tree, container, port))
+    assert rc != 0 and result["msg"].endswith("port: %d is in use on 127.0.0.1" % port), result["msg"]
+    assert listing(tree) == before
+
+
+def test_status_names_the_refusal_of_a_server_that_exited_at_start(module, tree, server_container):
+    """Without the model's limit the module cannot refuse a long context: the server does, and status shows it."""
+    container, run_id = server_container
+    port = free_port()
+    args = args_for(tree, container, port, max_position_embeddings=None,
+                    overrides={"model_path": "/models/standin/tiny-model", "port": port, "context_length": 4096})
+    rc, started = module("sglang_server", args)
+    assert rc == 0 and started["changed"], started
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        rc, status = module("sglang_server", dict(args, state="status"))
+        if not status["alive"]:
+            break
+        time.sleep(1)
+    assert rc == 0 and status["alive"] is False, status
+    assert any("greater than the derived context_length (256)" in line for line in status["log_evidence"]["errors"]), status
