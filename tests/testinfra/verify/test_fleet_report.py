@@ -22,7 +22,7 @@ def test_the_broken_host_fails_phase0_naming_the_deep_offender(fleet_run):
     assert owner["status"] == "failed"
     assert "/telemetry/logs/old-run/deep/root-owned.log (0:0)" in owner["detail"], owner["detail"]
     assert "1 of " in owner["detail"]  # only the file offends, not the directories above it
-    for phase in ("phase1", "phase2", "phase4"):
+    for phase in ("phase1", "phase2", "phase3", "phase4"):
         assert host["phases"][phase]["verdict"] == "skipped"
         (only,) = fleet_run.checks("gh200-vc", phase).values()
         assert only["status"] == "skipped: phase0 failed on this host"
@@ -37,10 +37,10 @@ def test_the_unreachable_host_is_a_verdict_of_its_own(fleet_run):
 
 
 @pytest.mark.parametrize("name", HEALTHY)
-def test_healthy_hosts_pass_phases_0_1_2_and_4_with_gpu_checks_skipped(fleet_run, name):
+def test_healthy_hosts_pass_every_phase_with_gpu_checks_skipped(fleet_run, name):
     host = fleet_run.host(name)
     assert host["verdict"] == "passed", host
-    assert [host["phases"][p]["verdict"] for p in ("phase0", "phase1", "phase2", "phase4")] == ["passed"] * 4
+    assert [host["phases"][p]["verdict"] for p in ("phase0", "phase1", "phase2", "phase3", "phase4")] == ["passed"] * 5
     checks = fleet_run.checks(name)
     assert not [c for c in checks.values() if c["status"] == "failed"]
     assert checks["GPU facts"]["status"].startswith("skipped: no GPU (")
@@ -57,6 +57,13 @@ def test_healthy_hosts_pass_phases_0_1_2_and_4_with_gpu_checks_skipped(fleet_run
     assert checks["caches under profiles survive the stop"]["status"] == "passed"
     assert checks["restart tolerates the existing caches and logs"]["status"] == "passed"
     assert checks["telemetry survives the stop"]["status"] == "passed"
+    phase3 = fleet_run.checks(name, "phase3")
+    for check in ("server arguments valid for the container's SGLang", "server starts without CLI or context-length errors",
+                  "server ready within the warmup's max_wait", "smoke prompt answered", "request captured under /telemetry/logs",
+                  "server metrics counted the request", "Prometheus scraped the server's request counter",
+                  "Prometheus TSDB written after the prompt", "server stopped by its PID, port freed"):
+        assert phase3[check]["status"] == "passed", (check, phase3[check])
+    assert phase3["server arguments valid for the container's SGLang"]["detail"].startswith("SGLang 0.5.5: /usr/local/bin/standin-sglang-server ")
     assert all(c["time"].endswith("+00:00") and c["duration_s"] >= 0 for c in checks.values())
 
 
@@ -105,6 +112,6 @@ def test_report_html_shows_the_right_verdict_in_each_cell_in_headless_chromium(f
     matrix.feed(proc.stdout)
     expected = {("gh200-vc", "host"): "failed", ("gh200-vc", "phase0"): "failed", ("gh200-vc", "phase1"): "skipped",
                 ("gh200-vd", "host"): "unreachable", ("gh200-va", "host"): "passed", ("gh200-va", "phase4"): "passed",
-                ("gh200-vb", "phase2"): "passed", ("gh200-vb", "phase3"): "not-run"}
+                ("gh200-vb", "phase2"): "passed", ("gh200-vb", "phase3"): "passed"}
     assert dict((k, matrix.cells.get(k)) for k in expected) == expected
     assert 'id="gh200-vc-phase0"' in proc.stdout and "root-owned.log" in proc.stdout

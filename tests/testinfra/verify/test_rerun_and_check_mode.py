@@ -1,8 +1,8 @@
 """What verify.yml leaves: a second run, check mode, the fleet failure policy and a failure after a start."""
 from conftest import HEALTHY, container_name, container_state, root_of, tree_state
 
-# Each run writes its own logs, manifest and Prometheus data: they grow by design and are compared apart.
-PER_RUN = ("telemetry/logs", "telemetry/container_runs", "telemetry/prometheus")
+# Each run writes its own logs, manifest, Prometheus data and server record: they grow by design and are compared apart.
+PER_RUN = ("telemetry/logs", "telemetry/container_runs", "telemetry/prometheus", "telemetry/inference")
 
 
 def stable_tree(host):
@@ -40,7 +40,8 @@ def test_check_mode_on_a_verified_host_changes_nothing_and_skips_what_it_cannot_
     for name in ("container runs", "pointer names the current run", "Prometheus ready, TSDB written by this run",
                  "restart: container runs", "telemetry survives the stop", "restart tolerates the existing caches and logs",
                  "inductor: prep_result.json marks the stage ok", "deep_gemm: cache artifacts owned by devuser",
-                 "after restart: moe: ensure keeps the signed cache"):
+                 "after restart: moe: ensure keeps the signed cache", "server arguments valid for the container's SGLang",
+                 "smoke prompt answered", "Prometheus scraped the server's request counter"):
         assert checks[name]["status"].startswith("skipped: check mode"), (name, checks[name])
     assert checks["no .lock left under profiles"]["status"] == "passed"
     assert not [c for c in checks.values() if c["status"] == "passed" and "check mode" in c["detail"]]
@@ -54,7 +55,7 @@ def test_too_many_failed_hosts_stop_the_fleet_run_before_the_next_phase(fleet_ru
         phases = run.host(h)["phases"]
         assert run.host(h)["verdict"] == "skipped"  # never verified in full: not passed
         assert phases["phase0"]["verdict"] == "passed"
-        assert [phases[p]["verdict"] for p in ("phase1", "phase2", "phase4")] == ["skipped"] * 3
+        assert [phases[p]["verdict"] for p in ("phase1", "phase2", "phase3", "phase4")] == ["skipped"] * 4
         assert phases["phase1"]["reason"].startswith("fleet run stopped: 1 of 4 hosts failed (25%), over gh200_max_fail_percentage=20")
 
 

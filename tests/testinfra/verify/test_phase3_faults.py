@@ -1,0 +1,101 @@
+"""Each phase-3 check can fail: break what it checks on a healthy host, run phase 3 there, and see it `failed` with the
+cause named. Bad server arguments are refused before anything starts (no server record, no server log, the port free)."""
+import json
+import os
+import shutil
+import socket
+import tempfile
+
+from conftest import container_name, root_of
+
+HOST = "gh200-vb"
+PORT = 19592
+
+
+def phase3(verify, **extra):
+    return verify("--limit", HOST, "--tags", "phase3", "-e", json.dumps(extra))
+
+
+def server_files(root):
+    found = []
+    for dirpath, dirnames, filenames in os.walk(os.path.join(root, "telemetry")):
+        found += [os.path.join(dirpath, n) for n in filenames if n.startswith("sglang-%d" % PORT)]
+    return sorted(found)
+
+
+def failed(run, name):
+    check = run.checks(HOST, "phase3")[name]
+    assert check["status"] == "failed", check
+    return check["detail"]
+
+
+def test_bad_server_arguments_are_each_named_and_nothing_starts(verify):
+    root = root_of(HOST)
+    before = server_files(root)
+    with socket.socket() as held:
+        held.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        held.bind(("127.0.0.1", PORT))
+        held.listen(1)
+        run = phase3(verify, inference_server_args={"port": PORT, "contxt_length": 64, "context_length": 4096},
+                     inference_extra_args=["--enable-metrcs"])
+    assert run.rc != 0
+    detail = failed(run, "server arguments valid for the container's SGLang")
+    for named in ("contxt_length: not a server argument of SGLang 0.5.5 (did you mean context_length?)",
+                  "--enable-metrcs: not a flag of SGLang 0.5.5 (did you mean --enable-metrics?)",
+                  "context_length: 4096 is above the model's max_position_embeddings (256)",
+                  "port: %d is in use on 127.0.0.1" % PORT):
+        assert named in detail, (named, detail)
+    assert run.checks(HOST, "phase3")["smoke prompt answered"]["status"] == "skipped: the server arguments are invalid"
+    assert server_files(root) == before
+
+
+def test_a_model_path_that_is_not_there_is_named(verify):
+    run = phase3(verify, inference_server_args={"port": PORT, "model_path": "/models/standin/no-such-model"})
+    assert run.rc != 0
+    assert "model_path: /models/standin/no-such-model does not exist in the container" in failed(
+        run, "server arguments valid for the container's SGLang")
+
+
+def test_a_server_that_dies_loading_fails_start_and_warmup_with_its_log(verify):
+    tokenizer = os.path.join(root_of(HOST), "models/standin/tiny-model/tokenizer.json")
+    saved = os.path.join(tempfile.mkdtemp(prefix="gh200-tokenizer-"), "tokenizer.json")
+    shutil.copy2(tokenizer, saved)
+    st = os.stat(tokenizer)
+    os.unlink(tokenizer)
+    try:
+        run = phase3(verify, inference_warmup_max_wait=10, inference_warmup_interval=2)
+    finally:
+        shutil.copy2(saved, tokenizer)
+        os.chown(tokenizer, st.st_uid, st.st_gid)
+    assert run.rc != 0
+    assert "exited" in failed(run, "server starts without CLI or context-length errors")
+    assert "no 200 from /health_generate within 10 s" in failed(run, "server ready within the warmup's max_wait")
+    assert run.checks(HOST, "phase3")["smoke prompt answered"]["status"] == "skipped: the server never answered /health_generate"
+
+
+def test_a_prompt_the_server_refuses_fails_the_answer_the_log_and_the_counters(verify):
+    run = phase3(verify, inference_prompt="the GH200 " * 200, inference_prometheus_wait=10)
+    assert run.rc != 0
+    assert failed(run, "smoke prompt answered").startswith("HTTP 400: ")
+    assert "0 request line(s) after the prompt, 0 before" in failed(run, "request captured under /telemetry/logs")
+    assert "requests 0.0 -> 0.0" in failed(run, "server metrics counted the request")
+    failed(run, "Prometheus scraped the server's request counter")
+
+
+def test_a_server_without_metrics_fails_the_metric_checks(verify):
+    run = phase3(verify, inference_server_args={"port": PORT, "enable_metrics": False}, inference_prometheus_wait=10)
+    assert run.rc != 0
+    assert "answered HTTP 404, not 200" in failed(run, "server metrics counted the request")
+    failed(run, "Prometheus scraped the server's request counter")
+    assert run.checks(HOST, "phase3")["smoke prompt answered"]["status"] == "passed"
+
+
+def test_a_server_that_leaves_its_process_group_fails_the_stop(verify, engine):
+    # setsid forks when it leads its group: the recorded PID ends at once, the server lives on in another session.
+    try:
+        run = phase3(verify, inference_launch_command=["setsid", "/usr/local/bin/standin-sglang-server"], inference_prometheus_wait=10)
+    finally:
+        engine.containers.get(container_name(HOST)).stop(timeout=10)  # ends the escaped server with the container
+    assert run.rc != 0
+    assert "port %d is still in use" % PORT in failed(run, "server stopped by its PID, port freed")
+    assert "exited" in failed(run, "server starts without CLI or context-length errors")
