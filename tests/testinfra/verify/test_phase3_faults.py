@@ -99,3 +99,21 @@ def test_a_server_that_leaves_its_process_group_fails_the_stop(verify, engine):
     assert run.rc != 0
     assert "port %d is still in use" % PORT in failed(run, "server stopped by its PID, port freed")
     assert "exited" in failed(run, "server starts without CLI or context-length errors")
+
+
+def test_the_api_key_gates_the_server_and_is_found_nowhere_at_vvvv(verify, engine):
+    key = "gh200-planted-" + os.urandom(8).hex()
+    # From a vars file, as from a vault: ansible-playbook echoes a key given inline with -e in its -vvvv banner.
+    with tempfile.NamedTemporaryFile("w", suffix=".json") as secrets:
+        json.dump({"inference_api_key": key}, secrets)
+        secrets.flush()
+        run = verify("--limit", HOST, "--tags", "phase3", "-vvvv", "-e", "@" + secrets.name)
+    assert run.rc == 0, run.output[-3000:]
+    assert run.checks(HOST, "phase3")["smoke prompt answered"]["status"] == "passed"  # the prompt carried the key
+    assert key not in run.output
+    for top in (root_of(HOST), str(run.folder)):
+        for dirpath, dirnames, filenames in os.walk(top):
+            for name in filenames:
+                with open(os.path.join(dirpath, name), "rb") as handle:
+                    assert key.encode() not in handle.read(), os.path.join(dirpath, name)
+    assert key.encode() not in engine.containers.get(container_name(HOST)).logs()
