@@ -74,8 +74,11 @@ class ActionModule(ActionBase):
                     ok = False
                     detail = "could not evaluate %r: %s" % (to_text(condition), to_text(exc).splitlines()[0])
                 results.append(ok)
-                if not ok and failed_condition is None:
+                if not ok:
+                    # As ansible.builtin.assert: the first condition that fails ends the check, so an earlier one
+                    # can guard a later one ("x.msg is undefined", then "x.key.requests > 0").
                     failed_condition = to_text(condition)
+                    break
             status = _checks.status_of(results)
             if not detail:
                 use_fail = status == _checks.FAILED and args["fail_detail"] is not None

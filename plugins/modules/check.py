@@ -35,7 +35,8 @@ options:
     required: true
   that:
     description:
-      - Conditions, as in M(ansible.builtin.assert); all must hold for V(passed).
+      - Conditions, as in M(ansible.builtin.assert); all must hold for V(passed). The first that fails ends the
+        check, so an earlier condition can guard a later one.
       - One condition (a string, never split on commas) or a list of them. Required unless O(skip) is set.
     type: raw
     default: []

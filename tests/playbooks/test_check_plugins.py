@@ -29,6 +29,12 @@ PLAY = """
             phase: phase1
             name: evidence missing
             that: never_gathered.container.running
+        - name: As in assert, the first failing condition ends the check, so it can guard the next one.
+          gh200.sglang.check:
+            phase: phase1
+            name: guarded
+            that: [never_gathered is defined, never_gathered.key.requests > 0]
+            fail_detail: nothing was gathered
         - name: A skipped check does not touch its evidence.
           gh200.sglang.check:
             phase: phase1
@@ -51,7 +57,8 @@ PLAY = """
     - ansible.builtin.assert:
         that:
           - p4.skip_reason == 'phase1 failed on this host'
-          - end_message is search('phase1 failed 2 check\\\\(s\\\\) on localhost')
+          - end_message is search('phase1 failed 3 check\\\\(s\\\\) on localhost')
+          - end_message is search('guarded. nothing was gathered')
           - end_message is search('pointer mode is 0600. /r/pointer has mode 0644')
           - end_message is search('evidence missing. could not evaluate')
 - hosts: localhost
@@ -76,7 +83,7 @@ def test_verdicts_phase_end_and_report(playbook, tmp_path):
     assert "verification did not pass on localhost" in out
     folder, report = only_report(tmp_path / "reports")
     assert statuses(report) == {
-        "path recorded": "passed", "pointer mode is 0600": "failed", "evidence missing": "failed",
+        "path recorded": "passed", "pointer mode is 0600": "failed", "evidence missing": "failed", "guarded": "failed",
         "GPU request": "skipped: no GPU (nvidia-smi not found on PATH)", "commas": "passed",
         "teardown and persistence": "skipped: phase1 failed on this host"}
     host = report["hosts"]["localhost"]
