@@ -74,7 +74,7 @@ def test_check_mode_sends_nothing(run_module, server):
 
 
 @pytest.mark.parametrize("url, cause", [
-    ("http://10.0.0.5:30000/v1/chat/completions", "does not point at loopback"),
+    ("http://203.0.113.5:30000/v1/chat/completions", "does not point at loopback"),  # TEST-NET-3: refused, never sent
     ("http://example.com/v1/chat/completions", "does not point at loopback"),
     ("ftp://127.0.0.1/x", "is not an http(s) URL"),
 ])
