@@ -124,11 +124,12 @@ def signed_caches(root, folders):
     return allowed, signed
 
 
-def audit(root, uid, gid, required=(), model=None, scaffolding=None, inventory=(), max_listed=10):
+def audit(root, uid, gid, required=(), model=None, scaffolding=None, inventory=(), max_listed=10, also_models=()):
     """Everything phase checks need to know about the host tree, in one walk.
 
     ``required``: directories (relative) that must exist as real directories.
     ``model``: 'org/name'; everything under models/ outside models/<model> (and its parent folders) is extra.
+    ``also_models``: other expected models (the tool model), not extra either; ``model`` alone is described.
     ``scaffolding``: entries allowed directly under profiles/, which hold nothing but the caches a valid
     signature.json vouches for (see signed_caches); None skips the check.
     ``inventory``: directories (relative) whose regular files are listed, and their sizes, for before/after comparisons.
@@ -153,10 +154,12 @@ def audit(root, uid, gid, required=(), model=None, scaffolding=None, inventory=(
         return out
     real_root = os.path.realpath(root)
     model_rel = "models/%s" % model if model else None
+    other_rels = ["models/%s" % m for m in also_models if m and m != model] if model_rel else []
     model_parents = set()
+    for rel in [model_rel] + other_rels if model_rel else []:
+        parts = rel.split("/")
+        model_parents.update("/".join(parts[:i]) for i in range(1, len(parts)))
     if model_rel:
-        parts = model_rel.split("/")
-        model_parents = set("/".join(parts[:i]) for i in range(1, len(parts)))
         out["model"] = {"path": os.path.join(root, model_rel), "exists": False, "is_dir": False, "files": 0, "bytes": 0}
     signed, signed_folders = signed_caches(root, scaffolding) if scaffolding else (set(), set())
     seen = {}
@@ -190,6 +193,8 @@ def audit(root, uid, gid, required=(), model=None, scaffolding=None, inventory=(
                 elif stat.S_ISREG(info.st_mode):
                     out["model"]["files"] += 1
                     out["model"]["bytes"] += info.st_size
+            elif any(_under(rel, other) for other in other_rels):
+                pass
             elif rel not in model_parents or not stat.S_ISDIR(info.st_mode):
                 out["models_extra_count"] += 1
                 if len(out["models_extra"]) < max_listed:

@@ -28,9 +28,12 @@ description:
     read, never the weights. C(pytorch_model.bin) weights are checked for presence only.
   - Leftover partial downloads, C(*.incomplete) anywhere and C(*.lock) under a
     C(.cache/huggingface) folder, are reported with their paths.
-  - The module fails, with one line and before reading anything, when O(model) is not a Hugging
-    Face repo id, when it is not on O(allowlist), when O(models_dir) leaves the tree, or when a
-    symlink leads the model directory out of the host tree. A symlinked file inside the directory
+  - O(deploy_mode) says which models the host serves (seed 002) - C(chat) the chat model O(model),
+    C(tool) the tool model O(tool_model), C(both) the two - and each of them is inspected. With two,
+    every problem and summary line names its model.
+  - The module fails, with one line and before reading anything, when the deploy mode lacks its
+    model, when a served model is not a Hugging Face repo id or not on O(allowlist), when
+    O(models_dir) leaves the tree, or when a symlink leads a model directory out of the host tree. A symlinked file inside the directory
     (the hub cache's layout) is followed only while its target stays in the tree.
 author:
   - gh200.sglang maintainers (@gh200-sglang)
@@ -39,16 +42,25 @@ extends_documentation_fragment:
   - gh200.sglang.docker.host_tree
 options:
   model:
-    description: The model as a Hugging Face repo id, C(org/name).
+    description: The chat model as a Hugging Face repo id, C(org/name).
     type: str
     required: true
+  tool_model:
+    description: The tool model as a Hugging Face repo id; required by O(deploy_mode=tool) and O(deploy_mode=both).
+    type: str
+    default: ""
+  deploy_mode:
+    description: Which models the host serves.
+    type: str
+    choices: [chat, tool, both]
+    default: chat
   models_dir:
     description: The directory, relative to O(root), that holds C(<org>/<name>).
     type: str
     default: models
   allowlist:
     description:
-      - Repo ids, or shell patterns such as C(Qwen/*), that O(model) must match. Empty allows any id.
+      - Repo ids, or shell patterns such as C(Qwen/*), that every served model must match. Empty allows any id.
     type: list
     elements: str
     default: []
@@ -76,8 +88,15 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+served:
+  description: The served models in role order (chat first), each with its directory and its C(config.json) facts.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"role": "chat", "model": "Qwen/Qwen3-Next-80B-A3B-Thinking-FP8", "max_position_embeddings": 262144,
+            "path": "/home/ubuntu/sglang-observability/models/Qwen/Qwen3-Next-80B-A3B-Thinking-FP8"}]
 path:
-  description: The model directory.
+  description: The (first served) model directory.
   returned: always
   type: str
   sample: /home/ubuntu/sglang-observability/models/Qwen/Qwen3-Next-80B-A3B-Thinking-FP8
@@ -127,38 +146,49 @@ ansible_facts:
   type: dict
   contains:
     gh200_model_facts:
-      description: C(model), C(path), C(config) and C(problem_count) of the verified model.
+      description: C(model), C(path), C(config) and C(problem_count) of the first served model, and C(served).
       returned: always
       type: dict
 """
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.gh200.sglang.plugins.module_utils import _model, _tree
+from ansible_collections.gh200.sglang.plugins.module_utils import _deploy, _model, _tree
 
 
 def main():
     argument_spec = dict(
         model=dict(type="str", required=True),
+        tool_model=dict(type="str", default=""),
+        deploy_mode=dict(type="str", choices=list(_deploy.MODES), default="chat"),
         models_dir=dict(type="str", default="models"),
         allowlist=dict(type="list", elements="str", default=[]),
     )
     argument_spec.update(_tree.HOST_TREE_ARGS)
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     p = module.params
-    problem = _model.policy_problem(p["model"], p["allowlist"])
-    if problem:
-        module.fail_json(msg=problem)
+    served, problems = _deploy.served_models(p["deploy_mode"], p["model"], p["tool_model"], p["allowlist"])
+    if problems:
+        module.fail_json(msg="; ".join(problems))
+    names = ", ".join(model for dummy, model in served)
     try:
         dummy, root = _tree.resolve_root(p["host_user"], p["root"])
         models_dir = _tree.relative_option("models_dir", p["models_dir"])
-        path, real_root = _tree.confine(root, "model directory", "/".join(x for x in (models_dir, p["model"]) if x))
+        places = [(role, model, _tree.confine(root, "model directory", "/".join(x for x in (models_dir, model) if x)))
+                  for role, model in served]
     except _tree.OptionProblem as exc:
-        module.fail_json(msg="model %s: %s" % (p["model"], exc))
-    result = _model.inspect(path, real_root)
-    result["summary"] = _model.summary(result)
-    facts = dict(model=p["model"], path=path, config=result["config"], problem_count=result["problem_count"])
-    module.exit_json(changed=False, ansible_facts=dict(gh200_model_facts=facts), **result)
+        module.fail_json(msg="model %s: %s" % (names, exc))
+    inspections, listed = [], []
+    for role, model, (path, real_root) in places:
+        inspected = _model.inspect(path, real_root)
+        inspected["summary"] = _model.summary(inspected)
+        inspections.append((model, inspected))
+        listed.append(dict(role=role, model=model, path=path, config=inspected["config"],
+                           max_position_embeddings=(inspected["config"] or {}).get("max_position_embeddings")))
+    result = _deploy.merge_inspections(inspections)
+    facts = dict(model=listed[0]["model"], path=listed[0]["path"], config=listed[0]["config"],
+                 problem_count=result["problem_count"], served=listed)
+    module.exit_json(changed=False, ansible_facts=dict(gh200_model_facts=facts), served=listed, **result)
 
 
 if __name__ == "__main__":

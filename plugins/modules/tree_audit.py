@@ -19,7 +19,8 @@ description:
     that are missing or are not directories.
   - With O(scaffolding), it also reports everything under C(profiles/) beyond the scaffolding and the
     cache files that a stage's valid C(signature.json) records (written by M(gh200.sglang.cache_stage)).
-    With O(model), it reports everything under C(models/) outside C(models/<model>). With
+    With O(model), it reports everything under C(models/) outside C(models/<model>) and the
+    O(also_models) (the tool model of a deploy mode that serves two). With
     O(inventory), it lists the regular files under the given directories, so that a later call can
     compare.
   - Reads only. Every path-like option must stay inside the tree; C(..), absolute paths and empty
@@ -42,6 +43,11 @@ options:
   model:
     description: The expected model as C(org/name), under C(models/). Unset skips the model facts.
     type: str
+  also_models:
+    description: Other models, as C(org/name), expected under C(models/) beside O(model); not described in RV(model).
+    type: list
+    elements: str
+    default: []
   inventory:
     description: Directories, relative to O(root), whose regular files are listed in RV(files).
     type: list
@@ -169,14 +175,16 @@ def main():
         required=dict(type="list", elements="str", default=[]),
         scaffolding=dict(type="list", elements="str"),
         model=dict(type="str"),
+        also_models=dict(type="list", elements="str", default=[]),
         inventory=dict(type="list", elements="str", default=[]),
         max_listed=dict(type="int", default=10),
     )
     argument_spec.update(_tree.HOST_TREE_ARGS)
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     p = module.params
-    if p["model"] is not None and _model.policy_problem(p["model"]):
-        module.fail_json(msg=_model.policy_problem(p["model"]))
+    for model in ([p["model"]] if p["model"] is not None else []) + p["also_models"]:
+        if _model.policy_problem(model):
+            module.fail_json(msg=_model.policy_problem(model))
     try:
         account, root = _tree.resolve_root(p["host_user"], p["root"])
         required = [_tree.relative_option("required", r) for r in p["required"]]
@@ -187,7 +195,8 @@ def main():
     if scaffolding and any("/" in s for s in scaffolding):
         module.fail_json(msg="scaffolding entries are names directly under profiles/, not paths: %s" % ", ".join(scaffolding))
     result = _tree.audit(root, account.pw_uid, account.pw_gid, required=required, model=p["model"],
-                         scaffolding=scaffolding, inventory=inventory, max_listed=p["max_listed"])
+                         scaffolding=scaffolding, inventory=inventory, max_listed=p["max_listed"],
+                         also_models=p["also_models"])
     result["owner_detail"] = _tree.ownership_summary(result, account.pw_name, account.pw_uid, account.pw_gid)
     result["symlink_detail"] = _tree.symlink_summary(result)
     module.exit_json(changed=False, uid=account.pw_uid, gid=account.pw_gid, **result)

@@ -295,3 +295,37 @@ def test_the_module_returns_facts_and_changes_nothing(run_module, tree):
     assert facts["config"]["max_position_embeddings"] == 256 and facts["path"] == str(model)
     assert result["summary"]["weights"].startswith("2 safetensors files (model.safetensors.index.json), 21 tensors")
     assert snapshot(root) == before
+
+
+def test_the_deploy_mode_refuses_a_missing_or_disallowed_tool_model_before_reading(run_module, tree, monkeypatch):
+    root, model = tree
+    opened = []
+    monkeypatch.setattr(_model, "inspect", lambda *a: opened.append(a))
+    for args, msg in [
+        ({"deploy_mode": "tool"}, "deploy mode 'tool' needs a tool model: set gh200_tool_model (an org/name repo id)"),
+        ({"deploy_mode": "both", "tool_model": "standin/tool", "allowlist": [MODEL]},
+         "gh200_tool_model: model 'standin/tool' is not on the model allowlist (standin/tiny-model)"),
+    ]:
+        code, result = run_module(model_files.main, dict(args, model=MODEL, root=str(root)))
+        assert (code, result["msg"]) == (1, msg)
+    assert opened == []
+
+
+def test_deploy_mode_both_inspects_both_models_and_names_each_problem(run_module, tree, tiny_model):
+    root, model = tree
+    shutil.copytree(tiny_model, root / "models/standin/tool-model")
+    os.truncate(root / "models/standin/tool-model" / SHARD2, 1300)
+    before = snapshot(root)
+    code, result = run_module(model_files.main, {"model": MODEL, "tool_model": "standin/tool-model",
+                                                 "deploy_mode": "both", "root": str(root)})
+    assert code == 0 and result["changed"] is False and result["problem_count"] == 1
+    assert [(s["role"], s["model"], s["max_position_embeddings"]) for s in result["served"]] == [
+        ("chat", MODEL, 256), ("tool", "standin/tool-model", 256)]
+    assert only(result, "weights")[0].startswith("standin/tool-model: %s is truncated" % SHARD2)
+    assert result["summary"]["config"].startswith(MODEL + ": ") and " | standin/tool-model: " in result["summary"]["config"]
+    assert result["ansible_facts"]["gh200_model_facts"]["served"] == result["served"]
+    # Deploy mode tool inspects the tool model alone.
+    code, result = run_module(model_files.main, {"model": "standin/absent", "tool_model": "standin/tool-model",
+                                                 "deploy_mode": "tool", "root": str(root)})
+    assert [s["role"] for s in result["served"]] == ["tool"] and result["path"].endswith("standin/tool-model")
+    assert snapshot(root) == before

@@ -165,3 +165,18 @@ def test_a_tampered_signature_or_a_symlinked_folder_vouches_for_nothing(root, tm
     os.rmdir(str(root / "profiles/flashinfer"))
     (root / "profiles/flashinfer").symlink_to(outside)
     assert "profiles/flashinfer" in audit(root)["profiles_extra"]
+
+
+def test_the_tool_model_of_a_deploy_mode_is_expected_and_a_third_model_is_not(root):
+    (root / "models/Salesforce/Tool-Model").mkdir(parents=True)
+    (root / "models/Salesforce/Tool-Model/config.json").write_text("{}")
+    (root / "models/Qwen/Other-Model").mkdir()
+    result = audit(root, also_models=["Salesforce/Tool-Model"])
+    assert result["models_extra"] == ["models/Qwen/Other-Model"]
+    assert result["model"]["files"] == 1  # the first model alone is described
+    assert audit(root)["models_extra_count"] == 4
+
+
+def test_module_refuses_an_also_model_that_is_not_a_repo_id(run_module, root):
+    code, result = run_module(tree_audit.main, {"root": str(root), "model": MODEL, "also_models": ["../x"]})
+    assert code == 1 and result["msg"] == "model '../x' is not a Hugging Face repo id (org/name)"
