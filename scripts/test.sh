@@ -16,8 +16,10 @@ step() { printf '\n=== %s === (previous step %ds, %ds in all)\n' "$*" $((SECONDS
 
 # Every scenario, the heaviest first (known ones by their cost on this machine kind, new ones after them),
 # GH200_MOLECULE_JOBS (default 2) at a time: most of a scenario's time is waiting on containers, not CPU.
-heaviest_first=(verify aarch64 default caches gpuhealth editable)
+# bench-smoke is the benchmarks' smoke (benchmarks/run --smoke) in a slot of its own, so the harness does not rot.
+heaviest_first=(verify aarch64 bench-smoke default caches gpuhealth editable)
 mapfile -t found < <(find molecule -mindepth 2 -maxdepth 2 -name molecule.yml -printf "%h\n" | xargs -n1 basename | sort)
+found+=(bench-smoke)
 ordered=()
 for s in "${heaviest_first[@]}" "${found[@]}"; do
   [[ " ${found[*]} " == *" $s "* && " ${ordered[*]} " != *" $s "* ]] && ordered+=("$s")

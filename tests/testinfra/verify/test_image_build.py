@@ -74,8 +74,9 @@ def test_the_image_follows_its_dockerfile_and_the_container_follows_the_image(ve
     assert " current, sha256:" in second.checks(HOST)[CHECK]["detail"]
     assert engine.images.get(TAG).id == image.id and container_image(engine, HOST)[1] == image.id
 
-    # The container runs on this image when its Dockerfile changes.
-    started = verify("--limit", HOST, "-e", json.dumps(settings), playbook="playbooks/start.yml")
+    # The container runs on this image when its Dockerfile changes (start.yml without its cache stages: the caches
+    # are signed for the fleet's image, and rebuilding them here would prove nothing more).
+    started = verify("--limit", HOST, "-e", json.dumps(dict(settings, caches_stages={})), playbook="playbooks/start.yml")
     assert started.rc == 0, started.output[-3000:]
     running = container_image(engine, HOST)
     assert running[1] == image.id and engine.containers.get(running[0]).status == "running"
