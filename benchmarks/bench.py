@@ -1,9 +1,9 @@
 """Every benchmark of gh200.sglang in one run, each figure a ratio of two things measured in that run.
 
     benchmarks/run                       # the full run: fleet sizes 1, 2, 4, 8, three repetitions
-    benchmarks/run --smoke               # N <= 2, one repetition, no warm-up run, pipelining on only: every
-                                         # benchmark's code path in minutes (CI runs it, so the harness does not
-                                         # rot); its figures mean nothing
+    benchmarks/run --smoke               # N = 1 (and a fresh second host for the no-op re-run), one repetition,
+                                         # no warm-up run, pipelining on only: every benchmark's code path in
+                                         # minutes (CI runs it, so the harness does not rot); its figures mean nothing
 
 Machines here are shared and noisy, so no absolute time is compared with a fixed number: each figure is a ratio of two
 measurements taken in the same run, repeated, with the median and the spread (max - min over the median). It writes
@@ -397,7 +397,7 @@ def plot(results, path):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
-    parser.add_argument("--smoke", action="store_true", help="fleet sizes 1 and 2, one repetition")
+    parser.add_argument("--smoke", action="store_true", help="fleet size 1, one repetition, no warm-up")
     parser.add_argument("--sizes", default=None, help="fleet sizes, comma-separated (default 1,2,4,8)")
     parser.add_argument("--reps", type=int, default=None, help="repetitions (default 3)")
     parser.add_argument("--only", default="fleet,noop,container,per_task,cache_skip", help="benchmarks to run")
@@ -407,7 +407,7 @@ def main(argv=None):
                         help="passed to every run of the collection's playbooks (for a before/after figure)")
     args = parser.parse_args(argv)
     EXTRA[:] = args.extra_vars
-    sizes = [int(s) for s in (args.sizes or ("1,2" if args.smoke else "1,2,4,8")).split(",")]
+    sizes = [int(s) for s in (args.sizes or ("1" if args.smoke else "1,2,4,8")).split(",")]
     reps = args.reps or (1 if args.smoke else 3)
     only = args.only.split(",")
     cores = os.cpu_count()

@@ -45,8 +45,11 @@ class ActionModule(ActionBase):
         probe_args = dict((k, args[k]) for k in ("stage", "root", "host_user") if args[k] is not None)
         waited_from = self.clock()
         began = None
+        check, shown_at = 0, 0.0
         while True:
-            self.sleep(args["poll"])
+            # No fixed first sleep: the job is looked at once, then ever less often, up to every poll seconds.
+            self.sleep(_progress.backoff(check, args["poll"]))
+            check += 1
             status = self._status(args["jid"], "status", task_vars)
             if status.get("finished") or (status.get("failed") and status.get("_ansible_parsed", True)):
                 break
@@ -55,6 +58,9 @@ class ActionModule(ActionBase):
                 result.update(failed=True, msg="stage %s did not finish within %ds; it may still run as job %s"
                               % (args["stage"], args["timeout"], args["jid"]))
                 return result
+            if waited - shown_at < args["poll"]:
+                continue
+            shown_at = waited
             progress = self._execute_module(module_name="gh200.sglang.stage_status", module_args=probe_args,
                                             task_vars=task_vars)
             if began is None:

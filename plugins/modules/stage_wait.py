@@ -15,7 +15,8 @@ version_added: 0.1.0
 description:
   - >-
     Waits for a M(gh200.sglang.cache_stage) task started with C(async) and C(poll: 0), polling its job with
-    C(async_status) every O(poll) seconds. While it runs, each poll asks M(gh200.sglang.stage_status) and prints
+    C(async_status): at once, then after 0.5 s, 1 s, 2 s and so on, up to every O(poll) seconds, so a stage that
+    skips (a valid signature) returns in a round trip instead of a poll. While it runs, every O(poll) seconds it asks M(gh200.sglang.stage_status) and prints
     one line, C(<host> | <stage>: running 12m30s, log 2.1 MiB: <last log line>), so a long compile never looks
     like a hang; a log that has been quiet for a minute or more says for how long.
   - Returns the stage's own result (as M(gh200.sglang.cache_stage) documents it) once the job finishes, and
@@ -32,7 +33,7 @@ options:
     type: str
     required: true
   poll:
-    description: Seconds between polls.
+    description: Seconds between progress lines, and the longest wait between two looks at the job.
     type: float
     default: 15
   timeout:

@@ -48,3 +48,9 @@ def job_result(status):
     """The module's own result from a finished async_status result."""
     return dict((k, v) for k, v in status.items() if k not in ASYNC_KEYS and not (k in ("stdout", "stderr") and not v)
                 and not (k in ("stdout_lines", "stderr_lines") and not v))
+
+
+def backoff(check, poll, first=0.5):
+    """Seconds to wait before status check ``check`` (0 is the first): none, then doubling from ``first`` up to
+    ``poll``, so a stage that skips is seen at once and a long one is still polled every ``poll`` seconds."""
+    return 0.0 if check <= 0 else min(float(poll), first * 2 ** (check - 1))

@@ -89,10 +89,11 @@ def run(monkeypatch):
 def test_stage_wait_shows_a_line_per_poll_and_returns_the_stage_result(run):
     running = {"started": True, "finished": False, "ansible_job_id": "j1"}
     done = {"finished": True, "started": True, "ansible_job_id": "j1", "decision": "ran", "changed": True}
-    action, result, shown = run([running, running, done], root="/r")
+    # Looks at 0, 0.5, 1.5, 3.5, 7.5, 15.5, 30.5 s: a line once poll (15 s) passed since the last one.
+    action, result, shown = run([running] * 7 + [done], root="/r")
     assert result == {"decision": "ran", "changed": True}
-    assert shown == ["gh200-a | deep_gemm: running 15s, log 2.1 MiB: step at 15s",
-                     "gh200-a | deep_gemm: running 30s, log 2.1 MiB: step at 30s"]
+    assert shown == ["gh200-a | deep_gemm: running 15s, log 2.1 MiB: step at 15.5s",
+                     "gh200-a | deep_gemm: running 30s, log 2.1 MiB: step at 30.5s"]
     assert ("gh200.sglang.stage_status", {"stage": "deep_gemm", "root": "/r"}) in action.calls
     assert action.calls[-1] == ("async_status", "j1", "cleanup")
 
@@ -101,6 +102,17 @@ def test_stage_wait_returns_a_failed_stage_as_it_failed(run):
     action, result, shown = run([{"finished": True, "failed": True, "msg": "stage moe: failed (exit 1)", "decision": "ran"}],
                                 stage="moe")
     assert result == {"failed": True, "msg": "stage moe: failed (exit 1)", "decision": "ran"} and shown == []
+
+
+def test_a_stage_that_is_done_at_once_costs_one_look_and_no_sleep(run):
+    action, result, shown = run([{"finished": True, "started": True, "decision": "skipped", "changed": False}])
+    assert result == {"decision": "skipped", "changed": False} and shown == []
+    assert action.t == 0.0 and action.calls == [("async_status", "j1", "status"), ("async_status", "j1", "cleanup")]
+
+
+def test_the_backoff_doubles_up_to_the_poll():
+    assert [_progress.backoff(k, 15) for k in range(8)] == [0.0, 0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 15.0]
+    assert [_progress.backoff(k, 1) for k in range(4)] == [0.0, 0.5, 1.0, 1.0]
 
 
 def test_stage_wait_gives_up_after_its_timeout_naming_the_job(run):
