@@ -102,6 +102,26 @@ def top_tasks(records, count=5):
     return [(name, round(seconds, 1), results) for name, (seconds, results) in ranked]
 
 
+ASK = "Ask whether the stage's signature holds, starting nothing (a stage that ensure keeps needs no job to wait on)."
+RUN = "Run the stage in the container, under its lock."
+WAIT = "Wait for the stage, showing its elapsed time and last log line at each poll."
+
+
+def stage_seconds(records, host):
+    """Seconds per cache stage on ``host``, in order: what the question, the job's start and the wait took together
+    (a stage begins with its question, asked or skipped)."""
+    stages = []
+    for r in records:
+        name = r["task"].split(" : ")[-1]
+        if r["host"] != host or name not in (ASK, RUN, WAIT):
+            continue
+        if name == ASK or not stages:
+            stages.append({"ask": 0.0, "run": 0.0, "wait": 0.0})
+        if r["status"] != "skipped":
+            stages[-1][{ASK: "ask", RUN: "run", WAIT: "wait"}[name]] += r["seconds"]
+    return stages
+
+
 def verdict(value, limit, at_most=True):
     """'held', 'not held' or 'not measured'."""
     if value is None:
@@ -241,19 +261,19 @@ def bench_cache_skip(reps):
         ensure = playbook(["playbooks/caches.yml", "--limit", host])
         reset = playbook(["playbooks/caches.yml", "--limit", host, "-e", "caches_reset=true"])
         for name, run, into in (("ensure", ensure, skip), ("rebuild", reset, rebuild)):
-            started = task_seconds(run["tasks"], "Run the stage in the container, under its lock.", host)
-            waited = task_seconds(run["tasks"], "Wait for the stage, showing its elapsed time and last log line at each poll.", host)
-            per_stage = [a + b for a, b in zip(started, waited)]
+            stages = stage_seconds(run["tasks"], host)
+            per_stage = [st["ask"] + st["run"] + st["wait"] for st in stages]
             into.append(per_stage)
             if name == "ensure":
-                split.append((started, waited))
-            log("cache_skip: rep %d %s: %s s per stage" % (rep + 1, name, ", ".join("%.2f" % s for s in per_stage)))
+                split.extend(stages)
+            log("cache_skip: rep %d %s: %s s per stage" % (rep + 1, name, ", ".join("%.2f" % x for x in per_stage)))
     flat_skip = [s for per in skip for s in per]
     flat_rebuild = [s for per in rebuild for s in per]
     per_stage_ratio = [a / b for per_s, per_r in zip(skip, rebuild) for a, b in zip(per_s, per_r) if b]
     return {"skip_per_stage": summary(flat_skip), "rebuild_per_stage": summary(flat_rebuild),
-            "skip_start_task": summary([x for started, waited in split for x in started]),
-            "skip_wait_task": summary([x for started, waited in split for x in waited]),
+            "skip_ask_task": summary([st["ask"] for st in split]),
+            "skip_start_task": summary([st["run"] for st in split]),
+            "skip_wait_task": summary([st["wait"] for st in split]),
             "ratio": summary(per_stage_ratio), "stages": ["flashinfer", "inductor", "deep_gemm", "moe"]}
 
 
@@ -315,11 +335,12 @@ def notes(results):
             ", ".join(c["tasks"]) for c in n["second_changed"]))
     s = results.get("cache_skip")
     if s and s["skip_per_stage"]["max"] and s["skip_per_stage"]["max"] > TARGETS["cache_skip_s"]:
-        out.append("An ensure that skips costs %s s per stage: %s s to start the stage as an async job (the signature "
-                   "probe runs in the container) and %s s in stage_wait's polls. Deciding the skip synchronously (the "
-                   "module's check-mode prediction) before starting any job would leave one round trip." % (
-                       fmt(s["skip_per_stage"]["median"]), fmt(s["skip_start_task"]["median"]),
-                       fmt(s["skip_wait_task"]["median"])))
+        out.append("An ensure that skips costs %s s per stage: %s s asking whether the signature holds (a task: its "
+                   "round trip and the signature probe in the container), %s s starting a job and %s s waiting for it. "
+                   "What is left is the round trip of one task and the probe's interpreter in the container; checking "
+                   "every stage's signature in one task would share them." % (
+                       fmt(s["skip_per_stage"]["median"]), fmt(s["skip_ask_task"]["median"]),
+                       fmt(s["skip_start_task"]["median"]), fmt(s["skip_wait_task"]["median"])))
     return out
 
 

@@ -56,3 +56,25 @@ def test_notes_say_why_a_target_does_not_hold_from_the_figures():
     assert notes[1].endswith("the longest tasks at N=8: Start the container 30.0 s.")
     eight.update(ratio_to_1=2.5, over_lower_bound=1.1)
     assert bench.notes({"fleet": {"cores": 2, "sizes": {"1": one, "8": eight}}}) == []
+
+
+def test_stage_seconds_add_the_question_the_start_and_the_wait_of_each_stage():
+    role = "gh200.sglang.caches : "
+    records = [{"task": role + bench.ASK, "host": "a", "seconds": 0.8, "status": "ok"},        # kept: the answer alone
+               {"task": role + bench.RUN, "host": "a", "seconds": 0.1, "status": "skipped"},
+               {"task": role + bench.WAIT, "host": "a", "seconds": 0.1, "status": "skipped"},
+               {"task": role + bench.ASK, "host": "a", "seconds": 0.0, "status": "skipped"},   # reset: a job
+               {"task": role + bench.RUN, "host": "a", "seconds": 1.0, "status": "ok"},
+               {"task": role + bench.WAIT, "host": "a", "seconds": 30.0, "status": "ok"},
+               {"task": role + bench.ASK, "host": "b", "seconds": 9.0, "status": "ok"}]
+    assert bench.stage_seconds(records, "a") == [{"ask": 0.8, "run": 0.0, "wait": 0.0}, {"ask": 0.0, "run": 1.0, "wait": 30.0}]
+
+
+def test_the_task_names_the_harness_times_are_the_roles_own():
+    root = pathlib.Path(__file__).parents[2]
+    stage = (root / "roles/caches/tasks/stage.yml").read_text()
+    for name in (bench.ASK, bench.RUN, bench.WAIT):
+        assert "- name: %s\n" % name in stage, name
+    rep = (root / "benchmarks/playbooks/tasks/container_rep.yml").read_text()
+    for module in ("container_run", "docker_container"):
+        assert "- name: Start with %s\n" % module in rep and "- name: Re-apply with %s\n" % module in rep
