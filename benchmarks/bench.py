@@ -102,23 +102,31 @@ def top_tasks(records, count=5):
     return [(name, round(seconds, 1), results) for name, (seconds, results) in ranked]
 
 
-ASK = "Ask whether the stage's signature holds, starting nothing (a stage that ensure keeps needs no job to wait on)."
+ASK = "Ask, for every stage at once, whether its signed cache is kept (a kept stage needs no job and no wait)."
 RUN = "Run the stage in the container, under its lock."
 WAIT = "Wait for the stage, showing its elapsed time and last log line at each poll."
 
 
 def stage_seconds(records, host):
-    """Seconds per cache stage on ``host``, in order: what the question, the job's start and the wait took together
-    (a stage begins with its question, asked or skipped)."""
-    stages = []
+    """Seconds per cache stage on ``host``, in order: the stage's share of the one question asked for every stage
+    (split evenly among the stages that follow it), its job's start and its wait (a stage begins with its start
+    task, run or skipped)."""
+    stages, group = [], []
     for r in records:
         name = r["task"].split(" : ")[-1]
         if r["host"] != host or name not in (ASK, RUN, WAIT):
             continue
-        if name == ASK or not stages:
+        if name == ASK:
+            group = [r["seconds"] if r["status"] != "skipped" else 0.0, []]
+            continue
+        if name == RUN:
             stages.append({"ask": 0.0, "run": 0.0, "wait": 0.0})
-        if r["status"] != "skipped":
-            stages[-1][{ASK: "ask", RUN: "run", WAIT: "wait"}[name]] += r["seconds"]
+            if group:
+                group[1].append(stages[-1])
+                for stage in group[1]:
+                    stage["ask"] = group[0] / len(group[1])
+        if stages and r["status"] != "skipped":
+            stages[-1][{RUN: "run", WAIT: "wait"}[name]] += r["seconds"]
     return stages
 
 

@@ -59,3 +59,50 @@ options:
     required: true
     choices: [flashinfer, inductor, deep_gemm, moe]
 """
+
+    # What determines a kernel-cache stage's command and signature (cache_stage, cache_plan); the options are
+    # defined once, in module_utils/_cache.py, STAGE_INPUT_ARGS.
+    STAGE_INPUTS = r"""
+options:
+  model:
+    description: The model as a Hugging Face repo id; the container sees it as C(<models_mount>/<model>).
+    type: str
+    required: true
+  reset:
+    description:
+      - Reset the stage (the plan's reset of C(/profiles) between stages), so that it always runs.
+        M(gh200.sglang.cache_stage) empties the stage folder, under the lock and without following symlinks, and
+        builds from nothing; M(gh200.sglang.cache_plan) answers V(would run).
+    type: bool
+    default: false
+  stage_args:
+    description:
+      - Values for the commands' placeholders. Letters, digits and C(._:=,+/@-) only, no C(..) segment, no leading C(-).
+      - Merged over the defaults C(tp_size=1), C(dtype=auto), C(torch_compile_max_bs=32) and C(sglang_repo=/workspaces/sglang).
+    type: dict
+    default: {}
+  env:
+    description: More environment for the commands. The stage's cache variables always win.
+    type: dict
+    default: {}
+  user:
+    description: The container user the commands and the version probe run as.
+    type: str
+    default: devuser
+  python:
+    description: The container's Python, for the version probe.
+    type: str
+    default: python3
+  timeout:
+    description: Seconds a command may run (the C({timeout}) placeholder, part of the signature).
+    type: int
+    default: 3600
+  profiles_mount:
+    description: Where the container sees C(<root>/profiles).
+    type: str
+    default: /profiles
+  models_mount:
+    description: Where the container sees C(<root>/models).
+    type: str
+    default: /models
+"""

@@ -286,7 +286,7 @@ def decide(state, verdict, changed, missing, kept_count=0):
     if missing:
         return "run", "%d recorded artifact%s missing or changed, first: %s" % (
             len(missing), "" if len(missing) == 1 else "s", missing[0])
-    return "keep", "signature matches and its %d artifact%s are present" % (kept_count, "" if kept_count == 1 else "s")
+    return "keep", "signature matches and its %d artifact%s present" % (kept_count, " is" if kept_count == 1 else "s are")
 
 
 def outcome(exit_code, elapsed, timeout, running):

@@ -48,6 +48,7 @@ extends_documentation_fragment:
   - gh200.sglang.docker.container
   - gh200.sglang.docker.host_tree
   - gh200.sglang.docker.stage
+  - gh200.sglang.docker.stage_inputs
 options:
   state:
     description:
@@ -55,10 +56,6 @@ options:
     type: str
     default: ensure
     choices: [ensure, rebuild, skip]
-  model:
-    description: The model as a Hugging Face repo id; the container sees it as C(<models_mount>/<model>).
-    type: str
-    required: true
   command:
     description:
       - The stage's argv, each item a template. C({model_path}), C({cache_dir}), C({timeout}) and every
@@ -77,34 +74,6 @@ options:
         the documented alternative (see README).
     type: list
     elements: str
-  reset:
-    description:
-      - Empty the stage folder, under the lock and without following symlinks, and build from nothing (the
-        plan's reset of C(/profiles) between stages). The stage then always runs.
-    type: bool
-    default: false
-  stage_args:
-    description:
-      - Values for the command's placeholders. Letters, digits and C(._:=,+/@-) only, no C(..) segment, no leading C(-).
-      - Merged over the defaults C(tp_size=1), C(dtype=auto), C(torch_compile_max_bs=32) and C(sglang_repo=/workspaces/sglang).
-    type: dict
-    default: {}
-  env:
-    description: More environment for the command. The stage's cache variables always win.
-    type: dict
-    default: {}
-  user:
-    description: The container user the command runs as.
-    type: str
-    default: devuser
-  python:
-    description: The container's Python, for the version probe.
-    type: str
-    default: python3
-  timeout:
-    description: Seconds the command may run.
-    type: int
-    default: 3600
   lock_wait:
     description: Seconds to keep trying the stage's lock before giving up.
     type: float
@@ -113,14 +82,6 @@ options:
     description: How many times a command that passed O(timeout) runs again (0 never).
     type: int
     default: 1
-  profiles_mount:
-    description: Where the container sees C(<root>/profiles).
-    type: str
-    default: /profiles
-  models_mount:
-    description: Where the container sees C(<root>/models).
-    type: str
-    default: /models
 attributes:
   check_mode:
     support: full
@@ -198,7 +159,6 @@ artifacts:
   sample: {"count": 36, "bytes": 1843200, "wrong_owner": [], "wrong_owner_count": 0}
 """
 
-import hashlib
 import json
 import os
 import shutil
@@ -207,19 +167,11 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.gh200.sglang.plugins.module_utils import (
-    _docker, _files, _locks, _model, _prep, _signature, _stages, _tree)
+    _cache, _docker, _files, _locks, _model, _prep, _signature, _stages, _tree)
 
 
 class StageFailed(Exception):
     """The stage ran and did not produce a valid cache; the message is the one line to show."""
-
-
-def probe(module, container, p):
-    rc, out, err = _docker.exec_as(container, p["user"], [p["python"], "-c", _stages.VERSIONS_PROBE])
-    if rc != 0:
-        module.fail_json(msg="stage %s: the version probe failed in container %s (rc=%d): %s"
-                         % (p["stage"], p["name"], rc, (err or out).strip().splitlines()[-1:]))
-    return module.from_json(out.strip().splitlines()[-1])
 
 
 def run_command(cli, container, p, argv, env, workdir, log_path, account, attempt=0):
@@ -295,20 +247,12 @@ def main():
     argument_spec = dict(
         stage=dict(type="str", required=True, choices=list(_stages.STAGE_NAMES)),
         state=dict(type="str", default="ensure", choices=["ensure", "rebuild", "skip"]),
-        reset=dict(type="bool", default=False),
-        model=dict(type="str", required=True),
         command=dict(type="list", elements="str"),
-        stage_args=dict(type="dict", default={}),
-        env=dict(type="dict", default={}),
-        user=dict(type="str", default="devuser"),
-        python=dict(type="str", default="python3"),
-        timeout=dict(type="int", default=3600),
         lock_wait=dict(type="float", default=30),
         timeout_retries=dict(type="int", default=1),
-        profiles_mount=dict(type="str", default="/profiles"),
-        models_mount=dict(type="str", default="/models"),
     )
-    argument_spec.update(_docker.DOCKER_ARGS, **_docker.CONTAINER_ARGS)
+    argument_spec.update(_cache.STAGE_INPUT_ARGS, **_docker.DOCKER_ARGS)
+    argument_spec.update(_docker.CONTAINER_ARGS)
     argument_spec.update(_tree.HOST_TREE_ARGS)
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     begun = time.time()
@@ -319,58 +263,37 @@ def main():
         module.fail_json(msg="stage %s: %s" % (stage, problem))
     try:
         account, root = _tree.resolve_root(p["host_user"], p["root"])
-        model_dir = _tree.confine(root, "model directory", "models/" + p["model"])[0]
-        stage_dir = _tree.confine(root, "stage folder", "profiles/" + _stages.STAGES[stage]["dir"])[0]
-        args = dict(_stages.DEFAULT_ARGS, **_stages.check_args(p["stage_args"]))
-        cache_dir = _stages.cache_dir(stage, p["profiles_mount"])
-        values = dict(args, model_path="%s/%s" % (p["models_mount"].rstrip("/"), p["model"]), cache_dir=cache_dir,
-                      timeout=str(p["timeout"]))
-        argv = _stages.render_argv(stage, p["command"] or _stages.DEFAULT_COMMANDS[stage], values)
+        where = _cache.layout(root, stage, p["model"], p["command"], p["stage_args"], p["env"], p["timeout"],
+                              p["profiles_mount"], p["models_mount"])
     except (_tree.OptionProblem, _stages.StageProblem) as exc:
         module.fail_json(msg="stage %s: %s" % (stage, exc))
-    config = _files.read_bytes(os.path.join(model_dir, "config.json")) if os.path.isdir(model_dir) else None
-    if config is None:
-        module.fail_json(msg="stage %s: model directory %s %s" % (
-            stage, model_dir, "has no config.json" if os.path.isdir(model_dir) else "does not exist"))
-    env = _stages.stage_env(stage, p["profiles_mount"], p["env"])
-    log_path = os.path.join(stage_dir, "compile.log")
-    sig_path = os.path.join(stage_dir, "signature.json")
-    prep_path = os.path.join(root, "profiles", "prep_result.json")
+    config, problem = _cache.model_config(where["model_dir"])
+    if problem:
+        module.fail_json(msg="stage %s: %s" % (stage, problem))
+    argv, env, stage_dir, log_path, prep_path, sig_path = (where[k] for k in ("argv", "env", "stage_dir", "log", "prep", "sig"))
     result = dict(changed=False, argv=argv, log=log_path, status=None, entry=None)
 
     def evidence(found=None):
-        """What is on disk now: the stage's entry in prep_result.json and its artifacts (``found``, when the
-        caller has just walked the folder), and why a check cannot judge them (the stage is skipped, or
-        check mode did not run it)."""
-        found = found or _prep.artifacts(stage_dir, account.pw_uid)
-        skip = ("stage not enabled (state=skip)" if p["state"] == "skip" else
-                "check mode: the stage would run (%s)" % result.get("reason") if module.check_mode and result["changed"] else "")
-        return dict(check_skip=skip, recorded=_prep.read(prep_path).get(stage), elapsed_s=round(time.time() - begun, 3), artifacts=dict(
-            count=found["count"], bytes=found["bytes"], wrong_owner=found["wrong_owner"][:10],
-            wrong_owner_count=len(found["wrong_owner"])))
+        pending = result.get("reason") if module.check_mode and result["changed"] else None
+        return _cache.evidence(stage, p["state"], where, account.pw_uid, begun, pending, found)
     try:
         cli = _docker.client(module)
         container = _docker.running_container(module, cli, p["name"], "before the %s stage" % stage)
-        facts = probe(module, container, p)
-        inputs = dict(stage=stage, argv=argv, env=env, model_config="sha256:" + hashlib.sha256(config).hexdigest(),
-                      versions=facts["versions"], gpu=facts["gpu"], image_id=container.attrs.get("Image"))
-        stored, dummy = _files.read_json(sig_path, quarantine=False)
-        verdict, changed_inputs = _signature.verdict(stored, inputs)
-        recorded = ((stored or {}).get("artifacts") or []) if verdict == "match" else []
-        missing = _stages.damaged(stage_dir, stored) if verdict == "match" else []
-        action, reason = _stages.decide("rebuild" if p["reset"] and p["state"] != "skip" else p["state"], verdict,
-                                        changed_inputs, missing, len(recorded))
-        reason = "reset=true" if p["reset"] and action == "run" else reason
-        signature = _signature.signature(inputs)
-        old_entry = _prep.read(prep_path).get(stage)
-        result.update(reason=reason, changed_inputs=changed_inputs, signature=signature,
-                      diff=dict(before="signature: %s\n" % (stored or {}).get("signature"),
-                                after="signature: %s\n" % (signature if action == "run" else (stored or {}).get("signature"))))
-        if action == "keep" or (action == "skip" and (old_entry or {}).get("status") == "skipped"):
-            module.exit_json(decision="kept" if action == "keep" else "skipped", **dict(result, **evidence()))
+        facts, problem = _cache.probe(container, p["user"], p["python"])
+        if problem:
+            module.fail_json(msg="stage %s: %s in container %s" % (stage, problem, p["name"]))
+        inputs = _cache.inputs(stage, where, config, facts, container.attrs.get("Image"))
+        verdict = _cache.assess(p["state"], p["reset"], inputs, where)
+        action, signature = verdict["action"], verdict["signature"]
+        result.update(reason=verdict["reason"], changed_inputs=verdict["changed_inputs"], signature=signature,
+                      diff=dict(before="signature: %s\n" % verdict["stored"],
+                                after="signature: %s\n" % (signature if action == "run" else verdict["stored"])))
+        settled = _cache.decision(action, _prep.read(prep_path).get(stage), module.check_mode)
+        if settled:
+            result["changed"] = settled[1]
+            module.exit_json(decision=settled[0], **dict(result, **evidence()))
         result["changed"] = True
-        if module.check_mode:
-            module.exit_json(decision="would run" if action == "run" else "would skip", **dict(result, **evidence()))
+        reason = verdict["reason"]
         if action == "skip":
             now = time.time()
             entry = _prep.entry("skipped", None, now, now, {}, extra={"reason": reason})
@@ -388,19 +311,20 @@ def main():
             started = time.time()  # after the lock wait: the entry's times are the command's own
             attempts = []
             while True:  # a timeout says "run it again": the caches resume where the last attempt stopped
-                code, elapsed, running = run_command(cli, container, p, argv, env, cache_dir, log_path, account, len(attempts))
+                code, elapsed, running = run_command(cli, container, p, argv, env, where["cache_dir"], log_path, account,
+                                                     len(attempts))
                 attempts.append(_stages.outcome(code, elapsed, p["timeout"], running))
                 if attempts[-1] != "timeout" or len(attempts) > p["timeout_retries"]:
                     break
             status, finished = attempts[-1], time.time()
             # Libraries leave lock files of their own (TorchInductor's FileLocks): those nobody holds go now.
             stale, held = _locks.clean(stage_dir, keep=(os.path.join(stage_dir, ".lock"),))
-            problem = place_moe(container, p, stage_dir, cache_dir, facts, account) if status == "ok" and stage == "moe" else None
+            problem = place_moe(container, p, stage_dir, where["cache_dir"], facts, account) if status == "ok" and stage == "moe" else None
             found = _prep.artifacts(stage_dir, account.pw_uid)
             log_text = (_files.read_bytes(log_path) or b"").decode("utf-8", "replace")
             if status == "ok" and (problem or not found["count"]):
-                status, log_text = "failed", problem or "the command succeeded but left no artifact in %s" % cache_dir
-            extra = dict(reason=reason, exit_code=code, log="%s/compile.log" % cache_dir, stale_locks_removed=len(stale),
+                status, log_text = "failed", problem or "the command succeeded but left no artifact in %s" % where["cache_dir"]
+            extra = dict(reason=reason, exit_code=code, log="%s/compile.log" % where["cache_dir"], stale_locks_removed=len(stale),
                          attempts=len(attempts))
             if held:
                 extra["locks_held"] = ["%s by %s" % (path, _locks.describe_holder(path, line)[0]) for path, line in held]

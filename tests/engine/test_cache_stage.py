@@ -74,7 +74,7 @@ def test_ensure_builds_once_then_is_free_and_a_changed_input_rebuilds(module, co
     started = time.monotonic()
     rc, again = module("cache_stage", args(container, tree))
     assert rc == 0 and not again["changed"] and again["decision"] == "kept", again
-    assert again["reason"] == "signature matches and its 1 artifact are present"
+    assert again["reason"] == "signature matches and its 1 artifact is present"
     assert again["recorded"]["status"] == "ok"
     assert again["artifacts"] == {"count": 1, "bytes": 64, "wrong_owner": [], "wrong_owner_count": 0}
     assert listing(tree) == state

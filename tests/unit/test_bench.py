@@ -58,21 +58,24 @@ def test_notes_say_why_a_target_does_not_hold_from_the_figures():
     assert bench.notes({"fleet": {"cores": 2, "sizes": {"1": one, "8": eight}}}) == []
 
 
-def test_stage_seconds_add_the_question_the_start_and_the_wait_of_each_stage():
+def test_stage_seconds_share_the_one_question_and_add_each_stages_start_and_wait():
     role = "gh200.sglang.caches : "
-    records = [{"task": role + bench.ASK, "host": "a", "seconds": 0.8, "status": "ok"},        # kept: the answer alone
-               {"task": role + bench.RUN, "host": "a", "seconds": 0.1, "status": "skipped"},
+    records = [{"task": role + bench.ASK, "host": "a", "seconds": 0.9, "status": "ok"},        # one answer for all
+               {"task": role + bench.RUN, "host": "a", "seconds": 0.1, "status": "skipped"},   # kept
                {"task": role + bench.WAIT, "host": "a", "seconds": 0.1, "status": "skipped"},
-               {"task": role + bench.ASK, "host": "a", "seconds": 0.0, "status": "skipped"},   # reset: a job
-               {"task": role + bench.RUN, "host": "a", "seconds": 1.0, "status": "ok"},
+               {"task": role + bench.RUN, "host": "a", "seconds": 1.0, "status": "ok"},        # a job
                {"task": role + bench.WAIT, "host": "a", "seconds": 30.0, "status": "ok"},
+               {"task": role + bench.RUN, "host": "a", "seconds": 0.1, "status": "skipped"},   # kept
+               {"task": role + bench.WAIT, "host": "a", "seconds": 0.1, "status": "skipped"},
                {"task": role + bench.ASK, "host": "b", "seconds": 9.0, "status": "ok"}]
-    assert bench.stage_seconds(records, "a") == [{"ask": 0.8, "run": 0.0, "wait": 0.0}, {"ask": 0.0, "run": 1.0, "wait": 30.0}]
+    assert bench.stage_seconds(records, "a") == [{"ask": 0.3, "run": 0.0, "wait": 0.0}, {"ask": 0.3, "run": 1.0, "wait": 30.0},
+                                                 {"ask": 0.3, "run": 0.0, "wait": 0.0}]
+    assert bench.stage_seconds(records[1:5], "a") == [{"ask": 0.0, "run": 0.0, "wait": 0.0}, {"ask": 0.0, "run": 1.0, "wait": 30.0}]
 
 
 def test_the_task_names_the_harness_times_are_the_roles_own():
     root = pathlib.Path(__file__).parents[2]
-    stage = (root / "roles/caches/tasks/stage.yml").read_text()
+    stage = (root / "roles/caches/tasks/stage.yml").read_text() + (root / "roles/caches/tasks/main.yml").read_text()
     for name in (bench.ASK, bench.RUN, bench.WAIT):
         assert "- name: %s\n" % name in stage, name
     rep = (root / "benchmarks/playbooks/tasks/container_rep.yml").read_text()

@@ -78,6 +78,10 @@ def test_decide(state, verdict, changed, missing, expected):
     assert _stages.decide(state, verdict, changed, missing, 3) == expected
 
 
+def test_one_kept_artifact_is_one():
+    assert _stages.decide("ensure", "match", [], [], 1) == ("keep", "signature matches and its 1 artifact is present")
+
+
 @pytest.mark.parametrize("code, elapsed, running, status", [
     (0, 1, True, "ok"), (1, 1, True, "failed"), (124, 10, True, "timeout"), (137, 20, True, "timeout"),
     (124, 1, True, "failed"), (0, 1, False, "failed"), (137, 20, False, "failed"), (None, 1, False, "failed"),

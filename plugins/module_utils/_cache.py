@@ -1,0 +1,127 @@
+# -*- coding: utf-8 -*-
+# Copyright: gh200.sglang contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What the kernel-cache modules share (private to the collection): a stage's paths and argv from the
+module's options, the inputs its signature covers, whether the stage is kept, run or skipped, and the
+evidence on disk that the caches role's checks read. ``cache_stage`` acts on one stage with it;
+``cache_plan`` asks it of every stage at once, with one probe of the container.
+
+It reads the host tree and writes nothing; ``probe`` runs one short read-only command in the container.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import hashlib
+import json
+import os
+import time
+
+from ansible_collections.gh200.sglang.plugins.module_utils import _docker, _files, _prep, _signature, _stages, _tree
+
+# Options of the modules that judge a stage's signature (documented in doc_fragments/docker.py, STAGE_INPUTS).
+STAGE_INPUT_ARGS = dict(
+    model=dict(type="str", required=True),
+    reset=dict(type="bool", default=False),
+    stage_args=dict(type="dict", default={}),
+    env=dict(type="dict", default={}),
+    user=dict(type="str", default="devuser"),
+    python=dict(type="str", default="python3"),
+    timeout=dict(type="int", default=3600),
+    profiles_mount=dict(type="str", default="/profiles"),
+    models_mount=dict(type="str", default="/models"),
+)
+
+
+def plan_problem(stages, commands, states):
+    """The first problem with a plan's ``stages`` ({stage: state}) and ``commands`` ({stage: argv}), as one line
+    naming it, or None. A command's items are checked when it is rendered (_stages.render_argv)."""
+    for stage in list(stages) + list(commands):
+        if stage not in _stages.STAGE_NAMES:
+            return "stage %r is not one of %s" % (stage, ", ".join(_stages.STAGE_NAMES))
+    for stage, state in stages.items():
+        if state not in states:
+            return "stage %s: state %r is not one of %s" % (stage, state, ", ".join(states))
+    return None
+
+
+def layout(root, stage, model, command=None, stage_args=None, env=None, timeout=3600, profiles_mount="/profiles",
+           models_mount="/models"):
+    """Where the stage's files are and what it runs: a dict of model_dir, stage_dir, cache_dir (as the container
+    sees it), argv, env, log, sig and prep (paths on the host). Raises _tree.OptionProblem for a path that leaves
+    the tree and _stages.StageProblem for an argument or command that cannot be used; reads nothing under them."""
+    model_dir = _tree.confine(root, "model directory", "models/" + model)[0]
+    stage_dir = _tree.confine(root, "stage folder", "profiles/" + _stages.STAGES[stage]["dir"])[0]
+    cache_dir = _stages.cache_dir(stage, profiles_mount)
+    values = dict(_stages.DEFAULT_ARGS, **_stages.check_args(stage_args or {}))
+    values.update(model_path="%s/%s" % (models_mount.rstrip("/"), model), cache_dir=cache_dir, timeout=str(timeout))
+    return dict(model_dir=model_dir, stage_dir=stage_dir, cache_dir=cache_dir,
+                argv=_stages.render_argv(stage, command or _stages.DEFAULT_COMMANDS[stage], values),
+                env=_stages.stage_env(stage, profiles_mount, env), log=os.path.join(stage_dir, "compile.log"),
+                sig=os.path.join(stage_dir, "signature.json"), prep=os.path.join(root, "profiles", "prep_result.json"))
+
+
+def model_config(model_dir):
+    """(the bytes of the model's config.json, None) or (None, the problem as one phrase)."""
+    if not os.path.isdir(model_dir):
+        return None, "model directory %s does not exist" % model_dir
+    config = _files.read_bytes(os.path.join(model_dir, "config.json"))
+    return (config, None) if config is not None else (None, "model directory %s has no config.json" % model_dir)
+
+
+def probe(container, user, python):
+    """(the versions and GPU the container reports, None) or (None, the problem as one phrase): one ``docker exec``
+    of _stages.VERSIONS_PROBE, which imports nothing heavy."""
+    rc, out, err = _docker.exec_as(container, user, [python, "-c", _stages.VERSIONS_PROBE])
+    lines = out.strip().splitlines()
+    if rc == 0 and lines:
+        try:
+            return json.loads(lines[-1]), None
+        except ValueError:
+            pass
+    return None, "the version probe failed (rc=%d): %s" % (rc, ((err or out).strip().splitlines() or ["no output"])[-1])
+
+
+def inputs(stage, where, config, facts, image_id):
+    """What the stage's signature covers: the stage, its argv and cache environment, the model's config.json,
+    the library versions and GPU the container reports (``facts``, from _stages.VERSIONS_PROBE), the image id."""
+    return dict(stage=stage, argv=where["argv"], env=where["env"], model_config="sha256:" + hashlib.sha256(config).hexdigest(),
+                versions=facts["versions"], gpu=facts["gpu"], image_id=image_id)
+
+
+def assess(state, reset, stage_inputs, where):
+    """Whether the stage runs, is kept or skipped, compared with its stored signature record:
+    dict(action ('run' | 'keep' | 'skip'), reason, changed_inputs, signature (of these inputs), stored (the
+    recorded signature, or None))."""
+    stored = _files.read_json(where["sig"], quarantine=False)[0]
+    found, changed = _signature.verdict(stored, stage_inputs)
+    recorded = ((stored or {}).get("artifacts") or []) if found == "match" else []
+    missing = _stages.damaged(where["stage_dir"], stored) if found == "match" else []
+    action, reason = _stages.decide("rebuild" if reset and state != "skip" else state, found, changed, missing, len(recorded))
+    return dict(action=action, reason="reset=true" if reset and action == "run" else reason, changed_inputs=changed,
+                signature=_signature.signature(stage_inputs), stored=(stored or {}).get("signature"))
+
+
+def decision(action, old_entry, check_mode):
+    """(decision, changed) when the stage needs nothing written, or when check mode only predicts; None when
+    the stage must run or be recorded as skipped. A kept stage and a skip already recorded change nothing."""
+    if action == "keep":
+        return "kept", False
+    if action == "skip" and (old_entry or {}).get("status") == "skipped":
+        return "skipped", False
+    if check_mode:
+        return ("would run" if action == "run" else "would skip"), True
+    return None
+
+
+def evidence(stage, state, where, uid, begun, pending=None, found=None):
+    """What is on disk now, for the role's checks: the stage's entry in prep_result.json, its artifacts (``found``
+    when the caller has just walked the folder), the seconds since ``begun``, and why a check cannot judge them
+    (the stage is not enabled, or ``pending``: why check mode would have run it)."""
+    found = found or _prep.artifacts(where["stage_dir"], uid)
+    skip = ("stage not enabled (state=skip)" if state == "skip" else
+            "check mode: the stage would run (%s)" % pending if pending else "")
+    return dict(check_skip=skip, recorded=_prep.read(where["prep"]).get(stage), elapsed_s=round(time.time() - begun, 3),
+                artifacts=dict(count=found["count"], bytes=found["bytes"], wrong_owner=found["wrong_owner"][:10],
+                               wrong_owner_count=len(found["wrong_owner"])))

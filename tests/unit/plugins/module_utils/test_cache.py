@@ -1,0 +1,38 @@
+"""_cache: which stages need nothing written, and a plan's stages and states checked before anything is read."""
+import pytest
+
+from ansible_collections.gh200.sglang.plugins.module_utils import _cache
+
+STATES = ("ensure", "rebuild", "skip")
+
+
+@pytest.mark.parametrize("action, old, check_mode, expected", [
+    ("keep", None, False, ("kept", False)),
+    ("keep", {"status": "failed"}, True, ("kept", False)),
+    ("skip", {"status": "skipped"}, False, ("skipped", False)),
+    ("skip", {"status": "ok"}, False, None),        # recording the skip writes prep_result.json
+    ("skip", None, True, ("would skip", True)),
+    ("run", {"status": "ok"}, False, None),
+    ("run", None, True, ("would run", True)),
+])
+def test_decision(action, old, check_mode, expected):
+    assert _cache.decision(action, old, check_mode) == expected
+
+
+@pytest.mark.parametrize("stages, commands, problem", [
+    ({"deep_gemm": "ensure", "moe": "skip"}, {"inductor": ["x"]}, None),
+    ({"DeepGEMM": "ensure"}, {}, "stage 'DeepGEMM' is not one of flashinfer, inductor, deep_gemm, moe"),
+    ({}, {"tensorrt": ["x"]}, "stage 'tensorrt' is not one of flashinfer, inductor, deep_gemm, moe"),
+    ({"moe": True}, {}, "stage moe: state True is not one of ensure, rebuild, skip"),
+])
+def test_plan_problem(stages, commands, problem):
+    assert _cache.plan_problem(stages, commands, STATES) == problem
+
+
+def test_a_stage_folder_or_model_that_leaves_the_tree_is_refused(tmp_path):
+    with pytest.raises(_cache._tree.OptionProblem):
+        _cache.layout(str(tmp_path), "moe", "../../etc")
+    (tmp_path / "profiles").mkdir()
+    (tmp_path / "profiles" / "moe_configs").symlink_to("/tmp")
+    with pytest.raises(_cache._tree.OptionProblem, match="stage folder"):
+        _cache.layout(str(tmp_path), "moe", "org/m")
