@@ -343,10 +343,11 @@ def notes(results):
             ", ".join(c["tasks"]) for c in n["second_changed"]))
     s = results.get("cache_skip")
     if s and s["skip_per_stage"]["max"] and s["skip_per_stage"]["max"] > TARGETS["cache_skip_s"]:
-        out.append("An ensure that skips costs %s s per stage: %s s asking whether the signature holds (a task: its "
-                   "round trip and the signature probe in the container), %s s starting a job and %s s waiting for it. "
-                   "What is left is the round trip of one task and the probe's interpreter in the container; checking "
-                   "every stage's signature in one task would share them." % (
+        out.append("An ensure that skips costs %s s per stage: %s s of the one question asked for every stage "
+                   "(gh200.sglang.cache_plan: a task's round trip and one signature probe in the container, shared by "
+                   "the stages), %s s starting a job and %s s waiting for it. What is left is Ansible's own cost per "
+                   "task (the module's transfer and interpreter) and the probe's interpreter in the container; fewer "
+                   "stages per phase pay a larger share of it." % (
                        fmt(s["skip_per_stage"]["median"]), fmt(s["skip_ask_task"]["median"]),
                        fmt(s["skip_start_task"]["median"]), fmt(s["skip_wait_task"]["median"])))
     return out
