@@ -160,11 +160,17 @@ def model_problem(values, model_dir, models_root="/models"):
     return None
 
 
+# The problem with an API key given in the server arguments instead of the module's no_log option.
+SECRET_IN_ARGS = ("api_key: a key in the server arguments would be written to the run's records; "
+                  "pass it with the api_key option (no_log) instead")
+
+
 def redact(argv, secret_flags=("--api-key",)):
-    """argv with each secret flag's value replaced, for records and logs."""
+    """argv with each secret flag's value replaced (``--api-key KEY`` and ``--api-key=KEY``), for what is shown."""
     out, hide = [], False
     for item in argv:
-        out.append("********" if hide else item)
+        flag = item.split("=", 1)[0]
+        out.append("********" if hide else "%s=********" % flag if flag in secret_flags and "=" in item else item)
         hide = item in secret_flags
     return out
 

@@ -28,7 +28,9 @@ description:
   - V(stopped) ends the recorded process group only (TERM, then KILL after O(stop_timeout)), never processes found
     by name, then waits until the port is free.
   - The API key (O(api_key)) reaches the server's command line only. It is in no record, log or result. SGLang
-    0.5.x takes it only on its command line, so it is visible in the container's process list.
+    0.5.x takes it only on its command line, so it is visible in the container's process list. A key given in
+    O(defaults), O(overrides) or O(extra_args) instead is refused before anything starts, and the RV(argv) the
+    module returns shows any C(--api-key) value as C(********).
   - Check mode validates (read-only probes) and predicts the start or stop.
 author:
   - gh200.sglang maintainers (@gh200-sglang)
@@ -266,6 +268,8 @@ def validate(module, container, p):
         module.fail_json(msg="%s: %s" % (container.name, answer["error"]))
     problems = list(answer["problems"])
     values = answer.get("values") or {}
+    if values.get("api_key"):  # the module's own key never reaches the parser: this one came in the arguments
+        problems.append(sa.SECRET_IN_ARGS)
     if values:
         problems += [x for x in (sa.context_problem(values.get("context_length"), p["max_position_embeddings"]),
                                  sa.model_problem(values, answer.get("model_dir"), p["models_dir"])) if x]
@@ -327,7 +331,7 @@ def main():
     answer, problems = validate(module, container, p)
     argv = list(p["launch_command"]) + answer["argv"] + list(p["extra_args"])
     values = answer["values"]
-    result = dict(server_name=name, sglang_version=answer["version"], argv=argv, parsed=values, record=record_path)
+    result = dict(server_name=name, sglang_version=answer["version"], argv=sa.redact(argv), parsed=values, record=record_path)
     running = bool(record) and not record.get("stopped_at") and run_program(
         module, container, p["user"], "python3", sa.PROCESS_PROBE, [record["pid"], record["start"], "none", 0])["alive"]
     if running and sa.same_server(record, argv, run_id, p["api_key"]) and p["state"] == "started":

@@ -168,6 +168,22 @@ def test_each_bad_input_is_one_clear_error_and_nothing_starts(module, tree, serv
     assert "standin-sglang-server" not in container.exec_run(["ps", "-eo", "args="]).output.decode()
 
 
+@pytest.mark.parametrize("over", [{"overrides": {"model_path": "/models/standin/tiny-model", "api_key": SECRET}},
+                                  {"extra_args": ["--api-key=" + SECRET]}])
+def test_a_key_in_the_server_arguments_is_refused_and_shown_nowhere(module, tree, server_container, over):
+    container, run_id = server_container
+    port = free_port()
+    if "overrides" in over:
+        over["overrides"]["port"] = port
+    before = listing(tree)
+    rc, result = module("sglang_server", dict(args_for(tree, container, port), **over))
+    assert rc != 0 and result["msg"].endswith("api_key: a key in the server arguments would be written to the run's "
+                                              "records; pass it with the api_key option (no_log) instead"), result["msg"]
+    assert listing(tree) == before and SECRET not in everything_under(tree)
+    assert SECRET not in json.dumps(result["argv"]) and SECRET not in result["msg"]
+    assert "standin-sglang-server" not in container.exec_run(["ps", "-eo", "args="]).output.decode()
+
+
 def test_a_port_in_use_is_named_and_nothing_starts(module, tree, server_container):
     container, run_id = server_container
     with socket.socket() as held:

@@ -141,3 +141,4 @@ def test_the_model_must_be_a_directory_under_models(values, model_dir, problem):
 
 def test_redact_hides_only_the_secret_values():
     assert sa.redact(["--port", "1", "--api-key", "s3cret", "--host", "h"]) == ["--port", "1", "--api-key", "********", "--host", "h"]
+    assert sa.redact(["--api-key=s3cret", "--api-keyring", "x"]) == ["--api-key=********", "--api-keyring", "x"]
