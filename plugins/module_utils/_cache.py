@@ -20,6 +20,9 @@ import time
 
 from ansible_collections.gh200.sglang.plugins.module_utils import _docker, _files, _prep, _signature, _stages, _tree
 
+# What a stage can be asked to do: build unless its signature holds, always build, or record it as skipped.
+STATES = ("ensure", "rebuild", "skip")
+
 # Options of the modules that judge a stage's signature (documented in doc_fragments/docker.py, STAGE_INPUTS).
 STAGE_INPUT_ARGS = dict(
     model=dict(type="str", required=True),
@@ -34,15 +37,15 @@ STAGE_INPUT_ARGS = dict(
 )
 
 
-def plan_problem(stages, commands, states):
+def plan_problem(stages, commands):
     """The first problem with a plan's ``stages`` ({stage: state}) and ``commands`` ({stage: argv}), as one line
     naming it, or None. A command's items are checked when it is rendered (_stages.render_argv)."""
     for stage in list(stages) + list(commands):
         if stage not in _stages.STAGE_NAMES:
             return "stage %r is not one of %s" % (stage, ", ".join(_stages.STAGE_NAMES))
     for stage, state in stages.items():
-        if state not in states:
-            return "stage %s: state %r is not one of %s" % (stage, state, ", ".join(states))
+        if state not in STATES:
+            return "stage %s: state %r is not one of %s" % (stage, state, ", ".join(STATES))
     return None
 
 
@@ -62,12 +65,14 @@ def layout(root, stage, model, command=None, stage_args=None, env=None, timeout=
                 sig=os.path.join(stage_dir, "signature.json"), prep=os.path.join(root, "profiles", "prep_result.json"))
 
 
-def model_config(model_dir):
-    """(the bytes of the model's config.json, None) or (None, the problem as one phrase)."""
+def model_digest(model_dir):
+    """("sha256:<hex>" of the model's config.json, None) or (None, the problem as one phrase)."""
     if not os.path.isdir(model_dir):
         return None, "model directory %s does not exist" % model_dir
     config = _files.read_bytes(os.path.join(model_dir, "config.json"))
-    return (config, None) if config is not None else (None, "model directory %s has no config.json" % model_dir)
+    if config is None:
+        return None, "model directory %s has no config.json" % model_dir
+    return "sha256:" + hashlib.sha256(config).hexdigest(), None
 
 
 def probe(container, user, python):
@@ -83,10 +88,11 @@ def probe(container, user, python):
     return None, "the version probe failed (rc=%d): %s" % (rc, ((err or out).strip().splitlines() or ["no output"])[-1])
 
 
-def inputs(stage, where, config, facts, image_id):
-    """What the stage's signature covers: the stage, its argv and cache environment, the model's config.json,
-    the library versions and GPU the container reports (``facts``, from _stages.VERSIONS_PROBE), the image id."""
-    return dict(stage=stage, argv=where["argv"], env=where["env"], model_config="sha256:" + hashlib.sha256(config).hexdigest(),
+def inputs(stage, where, config_digest, facts, image_id):
+    """What the stage's signature covers: the stage, its argv and cache environment, the model's config.json
+    (``config_digest``, from model_digest), the library versions and GPU the container reports (``facts``, from
+    _stages.VERSIONS_PROBE), the image id."""
+    return dict(stage=stage, argv=where["argv"], env=where["env"], model_config=config_digest,
                 versions=facts["versions"], gpu=facts["gpu"], image_id=image_id)
 
 
@@ -115,13 +121,15 @@ def decision(action, old_entry, check_mode):
     return None
 
 
-def evidence(stage, state, where, uid, begun, pending=None, found=None):
-    """What is on disk now, for the role's checks: the stage's entry in prep_result.json, its artifacts (``found``
-    when the caller has just walked the folder), the seconds since ``begun``, and why a check cannot judge them
-    (the stage is not enabled, or ``pending``: why check mode would have run it)."""
+def evidence(stage, state, where, uid, begun, pending=None, found=None, recorded=None):
+    """What is on disk now, for the role's checks: the stage's entry in prep_result.json (from ``recorded``, the
+    stages the caller has just read from it, or read here), its artifacts (``found`` when the caller has just walked
+    the folder), the seconds since ``begun``, and why a check cannot judge them (the stage is not enabled, or
+    ``pending``: why check mode would have run it)."""
     found = found or _prep.artifacts(where["stage_dir"], uid)
+    recorded = _prep.read(where["prep"]) if recorded is None else recorded
     skip = ("stage not enabled (state=skip)" if state == "skip" else
             "check mode: the stage would run (%s)" % pending if pending else "")
-    return dict(check_skip=skip, recorded=_prep.read(where["prep"]).get(stage), elapsed_s=round(time.time() - begun, 3),
+    return dict(check_skip=skip, recorded=recorded.get(stage), elapsed_s=round(time.time() - begun, 3),
                 artifacts=dict(count=found["count"], bytes=found["bytes"], wrong_owner=found["wrong_owner"][:10],
                                wrong_owner_count=len(found["wrong_owner"])))

@@ -94,8 +94,6 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.gh200.sglang.plugins.module_utils import _cache, _docker, _model, _prep, _stages, _tree
 
-STATES = ("ensure", "rebuild", "skip")
-
 
 def main():
     argument_spec = dict(stages=dict(type="dict", required=True), commands=dict(type="dict", default={}))
@@ -104,7 +102,7 @@ def main():
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     begun = time.time()
     p = module.params
-    problem = _model.policy_problem(p["model"]) or _cache.plan_problem(p["stages"], p["commands"], STATES)
+    problem = _model.policy_problem(p["model"]) or _cache.plan_problem(p["stages"], p["commands"])
     if problem:
         module.fail_json(msg=problem)
     if not p["stages"]:
@@ -117,7 +115,7 @@ def main():
                                           p["timeout"], p["profiles_mount"], p["models_mount"])
     except (_tree.OptionProblem, _stages.StageProblem) as exc:
         module.fail_json(msg="stage %s: %s" % (stage, exc))
-    config, problem = _cache.model_config(wheres[stage]["model_dir"])
+    digest, problem = _cache.model_digest(wheres[stage]["model_dir"])
     if problem:
         module.fail_json(msg=problem)
     try:
@@ -131,9 +129,10 @@ def main():
     out = {}
     for stage, state in p["stages"].items():
         where = wheres[stage]
-        verdict = _cache.assess(state, p["reset"], _cache.inputs(stage, where, config, facts, container.attrs.get("Image")), where)
+        verdict = _cache.assess(state, p["reset"], _cache.inputs(stage, where, digest, facts, container.attrs.get("Image")), where)
         decision, pending = _cache.decision(verdict["action"], recorded.get(stage), check_mode=True)
-        out[stage] = dict(_cache.evidence(stage, state, where, account.pw_uid, begun, verdict["reason"] if pending else None),
+        out[stage] = dict(_cache.evidence(stage, state, where, account.pw_uid, begun, verdict["reason"] if pending else None,
+                                          recorded=recorded),
                           decision=decision, reason=verdict["reason"], changed_inputs=verdict["changed_inputs"],
                           signature=verdict["signature"], argv=where["argv"], log=where["log"])
     elapsed = round(time.time() - begun, 3)

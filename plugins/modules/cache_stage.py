@@ -246,7 +246,7 @@ def empty(folder, keep):
 def main():
     argument_spec = dict(
         stage=dict(type="str", required=True, choices=list(_stages.STAGE_NAMES)),
-        state=dict(type="str", default="ensure", choices=["ensure", "rebuild", "skip"]),
+        state=dict(type="str", default="ensure", choices=list(_cache.STATES)),
         command=dict(type="list", elements="str"),
         lock_wait=dict(type="float", default=30),
         timeout_retries=dict(type="int", default=1),
@@ -267,31 +267,32 @@ def main():
                               p["profiles_mount"], p["models_mount"])
     except (_tree.OptionProblem, _stages.StageProblem) as exc:
         module.fail_json(msg="stage %s: %s" % (stage, exc))
-    config, problem = _cache.model_config(where["model_dir"])
+    digest, problem = _cache.model_digest(where["model_dir"])
     if problem:
         module.fail_json(msg="stage %s: %s" % (stage, problem))
     argv, env, stage_dir, log_path, prep_path, sig_path = (where[k] for k in ("argv", "env", "stage_dir", "log", "prep", "sig"))
     result = dict(changed=False, argv=argv, log=log_path, status=None, entry=None)
 
-    def evidence(found=None):
+    def evidence(found=None, recorded=None):
         pending = result.get("reason") if module.check_mode and result["changed"] else None
-        return _cache.evidence(stage, p["state"], where, account.pw_uid, begun, pending, found)
+        return _cache.evidence(stage, p["state"], where, account.pw_uid, begun, pending, found, recorded)
     try:
         cli = _docker.client(module)
         container = _docker.running_container(module, cli, p["name"], "before the %s stage" % stage)
         facts, problem = _cache.probe(container, p["user"], p["python"])
         if problem:
             module.fail_json(msg="stage %s: %s in container %s" % (stage, problem, p["name"]))
-        inputs = _cache.inputs(stage, where, config, facts, container.attrs.get("Image"))
+        inputs = _cache.inputs(stage, where, digest, facts, container.attrs.get("Image"))
         verdict = _cache.assess(p["state"], p["reset"], inputs, where)
         action, signature = verdict["action"], verdict["signature"]
         result.update(reason=verdict["reason"], changed_inputs=verdict["changed_inputs"], signature=signature,
                       diff=dict(before="signature: %s\n" % verdict["stored"],
                                 after="signature: %s\n" % (signature if action == "run" else verdict["stored"])))
-        settled = _cache.decision(action, _prep.read(prep_path).get(stage), module.check_mode)
-        if settled:
+        on_disk = _prep.read(prep_path)
+        settled = _cache.decision(action, on_disk.get(stage), module.check_mode)
+        if settled:  # nothing written: the entry just read is the evidence's
             result["changed"] = settled[1]
-            module.exit_json(decision=settled[0], **dict(result, **evidence()))
+            module.exit_json(decision=settled[0], **dict(result, **evidence(recorded=on_disk)))
         result["changed"] = True
         reason = verdict["reason"]
         if action == "skip":

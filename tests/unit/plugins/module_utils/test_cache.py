@@ -3,8 +3,6 @@ import pytest
 
 from ansible_collections.gh200.sglang.plugins.module_utils import _cache
 
-STATES = ("ensure", "rebuild", "skip")
-
 
 @pytest.mark.parametrize("action, old, check_mode, expected", [
     ("keep", None, False, ("kept", False)),
@@ -26,7 +24,7 @@ def test_decision(action, old, check_mode, expected):
     ({"moe": True}, {}, "stage moe: state True is not one of ensure, rebuild, skip"),
 ])
 def test_plan_problem(stages, commands, problem):
-    assert _cache.plan_problem(stages, commands, STATES) == problem
+    assert _cache.plan_problem(stages, commands) == problem
 
 
 def test_a_stage_folder_or_model_that_leaves_the_tree_is_refused(tmp_path):

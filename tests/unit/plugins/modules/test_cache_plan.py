@@ -61,7 +61,7 @@ def tree(tmp_path):
     (stage / "kernels" / "a.cubin").write_bytes(b"x" * 64)
     (stage / "b.json").write_text("{}")
     where = _cache.layout(str(tmp_path), "deep_gemm", MODEL)
-    inputs = _cache.inputs("deep_gemm", where, (model / "config.json").read_bytes(), FACTS, "sha256:image-a")
+    inputs = _cache.inputs("deep_gemm", where, _cache.model_digest(str(model))[0], FACTS, "sha256:image-a")
     found = _prep.artifacts(str(stage))
     (stage / "signature.json").write_bytes(_files.json_bytes(dict(_signature.record(inputs), artifacts=found["files"],
                                                                   sizes=found["sizes"])))
