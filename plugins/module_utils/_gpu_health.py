@@ -49,6 +49,26 @@ _CLOCK_SECTIONS = ("Clocks Event Reasons", "Clocks Throttle Reasons")  # the sec
 # The order of the checks in the report.
 ITEMS = ("smi", "count", "ecc", "remapped_rows", "retired_pages", "xid", "clocks", "persistence",
          "addressing", "c2c", "mig", "dcgm")
+# The name each item's check has in the report.
+NAMES = {
+    "smi": "GPU health: nvidia-smi answers",
+    "count": "GPU health: the GPU count is as expected",
+    "ecc": "GPU health: no volatile uncorrected ECC error",
+    "remapped_rows": "GPU health: no pending or failed row remap, uncorrectable remaps under the limit",
+    "retired_pages": "GPU health: no page retirement pending",
+    "xid": "GPU health: no fatal XID in the kernel log",
+    "clocks": "GPU health: clock event reasons",
+    "persistence": "GPU health: persistence mode enabled",
+    "addressing": "GPU health: addressing mode",
+    "c2c": "GPU health: C2C enabled with every link reporting a bandwidth",
+    "mig": "GPU health: MIG mode as expected",
+    "dcgm": "GPU health: dcgmi diag passes",
+}
+# The items whose evidence comes from a tool of its own besides nvidia-smi: when such an item is required and
+# its tool is missing or fails, the check fails instead of being skipped.
+TOOL_ITEMS = ("xid", "dcgm")
+# Required by default: the kernel log (it needs no extra package); dcgmi diag only where DCGM is installed.
+REQUIRED = ("xid",)
 
 _NA = _gpu.MISSING + ("None",)
 _LINE = re.compile(r"^( *)(\S.*?)(?:\s+:\s?(.*))?$")  # "Key<spaces>: value"; "GPU 0000:DD:00.0" is a key
@@ -255,8 +275,45 @@ def evidence_from(q_text=None, smi_error=None, smi_missing=None, c2c_text=None, 
     return evidence
 
 
-def _item(ok, detail, skip=""):
-    return {"ok": bool(ok) and not skip, "skip": skip, "detail": detail}
+def _item(ok, detail, skip="", warning=""):
+    """One item's verdict: ``ok`` (passed), ``skip`` (why it could not be judged) and ``warning`` (reported,
+    not failed: shown as the check's own ``warning`` status)."""
+    return {"ok": bool(ok) and not skip, "skip": skip, "detail": detail, "warning": warning if ok and not skip else ""}
+
+
+def status(item):
+    """passed, failed, warning or skipped: <reason> for one item (the check plugin's statuses)."""
+    if item.get("skip"):
+        return "skipped: %s" % item["skip"]
+    if not item.get("ok"):
+        return "failed"
+    return "warning" if item.get("warning") else "passed"
+
+
+def checks(items):
+    """The items as check records for gh200.sglang.checks, in report order: ``[{name, status, detail}]``."""
+    out = []
+    for key in ITEMS:
+        item = items[key]
+        detail = item.get("detail") or ""
+        if item.get("warning") and item["warning"] not in detail:
+            detail = "%s; %s" % (item["warning"], detail) if detail else item["warning"]
+        out.append({"key": key, "name": NAMES[key], "status": status(item), "detail": detail})
+    return out
+
+
+def skip_all(reason):
+    """Every item skipped with ``reason`` (the gate turned off, or no GPU on a host that expects none)."""
+    return dict((name, _item(False, "", skip=reason)) for name in ITEMS)
+
+
+def require(items, required, tool_skips):
+    """Items in ``required`` that were skipped because their tool is missing or failed become failures."""
+    items = dict(items)
+    for key in required:
+        if key in tool_skips and items.get(key, {}).get("skip"):
+            items[key] = _item(False, "required (%s): %s" % (key, items[key]["skip"]))
+    return items
 
 
 def _offenders(gpus, predicate, describe):
@@ -294,7 +351,8 @@ def judge_xid(events, now, window_s, fatal, warn):
         parts.append("warning: XID %s" % ", ".join(str(x) for x in sorted(set(e["xid"] for e in warned))))
     if others:
         parts.append("reported: XID %s" % ", ".join(str(x) for x in others))
-    return _item(not bad, "%s (last %s)" % ("; ".join(parts), hours))
+    warning = "warning XID %s" % ", ".join(str(x) for x in sorted(set(e["xid"] for e in warned))) if warned else ""
+    return _item(not bad, "%s (last %s)" % ("; ".join(parts), hours), warning=warning)
 
 
 def judge_dcgm(results, level):
@@ -305,7 +363,8 @@ def judge_dcgm(results, level):
     if not results:
         return _item(False, "dcgmi diag -r %d reported no test result" % level)
     detail = "dcgmi diag -r %d: %d result(s), none failed" % (level, len(results))
-    return _item(True, detail + ("; warnings: %s" % ", ".join(warned) if warned else ""))
+    return _item(True, detail + ("; warnings: %s" % ", ".join(warned) if warned else ""),
+                 warning="dcgmi diag warned: %s" % ", ".join(warned) if warned else "")
 
 
 def judge_c2c(gpus, c2c, min_links):
@@ -336,15 +395,19 @@ def judge(evidence, options, now):
     evidence: ``{smi_missing, smi_error, gpus, c2c, kernel_log_error, xid_events, dcgm_error, dcgm_results}``
     (see the gpu_health module); options: the module's thresholds.
     """
-    if evidence.get("smi_missing"):
-        reason = "no GPU (%s)" % evidence["smi_missing"]
-        return dict((name, _item(False, "", skip=reason)) for name in ITEMS)
+    expected_gpu = options.get("gpu_expected", True)
+    if evidence.get("smi_missing") and not expected_gpu:
+        return skip_all("no GPU (%s)" % evidence["smi_missing"])
     items = {}
     gpus = evidence.get("gpus") or []
     error = evidence.get("smi_error")
+    if evidence.get("smi_missing"):
+        error = "%s, and this host is expected to have a GPU (gh200_gpu_expected)" % evidence["smi_missing"]
     items["smi"] = _item(not error, error or "nvidia-smi -q answered for %d GPU(s)" % len(gpus))
     expected = options["expected_gpu_count"]
-    if error:
+    if error and expected_gpu:
+        items["count"] = _item(False, "no GPU listed (nvidia-smi failed); expected %d" % expected)
+    elif error:
         items["count"] = _item(False, "", skip="nvidia-smi failed")
     else:
         items["count"] = _item(len(gpus) == expected, "%d GPU(s): %s; expected %d" % (
@@ -368,7 +431,16 @@ def judge(evidence, options, now):
         items["dcgm"] = _item(False, "", skip=evidence["dcgm_error"])
     else:
         items["dcgm"] = judge_dcgm(evidence.get("dcgm_results") or [], level)
+    if not error:
+        items = require(items, options.get("required", REQUIRED), tool_skips(evidence, level))
     return items
+
+
+def tool_skips(evidence, dcgm_level):
+    """The items of :data:`TOOL_ITEMS` whose tool was missing or failed (their skip is then a tool's absence);
+    dcgmi turned off (level 0) is a choice, not a missing tool."""
+    skips = ["xid"] if evidence.get("kernel_log_error") else []
+    return skips + (["dcgm"] if dcgm_level and evidence.get("dcgm_error") else [])
 
 
 def _judge_gpus(gpus, options):
@@ -383,7 +455,11 @@ def _judge_gpus(gpus, options):
     else:
         bad = _offenders(gpus, lambda g: g["ecc_volatile_uncorrected"] > options["ecc_volatile_uncorrected_max"],
                          lambda g: "%d volatile uncorrected" % g["ecc_volatile_uncorrected"])
-        items["ecc"] = _item(not bad, "; ".join(bad + [aggregate]) if bad else "volatile uncorrected 0; " + aggregate)
+        seen = [g for g in gpus if (g["ecc_aggregate_uncorrected"] or 0) > 0]
+        warning = "aggregate uncorrected ECC errors on %s" % ", ".join(
+            "%s: %d" % (g["bus_id"], g["ecc_aggregate_uncorrected"]) for g in seen) if seen else ""
+        items["ecc"] = _item(not bad, "; ".join(bad + [aggregate]) if bad else "volatile uncorrected 0; " + aggregate,
+                             warning=warning)
 
     limit = options["remapped_rows_uncorrectable_limit"]
     rows = [(g["bus_id"], g["remapped_rows"]) for g in gpus]
@@ -412,7 +488,8 @@ def _judge_gpus(gpus, options):
     active = ["%s: %s" % (g["bus_id"], ", ".join(sorted(k for k in g["clock_events"] if k in watched)))
               for g in gpus if any(k in watched for k in g["clock_events"])]
     items["clocks"] = _item(not (active and options["fail_on_clock_events"]),
-                            ("active: " + "; ".join(active)) if active else "none of %s active" % ", ".join(watched))
+                            ("active: " + "; ".join(active)) if active else "none of %s active" % ", ".join(watched),
+                            warning="clock events active" if active else "")
 
     items["persistence"] = _mode_item(gpus, "persistence_mode", "Enabled", "persistence mode")
     if options["addressing_mode"]:

@@ -20,6 +20,8 @@ description:
     C(gpu_present=false) and give the reason, so checks that need a GPU can report themselves skipped.
     Any error text from C(nvidia-smi) (C(No devices were found), a driver/library version mismatch,
     NVML that fails to initialize), whatever its exit code, means no GPU, with that text as the reason.
+  - Each call has a time limit, O(timeout). An C(nvidia-smi) that hangs (a GPU stuck in the driver) gives
+    C(gpu_present=false) with the reason C(nvidia-smi did not answer in N s) within the limit and a few seconds.
 author:
   - gh200.sglang maintainers (@gh200-sglang)
 extends_documentation_fragment:
@@ -30,6 +32,10 @@ options:
       - Name or path of the C(nvidia-smi) executable.
     type: str
     default: nvidia-smi
+  timeout:
+    description: Seconds each C(nvidia-smi) call may take.
+    type: float
+    default: 60
 attributes:
   facts:
     support: full
@@ -123,7 +129,7 @@ import platform
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.gh200.sglang.plugins.module_utils import _gpu
+from ansible_collections.gh200.sglang.plugins.module_utils import _gpu, _proc
 
 
 def gather(module):
@@ -133,7 +139,10 @@ def gather(module):
     if binary is None:
         return _gpu.summarize([], cpu_arch, reason="%s not found on PATH" % module.params["nvidia_smi"])
     query = [binary, "--query-gpu=%s" % ",".join(_gpu.QUERY_FIELDS), "--format=csv,noheader,nounits"]
-    rc, out, err = module.run_command(query)
+    try:
+        rc, out, err = _proc.run(query, module.params["timeout"])
+    except (_proc.Timeout, OSError) as exc:
+        return _gpu.summarize([], cpu_arch, reason=str(exc))
     error = _gpu.error_text(out, err)
     if error:
         return _gpu.summarize([], cpu_arch, reason="nvidia-smi (rc=%d): %s" % (rc, error))
@@ -145,7 +154,10 @@ def gather(module):
         return _gpu.summarize([], cpu_arch, reason=str(exc))
     if not gpus:
         return _gpu.summarize([], cpu_arch, reason="nvidia-smi listed no GPU")
-    rc, banner, _err = module.run_command([binary])
+    try:
+        rc, banner, _err = _proc.run([binary], module.params["timeout"])
+    except (_proc.Timeout, OSError) as exc:
+        return _gpu.summarize([], cpu_arch, reason=str(exc))
     return _gpu.summarize(gpus, cpu_arch, cuda_version=_gpu.parse_cuda_version(banner) if rc == 0 else None)
 
 
@@ -153,9 +165,14 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             nvidia_smi=dict(type="str", default="nvidia-smi"),
+            timeout=dict(type="float", default=60),
         ),
         supports_check_mode=True,
     )
+    try:
+        _proc.check_timeout("timeout", module.params["timeout"])
+    except ValueError as exc:
+        module.fail_json(msg="gpu_facts: %s" % exc)
     module.exit_json(changed=False, ansible_facts={"gh200_gpu": gather(module)})
 
 

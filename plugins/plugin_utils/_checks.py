@@ -6,7 +6,8 @@
 A host's record lives in two facts that the ``check`` and ``phase`` action plugins keep:
 
 - ``gh200_checks``: a list of ``{phase, name, status, detail, duration_s, time}``, where ``status``
-  is ``passed``, ``failed`` or ``skipped: <reason>``;
+  is ``passed``, ``failed``, ``warning`` (reported, not failed: a clock event, an aggregate ECC count) or
+  ``skipped: <reason>``;
 - ``gh200_run``: ``{started, finished, unreachable, phases: {<phase>: {started, ended, duration_s,
   verdict, reason}}}``.
 """
@@ -17,8 +18,11 @@ import datetime
 
 PASSED = "passed"
 FAILED = "failed"
+WARNING = "warning"
 SKIPPED = "skipped"
 UNREACHABLE = "unreachable"
+# A host whose phases that ran passed, but not every phase of the plan ran and passed (tags, skips).
+PARTIAL = "partial"
 
 CHECKS_FACT = "gh200_checks"
 RUN_FACT = "gh200_run"
@@ -82,13 +86,24 @@ def last_time(checks, run, phase):
 
 
 def phase_verdict(checks):
-    """failed when any check failed; passed when any passed and none failed; else skipped."""
+    """failed when any check failed; passed when any passed (or only warned) and none failed; else skipped."""
     statuses = [c.get("status") for c in checks]
     if FAILED in statuses:
         return FAILED
-    if PASSED in statuses:
+    if PASSED in statuses or WARNING in statuses:
         return PASSED
     return SKIPPED
+
+
+def given_status(status):
+    """A status handed over ready-made (gh200.sglang.checks): passed, failed, warning or skipped: <reason>;
+    anything else is refused with ValueError (a typo must never read as a verdict)."""
+    text = str(status or "").strip()
+    if text in (PASSED, FAILED, WARNING):
+        return text
+    if is_skipped(text) and text.partition(":")[2].strip():
+        return skipped(text.partition(":")[2])
+    raise ValueError("status %r is not passed, failed, warning or 'skipped: <reason>'" % (status,))
 
 
 def failed_lines(checks, phase=None, prefix=None):

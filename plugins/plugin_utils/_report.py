@@ -15,7 +15,7 @@ from xml.etree import ElementTree
 
 from ansible_collections.gh200.sglang.plugins.plugin_utils import _checks
 
-VERDICTS = (_checks.PASSED, _checks.FAILED, _checks.SKIPPED, _checks.UNREACHABLE)
+VERDICTS = (_checks.PASSED, _checks.PARTIAL, _checks.FAILED, _checks.SKIPPED, _checks.UNREACHABLE)
 NOT_RUN = "not run"
 
 
@@ -59,11 +59,17 @@ def host_entry(name, checks, run, phases, run_started=None):
     elif any(p["verdict"] == _checks.SKIPPED and p["reason"] for p in entry["phases"].values()):
         # A phase skipped whole (the fleet run stopped) leaves the host unverified: never passed.
         entry.update(verdict=_checks.SKIPPED, detail=next(p["reason"] for p in entry["phases"].values() if p["reason"]))
-    elif any(p["verdict"] == _checks.PASSED for p in entry["phases"].values()):
+    elif all(p["verdict"] == _checks.PASSED for p in entry["phases"].values()):
         entry["verdict"] = _checks.PASSED
+    elif any(p["verdict"] == _checks.PASSED for p in entry["phases"].values()):
+        # Only a host on which every phase of the plan ran and passed is passed; tags or skips leave it partial.
+        entry.update(verdict=_checks.PARTIAL, detail="not verified in full: " + ", ".join(
+            "%s %s" % (p, i["verdict"]) for p, i in entry["phases"].items() if i["verdict"] != _checks.PASSED))
     else:
-        entry["verdict"] = _checks.SKIPPED
+        entry.update(verdict=_checks.SKIPPED, detail="nothing could be judged: " + ", ".join(
+            "%s %s" % (p, i["verdict"]) for p, i in entry["phases"].items()))
     entry["checks"] = [dict(c) for c in checks if c.get("phase") in phases]
+    entry["warnings"] = sum(c.get("status") == _checks.WARNING for c in entry["checks"])
     return entry
 
 
@@ -102,7 +108,8 @@ def summary_lines(data):
     lines = []
     for name, entry in data["hosts"].items():
         phases = ", ".join("%s %s" % (p, i["verdict"]) for p, i in entry["phases"].items() if i["verdict"] != NOT_RUN)
-        lines.append("%s: %s%s%s" % (name, entry["verdict"], " (%s)" % phases if phases else "",
+        warned = ", %d warning(s)" % entry["warnings"] if entry.get("warnings") else ""
+        lines.append("%s: %s%s%s" % (name, entry["verdict"], " (%s%s)" % (phases, warned) if phases else "",
                                      " - %s" % entry["detail"] if entry["detail"] and entry["verdict"] != _checks.PASSED else ""))
     return lines
 
@@ -135,6 +142,9 @@ def render_junit(data):
                     ElementTree.SubElement(case, "error", message=check.get("detail") or "unreachable")
                 elif _checks.is_skipped(check["status"]):
                     ElementTree.SubElement(case, "skipped", message=check["status"].split(":", 1)[1].strip())
+                elif check["status"] == _checks.WARNING:
+                    # JUnit has no warning: the case passes, and says so in its output.
+                    ElementTree.SubElement(case, "system-out").text = "warning: %s" % (check.get("detail") or "")
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ElementTree.tostring(suites, encoding="unicode") + "\n"
 
 
@@ -154,6 +164,8 @@ def render_markdown(data):
         out += ["", "## %s: %s" % (name, entry["verdict"]), ""]
         if entry["detail"]:
             out += [_md(entry["detail"]), ""]
+        if entry.get("warnings"):
+            out += ["%d warning(s): reported, not failed." % entry["warnings"], ""]
         if entry.get("gpu"):
             out += ["GPU: " + _md(entry["gpu"]), ""]
         if entry["checks"]:
@@ -170,6 +182,7 @@ th,td{border:1px solid #bbb;padding:.3em .6em;text-align:left;vertical-align:top
 td.v a{color:inherit;text-decoration:none;display:block}
 .passed{background:#c8ecc8}.failed{background:#f5b5b5}.skipped{background:#eee;color:#555}
 .unreachable{background:#f7d48b}.not-run{background:#fff;color:#999}
+.warning{background:#fbeea8}.partial{background:#dcefc0}
 details summary{cursor:pointer}
 """
 
@@ -202,6 +215,8 @@ def render_html(data):
         parts = ['<h2 id="%s">%s: <span class="%s">%s</span></h2>' % (e(name), e(name), _cls(entry["verdict"]), e(entry["verdict"]))]
         if entry["detail"]:
             parts.append("<p>%s</p>" % e(entry["detail"]))
+        if entry.get("warnings"):
+            parts.append('<p class="warning">%d warning(s): reported, not failed.</p>' % entry["warnings"])
         if entry.get("gpu"):
             parts.append('<p class="gpu">GPU: %s</p>' % e(entry["gpu"]))
         for p in phases:

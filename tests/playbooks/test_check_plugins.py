@@ -118,3 +118,48 @@ def test_an_unrecorded_host_is_unreachable_in_the_report(playbook, tmp_path):
     assert rc == 2 and "ghost: unreachable" in out
     dummy, report = only_report(tmp_path / "r")
     assert report["summary"]["unreachable"] == ["ghost"]
+
+
+GROUP_PLAY = """
+- hosts: all
+  gather_facts: false
+  vars:
+    judged:
+      - {name: nvidia-smi answers, status: passed, detail: 1 GPU}
+      - {name: clock event reasons, status: warning, detail: "active: HW Slowdown"}
+      - {name: no fatal XID, status: failed, detail: fatal XID 79}
+      - {name: dcgmi diag passes, status: "skipped: dcgmi not installed", detail: ""}
+  tasks:
+    - gh200.sglang.phase: {state: reset}
+    - gh200.sglang.phase: {state: begin, phase: phase0, title: host prep}
+    - name: One task records the whole group, each check under its own name.
+      gh200.sglang.checks: {phase: phase0, results: "{{ judged }}"}
+    - name: A group turned off by an option is recorded skipped, never left out.
+      gh200.sglang.checks: {phase: phase4, results: "{{ judged }}", skip: host_prep_gpu_health=false}
+    - name: A status that is not a verdict is refused.
+      gh200.sglang.checks: {phase: phase1, results: [{name: typo, status: pased}]}
+      register: typo
+      ignore_errors: true
+    - ansible.builtin.assert:
+        that:
+          - typo is failed
+          - typo.msg is search("status 'pased' is not passed, failed, warning or 'skipped. <reason>'")
+          - gh200_checks | selectattr('phase', 'equalto', 'phase1') | list | length == 0
+    - gh200.sglang.phase: {state: finish}
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - gh200.sglang.report: {hosts: [localhost], dest: "{{ dest }}", phases: [phase0, phase4], fail_on_failed: false}
+"""
+
+
+def test_a_group_of_judged_checks_is_recorded_in_one_task(playbook, tmp_path):
+    rc, out = playbook(GROUP_PLAY, extra=["-e", "dest=%s" % (tmp_path / "r")])
+    assert rc == 0, out
+    assert "[WARNING]: check failed: no fatal XID: fatal XID 79" in out
+    dummy, report = only_report(tmp_path / "r")
+    records = [(r["phase"], r["name"], r["status"]) for r in report["records"]]
+    assert records[:4] == [("phase0", "nvidia-smi answers", "passed"), ("phase0", "clock event reasons", "warning"),
+                           ("phase0", "no fatal XID", "failed"), ("phase0", "dcgmi diag passes", "skipped: dcgmi not installed")]
+    assert set(s for p, n, s in records[4:]) == {"skipped: host_prep_gpu_health=false"} and len(records) == 8
+    assert report["hosts"]["localhost"]["warnings"] == 1

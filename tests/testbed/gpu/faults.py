@@ -133,6 +133,13 @@ def dcgm_fail():
     return state
 
 
+def hung():
+    """A GPU stuck in the driver: every nvidia-smi call blocks (the stand-in sleeps until it is killed)."""
+    state = healthy()
+    state["hang"] = ("nvidia-smi",)
+    return state
+
+
 STATES = dict((f.__name__, f) for f in (
     healthy, ecc_uncorrected, remap_pending, remap_failure, remap_uncorrectable_512, retired_pending, xid79, xid63,
-    hw_slowdown, c2c_link_down, no_c2c, persistence_off, addressing_hmm, mig_enabled, dcgm_fail))
+    hw_slowdown, c2c_link_down, no_c2c, persistence_off, addressing_hmm, mig_enabled, dcgm_fail, hung))

@@ -7,6 +7,7 @@ a marker in $GH200_GPU_STANDIN_VAR (default: beside this file). Test bed only: n
 """
 import os
 import sys
+import time
 
 HERE = os.path.dirname(os.path.realpath(__file__))
 sys.path.insert(0, HERE)
@@ -30,6 +31,9 @@ def main(argv):
         state["q"] = state["q"].replace("Persistence Mode                      : Disabled",
                                         "Persistence Mode                      : Enabled")
     args = argv[2:]
+    if tool in state.get("hang", ()):
+        while True:  # a GPU stuck in the driver: the caller's time limit must end this
+            time.sleep(3600)
     if tool == "nvidia-smi":
         if args == ["-q"]:
             sys.stdout.write(state["q"])

@@ -26,6 +26,19 @@ HOSTS = {
     "gpu-persistence": ("persistence_off", "GPU health: persistence mode enabled",
                         "persistence mode 00000000:DD:00.0: Disabled, expected Enabled"),
 }
+# Hosts that expect a GPU (gh200_gpu_expected, the default) and cannot see it: host -> (what each failed check says)
+NO_ANSWER = {
+    "gpu-missing": {
+        "GPU facts": "no GPU: nvidia-smi not found on PATH; this host is expected to have 1 (gh200_gpu_expected)",
+        "GPU health: nvidia-smi answers": "nvidia-smi not found on PATH, and this host is expected to have a GPU",
+        "GPU health: the GPU count is as expected": "no GPU listed (nvidia-smi failed); expected 1",
+    },
+    "gpu-hung": {
+        "GPU facts": "no GPU: nvidia-smi did not answer in 5 s; this host is expected to have 1 (gh200_gpu_expected)",
+        "GPU health: nvidia-smi answers": "nvidia-smi did not answer in 5 s",
+        "GPU health: the GPU count is as expected": "no GPU listed (nvidia-smi failed); expected 1",
+    },
+}
 
 
 def run_verify(*args):

@@ -109,26 +109,74 @@ def test_gpu_count_is_compared_with_the_expected_count():
     assert items["count"]["detail"] == "1 GPU(s): 00000000:DD:00.0 NVIDIA GH200 480GB; expected 2"
 
 
-def test_no_nvidia_smi_skips_every_check_as_no_gpu():
-    items = gh.judge(gh.evidence_from(smi_missing="nvidia-smi not found on PATH"), OPTIONS, NOW)
+def test_no_nvidia_smi_skips_every_check_as_no_gpu_only_where_no_gpu_is_expected():
+    items = gh.judge(gh.evidence_from(smi_missing="nvidia-smi not found on PATH"), dict(OPTIONS, gpu_expected=False), NOW)
     assert set(item["skip"] for item in items.values()) == {"no GPU (nvidia-smi not found on PATH)"}
     assert not any(item["ok"] for item in items.values())
+
+
+def test_a_host_that_expects_a_gpu_and_has_no_nvidia_smi_fails_the_answer_and_the_count():
+    evidence = gh.evidence_from(smi_missing="nvidia-smi not found on PATH", dcgm_error="nvidia-smi failed",
+                                kernel_text=faults.kernel_log(faults.xid79()["kernel"], now=NOW))
+    items = gh.judge(evidence, OPTIONS, NOW)  # gpu_expected defaults to true
+    assert failed(items) == ["count", "smi", "xid"]  # the kernel log still says why: XID 79 (fell off the bus)
+    assert items["smi"]["detail"] == ("nvidia-smi not found on PATH, and this host is expected to have a GPU "
+                                      "(gh200_gpu_expected)")
+    assert items["count"]["detail"] == "no GPU listed (nvidia-smi failed); expected 1"
+    assert set(items[name]["skip"] for name in gh.GPU_ITEMS) == {"nvidia-smi failed"}
+    assert items["dcgm"]["skip"] == "nvidia-smi failed"
+
+
+def test_a_required_tool_that_is_missing_fails_its_check_an_optional_one_is_skipped():
+    state = faults.healthy()
+    evidence = gh.evidence_from(q_text=state["q"], c2c_text=state["c2c"], kernel_error="journalctl -k: Permission denied",
+                                dcgm_error="dcgmi not installed")
+    items = gh.judge(evidence, OPTIONS, NOW)  # required defaults to xid
+    assert failed(items) == ["xid"]
+    assert items["xid"]["detail"] == "required (xid): kernel log not readable: journalctl -k: Permission denied"
+    assert items["dcgm"]["skip"] == "dcgmi not installed"
+    both = gh.judge(evidence, dict(OPTIONS, required=["xid", "dcgm"]), NOW)
+    assert failed(both) == ["dcgm", "xid"] and both["dcgm"]["detail"] == "required (dcgm): dcgmi not installed"
+    neither = gh.judge(evidence, dict(OPTIONS, required=[]), NOW)
+    assert failed(neither) == [] and neither["xid"]["skip"].startswith("kernel log not readable")
+
+
+def test_report_only_evidence_is_a_warning_never_a_plain_pass():
+    healthy = {c["key"]: c for c in gh.checks(verdicts(faults.healthy()))}
+    assert healthy["ecc"]["status"] == "warning"  # the recorded GH200 has one aggregate uncorrected DRAM error
+    assert healthy["ecc"]["detail"].startswith("aggregate uncorrected ECC errors on 00000000:DD:00.0: 1; ")
+    assert healthy["clocks"]["status"] == healthy["xid"]["status"] == "passed"
+    assert healthy["retired_pages"]["status"] == "skipped: retired pages not reported by this GPU (it remaps rows)"
+    slow = {c["key"]: c for c in gh.checks(verdicts(faults.hw_slowdown()))}
+    assert slow["clocks"]["status"] == "warning" and "HW Slowdown" in slow["clocks"]["detail"]
+    assert {c["key"]: c for c in gh.checks(verdicts(faults.hw_slowdown(), fail_on_clock_events=True))}[
+        "clocks"]["status"] == "failed"
+    xid63 = {c["key"]: c for c in gh.checks(verdicts(faults.xid63()))}
+    assert xid63["xid"]["status"] == "warning" and xid63["xid"]["detail"].startswith("warning XID 63; ")
+
+
+def test_checks_name_every_item_in_report_order_and_skip_all_records_every_one():
+    records = gh.checks(gh.skip_all("host_prep_gpu_health=false"))
+    assert [r["key"] for r in records] == list(gh.ITEMS)
+    assert [r["name"] for r in records] == [gh.NAMES[k] for k in gh.ITEMS]
+    assert set(r["status"] for r in records) == {"skipped: host_prep_gpu_health=false"}
 
 
 def test_a_failing_nvidia_smi_fails_and_skips_what_it_could_not_see():
     error = "nvidia-smi -q failed (rc=15, %s): Unable to determine the device handle" % gh.exit_cause(15)
     evidence = gh.evidence_from(smi_error=error, kernel_text=faults.kernel_log(faults.xid79()["kernel"], now=NOW))
     items = gh.judge(evidence, OPTIONS, NOW)
-    assert failed(items) == ["smi", "xid"]  # the kernel log is read even so
+    assert failed(items) == ["count", "smi", "xid"]  # the kernel log is read even so
     assert "fallen off the bus" in items["smi"]["detail"]
     assert items["ecc"]["skip"] == "nvidia-smi failed"
+    assert failed(gh.judge(evidence, dict(OPTIONS, gpu_expected=False), NOW)) == ["smi", "xid"]
     assert gh.exit_cause(9) == "the NVIDIA driver is not loaded"
     assert gh.exit_cause(77) == "exit code 77"
 
 
 def test_an_empty_answer_is_a_failure_not_a_pass():
     items = gh.judge(gh.evidence_from(q_text="No devices were found\n"), OPTIONS, NOW)
-    assert failed(items) == ["smi"]
+    assert failed(items) == ["count", "smi"]
     assert items["smi"]["detail"] == "nvidia-smi -q listed no GPU: No devices were found"
 
 
@@ -136,10 +184,11 @@ def test_unreadable_kernel_log_and_missing_dcgmi_are_skipped_never_passed():
     evidence = gh.evidence_from(q_text=faults.healthy()["q"], c2c_text=faults.healthy()["c2c"],
                                 kernel_error="dmesg: read kernel buffer failed: Operation not permitted",
                                 dcgm_error="dcgmi not installed")
-    items = gh.judge(evidence, OPTIONS, NOW)
+    items = gh.judge(evidence, dict(OPTIONS, required=[]), NOW)
     assert items["xid"]["skip"].startswith("kernel log not readable: dmesg: read kernel buffer failed")
     assert items["dcgm"]["skip"] == "dcgmi not installed" and not items["dcgm"]["ok"]
-    assert gh.judge(evidence, dict(OPTIONS, dcgm_diag_level=0), NOW)["dcgm"]["skip"] == "dcgmi diag disabled (level 0)"
+    off = gh.judge(evidence, dict(OPTIONS, dcgm_diag_level=0, required=["dcgm"]), NOW)["dcgm"]
+    assert off["skip"] == "dcgmi diag disabled (level 0)"  # turned off is a choice, not a missing tool
 
 
 def test_dcgmi_output_that_is_not_json_is_not_a_pass():

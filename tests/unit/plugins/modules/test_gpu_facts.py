@@ -60,3 +60,15 @@ def test_error_text_is_never_a_gpu_whatever_the_exit_code(run_module, tmp_path, 
     facts = result["ansible_facts"]["gh200_gpu"]
     assert code == 0 and facts["gpu_present"] is False and facts["gpu_count"] == 0
     assert text.split(":")[0] in facts["reason"]
+
+
+def test_a_hung_nvidia_smi_is_no_gpu_within_its_limit(run_module, tmp_path):
+    import time
+    script = tmp_path / "nvidia-smi"
+    script.write_text("#!/bin/sh\nexec sleep 600\n")
+    script.chmod(0o755)
+    started = time.monotonic()
+    code, result = run_module(gpu_facts.main, {"nvidia_smi": str(script), "timeout": 1})
+    assert code == 0 and time.monotonic() - started < 1 + 2 * gpu_facts._proc.GRACE_S + 2
+    facts = result["ansible_facts"]["gh200_gpu"]
+    assert facts["gpu_present"] is False and facts["reason"] == "nvidia-smi did not answer in 1 s"

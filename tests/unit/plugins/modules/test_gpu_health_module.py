@@ -51,11 +51,39 @@ def test_each_fault_fails_its_check(run_module, standin, state, item):
     assert failed(result) == [item]
 
 
-def test_no_nvidia_smi_skips_everything(run_module, tmp_path, monkeypatch):
+def test_no_nvidia_smi_skips_everything_only_on_a_host_that_expects_no_gpu(run_module, tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))
-    _code, result = run_module(gpu_health.main, {"nvidia_smi": "nvidia-smi"})
+    _code, result = run_module(gpu_health.main, {"nvidia_smi": "nvidia-smi", "gpu_expected": False})
     skips = set(i["skip"] for i in result["gpu_health"]["verdicts"].values())
     assert skips == {"no GPU (nvidia-smi not found on PATH)"} and failed(result) == []
+    _code, expected = run_module(gpu_health.main, {"nvidia_smi": "nvidia-smi"})
+    assert failed(expected) == ["smi", "count"], expected["gpu_health"]["verdicts"]
+    statuses = dict((c["key"], c["status"]) for c in expected["gpu_health"]["checks"])
+    assert statuses["smi"] == statuses["count"] == "failed"
+
+
+def test_a_hung_nvidia_smi_fails_within_its_limit(run_module, standin):
+    standin("hung")
+    started = time.monotonic()
+    _code, result = run_module(gpu_health.main, {"timeout": 2})
+    took = time.monotonic() - started
+    assert failed(result) == ["smi", "count"]
+    assert result["gpu_health"]["verdicts"]["smi"]["detail"] == "nvidia-smi did not answer in 2 s"
+    assert took < 2 + 2 * gpu_health._proc.GRACE_S + 5, took  # the limit, the kill's grace, the journal's read
+
+
+def test_the_gate_turned_off_records_every_item_skipped_and_runs_nothing(run_module, standin):
+    standin("hung")  # anything run would hang
+    _code, result = run_module(gpu_health.main, {"skip_reason": "host_prep_gpu_health=false", "timeout": 1})
+    assert set(c["status"] for c in result["gpu_health"]["checks"]) == {"skipped: host_prep_gpu_health=false"}
+    assert len(result["gpu_health"]["checks"]) == 12
+
+
+@pytest.mark.parametrize("value", [0, -1, "nan", "inf"])
+def test_a_time_limit_that_is_not_a_positive_number_is_refused(run_module, standin, value):
+    standin("healthy")
+    code, result = run_module(gpu_health.main, {"timeout": value})
+    assert code == 1 and result["msg"].startswith("gpu_health: timeout must be")
 
 
 def test_enable_persistence_is_a_change_check_mode_predicts_it(run_module, standin, tmp_path):
@@ -98,7 +126,7 @@ def test_without_a_journal_the_kernel_log_comes_from_dmesg(run_module, standin):
 def test_an_unreadable_kernel_log_is_skipped_with_the_error(run_module, standin):
     bin_dir = standin("xid79")
     fake_dmesg(bin_dir, "dmesg: read kernel buffer failed: Operation not permitted\n", rc=1)
-    _code, result = run_module(gpu_health.main, {"kernel_log": "dmesg"})
+    _code, result = run_module(gpu_health.main, {"kernel_log": "dmesg", "required": []})
     xid = result["gpu_health"]["verdicts"]["xid"]
     assert xid["skip"] == "kernel log not readable: dmesg: dmesg: read kernel buffer failed: Operation not permitted"
     assert failed(result) == []

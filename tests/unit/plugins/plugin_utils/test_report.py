@@ -22,9 +22,13 @@ def check(phase, name, status, detail=""):
 
 
 FACTS = {
-    "good": host({"phase0": "passed", "phase1": "passed"},
+    "good": host({"phase0": "passed", "phase1": "passed", "phase4": "passed"},
                  [check("phase0", "host tree owned by ubuntu", "passed"), check("phase0", "GPU facts", "skipped: no GPU (none)"),
-                  check("phase1", "container runs", "passed")]),
+                  check("phase0", "GPU health: clock event reasons", "warning", "active: HW Slowdown"),
+                  check("phase1", "container runs", "passed"), check("phase4", "telemetry survives the stop", "passed")]),
+    "tagged": host({"phase0": "passed", "phase1": "passed"},
+                   [check("phase0", "host tree owned by ubuntu", "passed"), check("phase1", "container runs", "passed")]),
+    "nothing": host({"phase0": "skipped"}, [check("phase0", "x", "skipped: check mode: nothing ran")]),
     "broken": host({"phase0": "failed", "phase1": "skipped"},
                    [check("phase0", "host tree owned by ubuntu", "failed", "/r/telemetry/logs/deep/file (0:0) <root>"),
                     check("phase1", "container lifecycle", "skipped: phase0 failed on this host")]),
@@ -41,14 +45,20 @@ DATA = _report.build(list(FACTS), FACTS, PHASES, "2026-11-22T12:02:00+00:00", ru
 
 def test_host_verdicts():
     verdicts = dict((h, e["verdict"]) for h, e in DATA["hosts"].items())
-    assert verdicts == {"good": "passed", "broken": "failed", "down": "unreachable", "gone": "unreachable",
-                        "stale": "unreachable", "halfway": "unreachable", "stopped": "skipped"}
+    assert verdicts == {"good": "passed", "tagged": "partial", "nothing": "skipped", "broken": "failed",
+                        "down": "unreachable", "gone": "unreachable", "stale": "unreachable", "halfway": "unreachable",
+                        "stopped": "skipped"}
+    # Passed only when every phase of the plan ran and passed: a tag-limited run is partial, and says why.
+    assert DATA["hosts"]["tagged"]["detail"] == "not verified in full: phase4 not run"
+    assert DATA["hosts"]["nothing"]["detail"] == "nothing could be judged: phase0 skipped, phase1 not run, phase4 not run"
+    assert DATA["hosts"]["good"]["warnings"] == 1 and DATA["hosts"]["tagged"]["warnings"] == 0
     assert DATA["hosts"]["stopped"]["detail"] == "fleet run stopped: 1 of 4 hosts failed (25%)"
     assert DATA["hosts"]["down"]["detail"] == "Failed to connect to the host via docker"
     assert DATA["hosts"]["halfway"]["detail"].startswith("stopped reporting during phase0")
-    assert DATA["hosts"]["good"]["phases"]["phase4"]["verdict"] == "not run"
+    assert DATA["hosts"]["tagged"]["phases"]["phase4"]["verdict"] == "not run"
     assert DATA["hosts"]["good"]["duration_s"] == 90.0
     assert DATA["summary"]["failed"] == ["broken"] and DATA["summary"]["passed"] == ["good"]
+    assert DATA["summary"]["partial"] == ["tagged"]
 
 
 def test_json_has_one_record_per_host_phase_and_check():
@@ -96,15 +106,16 @@ def test_html_is_self_contained_escaped_and_colour_codes_each_cell():
     cells = Cells()
     cells.feed(page)
     assert cells.cells[("broken", "phase0")] == "failed" and cells.cells[("broken", "phase1")] == "skipped"
-    assert cells.cells[("down", "host")] == "unreachable" and cells.cells[("good", "phase4")] == "not-run"
+    assert cells.cells[("down", "host")] == "unreachable" and cells.cells[("tagged", "phase4")] == "not-run"
     assert cells.details == 1  # the one failed check's detail
     assert 'href="#broken-phase0"' in page and 'id="broken-phase0"' in page
 
 
 def test_summary_lines_name_verdicts_and_reasons():
     lines = _report.summary_lines(DATA)
-    assert lines[0] == "good: passed (phase0 passed, phase1 passed)"
-    assert lines[1].startswith("broken: failed (phase0 failed, phase1 skipped) - failed: phase0")
+    assert lines[0] == "good: passed (phase0 passed, phase1 passed, phase4 passed, 1 warning(s))"
+    assert lines[1] == "tagged: partial (phase0 passed, phase1 passed) - not verified in full: phase4 not run"
+    assert lines[3].startswith("broken: failed (phase0 failed, phase1 skipped) - failed: phase0")
 
 
 def test_each_host_shows_its_gpu_in_one_line():
