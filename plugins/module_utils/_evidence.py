@@ -142,7 +142,17 @@ def metric_samples(text):
     return sum(1 for line in (text or "").splitlines() if line.strip() and not line.startswith("#"))
 
 
-def error_lines(lines, pattern, limit=5):
-    """The first ``limit`` lines matching ``pattern`` (a Python regex)."""
+# Lines a healthy start prints that an error pattern would catch: SGLang's model registry skipping a model module
+# whose optional dependency is missing, and pip's dependency-resolver notice (printed with an "ERROR:" prefix).
+BENIGN_LOG_LINES = (r"Ignore import error when loading sglang\.|"
+                    r"pip's dependency resolver does not currently take into account all the packages")
+# What counts as an error in a server log, and in the container log.
+SERVER_ERROR_REGEX = r"(?i)(error\b|traceback|exception|unrecognized arguments)"
+CONTAINER_ERROR_REGEX = r"(?i)\b(error|fatal|traceback|panic)\b"
+
+
+def error_lines(lines, pattern, limit=5, ignore=""):
+    """The first ``limit`` lines matching ``pattern`` and not ``ignore`` (Python regexes; empty ignores nothing)."""
     regex = re.compile(pattern)
-    return [line for line in lines if regex.search(line)][:limit]
+    skip = re.compile(ignore) if ignore else None
+    return [line for line in lines if regex.search(line) and not (skip and skip.search(line))][:limit]

@@ -16,6 +16,8 @@ import errno
 import re
 import socket
 
+from ansible_collections.gh200.sglang.plugins.module_utils import _evidence
+
 KEY_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 
 # Run as ``python3 -c PARSER_PROBE <request JSON>``; prints one JSON object. The request is {"args": {field:
@@ -230,11 +232,11 @@ def same_server(record, argv, run_id, api_key):
         and record.get("api_key") == bool(api_key)
 
 
-def log_evidence(text, error_regex, request_regex, limit=5):
+def log_evidence(text, error_regex, request_regex, limit=5, ignore_regex=""):
     """What a server log shows: its line count, the first ``limit`` lines matching ``error_regex`` (a CLI or
-    context-length refusal, a traceback), how many lines match ``request_regex`` (requests served), and its last lines."""
+    context-length refusal, a traceback) and not ``ignore_regex`` (lines a healthy start prints), how many lines match
+    ``request_regex`` (requests served), and its last lines."""
     lines = (text or "").splitlines()
-    errors = re.compile(error_regex)
     requests = re.compile(request_regex)
-    return {"lines": len(lines), "errors": [line for line in lines if errors.search(line)][:limit],
+    return {"lines": len(lines), "errors": _evidence.error_lines(lines, error_regex, limit, ignore_regex),
             "requests": sum(1 for line in lines if requests.search(line)), "tail": lines[-limit:]}

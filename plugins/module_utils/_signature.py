@@ -43,15 +43,36 @@ def changed_inputs(before, after):
     return sorted(k for k in set(old) | set(new) if k not in old or k not in new or canonical(old[k]) != canonical(new[k]))
 
 
-def record(inputs):
-    """What a signature file holds: the signature and the inputs it covers (so a mismatch can be explained)."""
-    return {"signature": signature(inputs), "inputs": inputs}
+def seal(stored):
+    """``sha256:<hex>`` over the record's signature, artifact list and sizes: what the record vouches for on disk.
+    A record edited by hand (an artifact added to the list, a size changed) no longer matches its seal."""
+    return signature({"signature": stored.get("signature"), "artifacts": stored.get("artifacts") or [],
+                      "sizes": stored.get("sizes") or {}})
+
+
+def record(inputs, artifacts=None, sizes=None):
+    """What a signature file holds: the signature and the inputs it covers (so a mismatch can be explained), the
+    artifacts it vouches for with their sizes, and the seal over all three."""
+    out = {"signature": signature(inputs), "inputs": inputs, "artifacts": list(artifacts or []), "sizes": dict(sizes or {})}
+    out["seal"] = seal(out)
+    return out
+
+
+def intact(stored):
+    """Whether a stored record covers its own inputs and its seal covers its artifacts and sizes."""
+    try:
+        return (isinstance(stored, dict) and stored.get("signature") == signature(stored.get("inputs"))
+                and isinstance(stored.get("artifacts") or [], list) and isinstance(stored.get("sizes") or {}, dict)
+                and stored.get("seal") == seal(stored))
+    except (TypeError, ValueError):  # a value JSON cannot hold canonically (NaN), or an unhashable shape
+        return False
 
 
 def verdict(stored, inputs):
     """('match' | 'missing' | 'mismatch', changed input names) of a stored signature record against the
-    inputs of this run. A record whose signature does not cover its own inputs counts as missing."""
-    if not isinstance(stored, dict) or stored.get("signature") != signature(stored.get("inputs")):
+    inputs of this run. A record whose signature does not cover its own inputs, or whose seal does not cover
+    its artifacts and sizes (edited by hand), counts as missing."""
+    if not intact(stored):
         return "missing", []
     if stored["signature"] == signature(inputs):
         return "match", []

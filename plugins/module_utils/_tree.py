@@ -101,9 +101,11 @@ def signed_caches(root, folders):
     """Paths (relative to the root) that phase 2 vouches for under profiles/<folder>/: the artifacts a valid
     signature.json records and the folders that hold them, the stage's own records (compile.log,
     signature.json), and every directory under a folder so signed (a directory holds nothing by itself:
-    a stray file in it is named on its own). A signature.json that does not cover its own inputs vouches
-    for nothing. Returns (paths, the signed folders' relative paths)."""
-    allowed, signed = set(), set()
+    a stray file in it is named on its own). A signature.json that does not cover its own inputs, or whose seal
+    does not cover its artifacts and sizes, vouches for nothing; an artifact that is not a regular file of its
+    recorded size is not vouched for either. Returns (paths, the signed folders' relative paths, {damaged path:
+    why})."""
+    allowed, signed, damaged = set(), set(), {}
     for folder in folders:
         top = "profiles/" + folder
         try:
@@ -116,12 +118,24 @@ def signed_caches(root, folders):
         if not isinstance(stored, dict) or verdict(stored, stored.get("inputs"))[0] != "match":
             continue
         signed.add(top)
+        sizes = stored.get("sizes") or {}
         for rel in stored.get("artifacts") or []:
             parts = str(rel).split("/")
             if "" in parts or ".." in parts or "." in parts:
                 continue
-            allowed.update(top + "/" + "/".join(parts[:i]) for i in range(1, len(parts) + 1))
-    return allowed, signed
+            allowed.update(top + "/" + "/".join(parts[:i - 1]) for i in range(2, len(parts) + 1))
+            path = top + "/" + "/".join(parts)
+            try:
+                info = os.lstat(os.path.join(root, path))
+            except OSError:
+                continue
+            if not stat.S_ISREG(info.st_mode):
+                damaged[path] = "not a regular file"
+            elif rel in sizes and sizes[rel] != info.st_size:
+                damaged[path] = "%s -> %d bytes since signed" % (sizes[rel], info.st_size)
+            else:
+                allowed.add(path)
+    return allowed, signed, damaged
 
 
 def audit(root, uid, gid, required=(), model=None, scaffolding=None, inventory=(), max_listed=10, also_models=()):
@@ -137,7 +151,7 @@ def audit(root, uid, gid, required=(), model=None, scaffolding=None, inventory=(
     out = {
         "root": root, "exists": False, "is_dir": False, "root_symlink": None, "missing": [], "not_directories": [],
         "symlinks_out": [], "wrong_owner": [], "wrong_owner_count": 0, "entries": 0,
-        "profiles_extra": [], "profiles_extra_count": 0, "profiles_signed_count": 0, "models_extra": [], "models_extra_count": 0,
+        "profiles_extra": [], "profiles_extra_count": 0, "profiles_signed_count": 0, "profiles_unsigned": [], "models_extra": [], "models_extra_count": 0,
         "model": None, "files": dict((d, []) for d in inventory), "sizes": dict((d, {}) for d in inventory),
     }
     try:
@@ -161,7 +175,7 @@ def audit(root, uid, gid, required=(), model=None, scaffolding=None, inventory=(
         model_parents.update("/".join(parts[:i]) for i in range(1, len(parts)))
     if model_rel:
         out["model"] = {"path": os.path.join(root, model_rel), "exists": False, "is_dir": False, "files": 0, "bytes": 0}
-    signed, signed_folders = signed_caches(root, scaffolding) if scaffolding else (set(), set())
+    signed, signed_folders, damaged = signed_caches(root, scaffolding) if scaffolding else (set(), set(), {})
     seen = {}
     for rel, info in walk(root):
         out["entries"] += 1
@@ -184,8 +198,10 @@ def audit(root, uid, gid, required=(), model=None, scaffolding=None, inventory=(
                 out["profiles_signed_count"] += stat.S_ISREG(info.st_mode)
             elif not is_bare_scaffold:
                 out["profiles_extra_count"] += 1
+                if first not in out["profiles_unsigned"]:
+                    out["profiles_unsigned"].append(first)
                 if len(out["profiles_extra"]) < max_listed:
-                    out["profiles_extra"].append(rel)
+                    out["profiles_extra"].append("%s (%s)" % (rel, damaged[rel]) if rel in damaged else rel)
         if model_rel and _under(rel, "models") and rel != "models":
             if _under(rel, model_rel):
                 if rel == model_rel:

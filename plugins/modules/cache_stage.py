@@ -334,8 +334,7 @@ def main():
             entry = _prep.entry(status, signature, started, finished, found, log_text, extra=extra)
             _prep.update(prep_path, stage, entry, uid=account.pw_uid, gid=account.pw_gid, wait=p["lock_wait"])
             if status == "ok":
-                record = dict(_signature.record(inputs), artifacts=found["files"], sizes=found["sizes"],
-                              written=_locks.utc(time.time()))
+                record = dict(_signature.record(inputs, found["files"], found["sizes"]), written=_locks.utc(time.time()))
                 _files.atomic_write(sig_path, _files.json_bytes(record), mode=0o644, uid=account.pw_uid, gid=account.pw_gid)
         result.update(status=status, entry=entry)
         if status != "ok":

@@ -58,6 +58,13 @@ options:
     description: Python regular expression of a container log line that is an error.
     type: str
     default: '(?i)\b(error|fatal|traceback|panic)\b'
+  log_ignore_regex:
+    description:
+      - Python regular expression of container log lines that are never errors; empty ignores nothing.
+      - The default passes what a healthy start prints (SGLang's C(Ignore import error when loading sglang.srt.models...)
+        and pip's dependency-resolver notice).
+    type: str
+    default: "Ignore import error when loading sglang\\.|pip's dependency resolver does not currently take into account all the packages"
 """
 
 EXAMPLES = r"""
@@ -125,7 +132,7 @@ gpus:
 """
 
 import os
-from re import error as re_error
+from re import compile as re_compile, error as re_error
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -159,11 +166,17 @@ def main():
         node_exporter_port=dict(type="int"),
         http_timeout=dict(type="int", default=5),
         logs_tail=dict(type="int", default=200),
-        log_error_regex=dict(type="str", default=r"(?i)\b(error|fatal|traceback|panic)\b"),
+        log_error_regex=dict(type="str", default=_evidence.CONTAINER_ERROR_REGEX),
+        log_ignore_regex=dict(type="str", default=_evidence.BENIGN_LOG_LINES),
     )
     argument_spec.update(_docker.DOCKER_ARGS, **dict(_docker.CONTAINER_ARGS, **_tree.HOST_TREE_ARGS))
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     p = module.params
+    for option in ("log_error_regex", "log_ignore_regex"):
+        try:
+            re_compile(p[option])
+        except re_error as exc:
+            module.fail_json(msg="%s %r is not a valid regular expression: %s" % (option, p[option], exc))
     try:
         dummy, root = _tree.resolve_root(p["host_user"], p["root"])
     except _tree.OptionProblem as exc:
@@ -185,10 +198,7 @@ def main():
         module.fail_json(msg="container %s: Docker engine error: %s" % (p["name"], exc))
     except (OSError, _files.PathProblem, _manifest.SpecError) as exc:
         module.fail_json(msg="container %s: %s" % (p["name"], exc))
-    try:
-        errors = _evidence.error_lines(log_lines, p["log_error_regex"])
-    except re_error as exc:
-        module.fail_json(msg="log_error_regex %r is not a valid regular expression: %s" % (p["log_error_regex"], exc))
+    errors = _evidence.error_lines(log_lines, p["log_error_regex"], ignore=p["log_ignore_regex"])
     module.exit_json(
         changed=False, container=container, pointer=pointer, history=history, run_log=run_log, prometheus=prom, node_exporter=node,
         logs={"lines": len(log_lines), "errors": errors},

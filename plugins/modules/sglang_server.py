@@ -97,6 +97,13 @@ options:
     description: Python regex of the log lines V(status) reports as errors.
     type: str
     default: (?i)(error\b|traceback|exception|unrecognized arguments)
+  ignore_regex:
+    description:
+      - Python regex of log lines that are never errors, even when O(error_regex) matches them; empty ignores nothing.
+      - The default passes what a healthy SGLang start prints (C(Ignore import error when loading sglang.srt.models...))
+        and pip's dependency-resolver notice.
+    type: str
+    default: "Ignore import error when loading sglang\\.|pip's dependency resolver does not currently take into account all the packages"
   request_regex:
     description: Python regex of the log lines V(status) counts as requests served.
     type: str
@@ -196,7 +203,7 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.gh200.sglang.plugins.module_utils import _docker, _files, _manifest, _server_args as sa, _tree
+from ansible_collections.gh200.sglang.plugins.module_utils import _docker, _evidence, _files, _manifest, _server_args as sa, _tree
 
 
 def run_program(module, container, user, python, program, args, env=None):
@@ -249,7 +256,8 @@ def status(module, cli, p, name, record, record_path, root):
     try:
         path = _tree.confine(root, "log", record["log"].lstrip("/"))[0]
         raw = _files.read_bytes(path)
-        evidence = sa.log_evidence((raw or b"").decode("utf-8", "replace"), p["error_regex"], p["request_regex"])
+        evidence = sa.log_evidence((raw or b"").decode("utf-8", "replace"), p["error_regex"], p["request_regex"],
+                                   ignore_regex=p["ignore_regex"])
     except (_tree.OptionProblem, _files.PathProblem, re.error) as exc:
         module.fail_json(msg="server %s: %s" % (name, exc))
     module.exit_json(changed=False, server_name=name, record=record_path, alive=alive, log=record["log"], pid=record["pid"],
@@ -291,7 +299,8 @@ def main():
         max_position_embeddings=dict(type="int"),
         env=dict(type="dict", default={}),
         stop_timeout=dict(type="int", default=30),
-        error_regex=dict(type="str", default=r"(?i)(error\b|traceback|exception|unrecognized arguments)"),
+        error_regex=dict(type="str", default=_evidence.SERVER_ERROR_REGEX),
+        ignore_regex=dict(type="str", default=_evidence.BENIGN_LOG_LINES),
         request_regex=dict(type="str", default=r'POST /v1/chat/completions HTTP/1\.1"? 200'),
     )
     argument_spec.update(_docker.DOCKER_ARGS)
@@ -299,6 +308,11 @@ def main():
     argument_spec.update(_tree.HOST_TREE_ARGS)
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     p = module.params
+    for option in ("error_regex", "ignore_regex", "request_regex"):
+        try:
+            re.compile(p[option])
+        except re.error as exc:
+            module.fail_json(msg="%s %r is not a valid regular expression: %s" % (option, p[option], exc))
     try:
         account, root = _tree.resolve_root(p["host_user"], p["root"])
     except _tree.OptionProblem as exc:

@@ -128,10 +128,20 @@ entries:
   returned: always
   type: int
 profiles_extra:
-  description: The first entries under C(profiles/) beyond the empty scaffolding (relative paths).
+  description:
+    - The first entries under C(profiles/) beyond the empty scaffolding (relative paths); a signed artifact whose size
+      changed since it was signed is named with both sizes.
   returned: always
   type: list
   elements: str
+profiles_unsigned:
+  description:
+    - The folders directly under C(profiles/) that hold entries no valid signature vouches for (a half-built
+      cache, a stray file, an artifact whose size changed since it was signed); their stages need a rebuild.
+  returned: always
+  type: list
+  elements: str
+  sample: [flashinfer]
 profiles_signed_count:
   description: How many files under C(profiles/) a stage's valid C(signature.json) vouches for (not counted as extra).
   returned: always

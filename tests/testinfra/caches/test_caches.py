@@ -27,15 +27,44 @@ def test_phase0_vouches_for_signed_caches_and_names_a_stray_file(playbook, root,
     checks = dict((c["name"], c) for c in report["hosts"][gh200["inventory_hostname"]]["checks"])
     assert checks["profiles holds only scaffolding and signed caches"]["status"] == "passed"
     stray = root / "profiles" / "inductor" / "stray-kernel.so"
-    stray.write_text("not built by a stage")
-    os.chown(str(stray), gh200["uid"], gh200["gid"])
+    sig = root / "profiles" / "inductor" / "signature.json"
+    signed = sig.read_bytes()
+    record = json.loads(signed)
+    artifact = root / "profiles" / "inductor" / record["artifacts"][0]
+    artifact_bytes = artifact.read_bytes()
+    seen = {}
     try:
-        rc, output, report = playbook("playbooks/verify.yml", "--tags", "phase0")
-    finally:
+        stray.write_text("not built by a stage")
+        os.chown(str(stray), gh200["uid"], gh200["gid"])
+        seen["stray"] = phase0_check(playbook, gh200)
+        # The stray file written into the signature by hand: the seal no longer covers the list, nothing is vouched for.
+        sig.write_text(json.dumps(dict(record, artifacts=record["artifacts"] + ["stray-kernel.so"],
+                                       sizes=dict(record["sizes"], **{"stray-kernel.so": stray.stat().st_size}))))
+        seen["edited"] = phase0_check(playbook, gh200)
         stray.unlink()
-    check = dict((c["name"], c) for c in report["hosts"][gh200["inventory_hostname"]]["checks"])[
-        "profiles holds only scaffolding and signed caches"]
-    assert rc != 0 and check["status"] == "failed" and "profiles/inductor/stray-kernel.so" in check["detail"], check
+        sig.write_bytes(signed)
+        # A signed artifact that changed size after it was signed.
+        artifact.write_bytes(artifact_bytes + b"planted")
+        seen["resized"] = phase0_check(playbook, gh200)
+    finally:
+        if stray.exists():
+            stray.unlink()
+        sig.write_bytes(signed)
+        artifact.write_bytes(artifact_bytes)
+    for case, (rc, check) in seen.items():
+        assert rc != 0 and check["status"] == "failed", (case, check)
+    assert "profiles/inductor/stray-kernel.so" in seen["stray"][1]["detail"]
+    assert "unsigned files in inductor" in seen["stray"][1]["detail"]
+    assert "unsigned files in inductor" in seen["edited"][1]["detail"]  # every artifact unvouched, the folder named
+    assert "profiles/inductor/%s (%d -> %d bytes since signed)" % (
+        record["artifacts"][0], len(artifact_bytes), len(artifact_bytes) + 7) in seen["resized"][1]["detail"]
+    assert phase0_check(playbook, gh200)[1]["status"] == "passed"  # restored
+
+
+def phase0_check(playbook, gh200):
+    rc, output, report = playbook("playbooks/verify.yml", "--tags", "phase0")
+    checks = dict((c["name"], c) for c in report["hosts"][gh200["inventory_hostname"]]["checks"])
+    return rc, checks["profiles holds only scaffolding and signed caches"]
 
 
 def test_check_mode_changes_nothing(playbook, root):

@@ -142,3 +142,27 @@ def test_the_model_must_be_a_directory_under_models(values, model_dir, problem):
 def test_redact_hides_only_the_secret_values():
     assert sa.redact(["--port", "1", "--api-key", "s3cret", "--host", "h"]) == ["--port", "1", "--api-key", "********", "--host", "h"]
     assert sa.redact(["--api-key=s3cret", "--api-keyring", "x"]) == ["--api-key=********", "--api-keyring", "x"]
+
+
+HEALTHY_START = """[2026-03-13 21:35:18] Ignore import error when loading sglang.srt.models.glm_ocr: No module named 'transformers.models.glm_ocr'
+ERROR: pip's dependency resolver does not currently take into account all the packages that are installed. This behaviour is the source of the following dependency conflicts.
+[2026-03-13 21:35:30] The server is fired up and ready to roll!
+"""
+
+
+@pytest.mark.parametrize("bad", [
+    "Traceback (most recent call last):",
+    "sglang.launch_server: error: unrecognized arguments: --enable-metric",
+    "ValueError: User-specified context_length (4096) is greater than the derived context_length (256).",
+    "RuntimeError: CUDA error: an illegal memory access was encountered",
+])
+def test_the_default_patterns_pass_a_healthy_start_and_still_catch_refusals(bad):
+    from ansible_collections.gh200.sglang.plugins.module_utils import _evidence
+    args = (_evidence.SERVER_ERROR_REGEX, "POST /v1/chat/completions", 5)
+    assert sa.log_evidence(HEALTHY_START, *args, ignore_regex=_evidence.BENIGN_LOG_LINES)["errors"] == []
+    assert len(sa.log_evidence(HEALTHY_START, *args)["errors"]) == 2  # without the ignore list both lines would fail it
+    assert sa.log_evidence(HEALTHY_START + bad + "\n", *args, ignore_regex=_evidence.BENIGN_LOG_LINES)["errors"] == [bad]
+    lines = HEALTHY_START.splitlines()
+    assert _evidence.error_lines(lines, _evidence.CONTAINER_ERROR_REGEX, ignore=_evidence.BENIGN_LOG_LINES) == []
+    assert _evidence.error_lines(lines + ["Traceback (most recent call last):"], _evidence.CONTAINER_ERROR_REGEX,
+                                 ignore=_evidence.BENIGN_LOG_LINES) == ["Traceback (most recent call last):"]

@@ -53,4 +53,15 @@ def test_verdicts():
     assert _signature.verdict(None, INPUTS) == ("missing", [])
     tampered = dict(stored, inputs=dict(INPUTS, image_id="sha256:22"))
     assert _signature.verdict(tampered, INPUTS) == ("missing", [])
+
+
+def test_the_seal_covers_the_artifacts_and_their_sizes():
+    stored = _signature.record(INPUTS, ["a.so", "k/b.cubin"], {"a.so": 10, "k/b.cubin": 20})
+    assert _signature.intact(stored) and _signature.verdict(stored, INPUTS) == ("match", [])
+    for edit in ({"artifacts": ["a.so", "k/b.cubin", "planted.so"]}, {"sizes": {"a.so": 10, "k/b.cubin": 21}},
+                 {"seal": None}, {"artifacts": "a.so"}, {"sizes": [1]}):
+        assert _signature.verdict(dict(stored, **edit), INPUTS) == ("missing", []), edit
+    legacy = dict(_signature.record(INPUTS, ["a.so"], {"a.so": 1}))
+    del legacy["seal"]  # written before the seal existed: rebuilt once, never trusted
+    assert _signature.verdict(legacy, INPUTS) == ("missing", [])
     assert _signature.changed_inputs(None, {"a": 1, "b": {"c": 2}}) == ["a", "b.c"]

@@ -132,10 +132,29 @@ def test_resolve_root_defaults_and_refusals(tmp_path):
 
 
 def sign(folder, artifacts, inputs=None):
-    """A signature.json as cache_stage writes it."""
-    record = dict(_signature.record(inputs or {"stage": folder.name}), artifacts=artifacts)
+    """A signature.json as cache_stage writes it: the artifacts with their sizes, under the seal."""
+    sizes = dict((rel, (folder / rel).stat().st_size) for rel in artifacts if (folder / rel).exists())
+    record = _signature.record(inputs or {"stage": folder.name}, artifacts, sizes)
     (folder / "signature.json").write_text(json.dumps(record))
     return record
+
+
+def test_a_hand_edited_artifact_list_or_a_changed_size_is_caught(root):
+    stage = root / "profiles/inductor"
+    (stage / "kernel.so").write_text("x")
+    (stage / "stray.so").write_text("planted")
+    record = sign(stage, ["kernel.so"])
+    assert audit(root)["profiles_extra"] == ["profiles/inductor/stray.so"]
+    assert audit(root)["profiles_unsigned"] == ["inductor"]
+    # The stray file added to the list by hand: the seal no longer covers it, so the signature vouches for nothing.
+    edited = dict(record, artifacts=["kernel.so", "stray.so"], sizes=dict(record["sizes"], **{"stray.so": 7}))
+    (stage / "signature.json").write_text(json.dumps(edited))
+    assert sorted(audit(root)["profiles_extra"]) == ["profiles/inductor/kernel.so", "profiles/inductor/stray.so"]
+    # A signed artifact whose size changed after signing is named with both sizes.
+    (stage / "stray.so").unlink()
+    sign(stage, ["kernel.so"])
+    (stage / "kernel.so").write_text("longer")
+    assert audit(root)["profiles_extra"] == ["profiles/inductor/kernel.so (1 -> 6 bytes since signed)"]
 
 
 def test_caches_a_valid_signature_vouches_for_are_not_extra_and_anything_else_is(root):

@@ -63,8 +63,7 @@ def tree(tmp_path):
     where = _cache.layout(str(tmp_path), "deep_gemm", MODEL)
     inputs = _cache.inputs("deep_gemm", where, _cache.model_digest(str(model))[0], FACTS, "sha256:image-a")
     found = _prep.artifacts(str(stage))
-    (stage / "signature.json").write_bytes(_files.json_bytes(dict(_signature.record(inputs), artifacts=found["files"],
-                                                                  sizes=found["sizes"])))
+    (stage / "signature.json").write_bytes(_files.json_bytes(_signature.record(inputs, found["files"], found["sizes"])))
     _prep.update(where["prep"], "deep_gemm", _prep.entry("ok", _signature.signature(inputs), 0, 1, found))
     return tmp_path
 
