@@ -26,6 +26,14 @@ for s in "${heaviest_first[@]}" "${found[@]}"; do
 done
 read -r -a scenarios <<<"${GH200_MOLECULE_SCENARIOS:-${ordered[*]}}"
 
+# Every check seen failing: with every scenario, their suites record each verify.yml report they read, and the
+# last step compares what was recorded with what was seen failed (tests/check_coverage.py).
+coverage_dir=""
+if [ -z "${GH200_MOLECULE_SCENARIOS:-}" ]; then
+  coverage_dir=$(mktemp -d /var/tmp/gh200-check-coverage-XXXXXX)
+  export GH200_CHECK_COVERAGE_DIR=$coverage_dir
+fi
+
 # The arm64 images (for molecule/aarch64) build under emulation beside the steps before Molecule.
 arm64_log=$(mktemp /var/tmp/gh200-arm64-images-XXXXXX.log)
 arm64_pid=""
@@ -66,4 +74,10 @@ rm -f "$arm64_log"
 
 step "molecule: ${scenarios[*]}, ${GH200_MOLECULE_JOBS:-2} at a time"
 scripts/molecule-scenarios.sh "${scenarios[@]}"
+
+if [ -n "$coverage_dir" ]; then
+  step "every check seen failing in a verify.yml run (tests/check_coverage.py)"
+  python3 tests/check_coverage.py "$coverage_dir"
+  rm -rf "$coverage_dir"
+fi
 echo "all tests passed (last step $((SECONDS - last))s, ${SECONDS}s in all)"

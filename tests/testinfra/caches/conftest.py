@@ -15,6 +15,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from helpers import engine, gh200  # noqa: E402,F401  pylint: disable=wrong-import-position,unused-import
 
 REPO = pathlib.Path(__file__).resolve().parents[3]
+sys.path.insert(0, str(REPO / "tests"))
+import check_coverage  # noqa: E402  pylint: disable=wrong-import-position
 STAGES = {"flashinfer": "flashinfer", "inductor": "inductor", "deep_gemm": "deep_gemm", "moe": "moe_configs"}
 
 
@@ -37,6 +39,8 @@ def playbook(host):
                               timeout=1800, check=False)
         folders = sorted(pathlib.Path(dest).iterdir())
         report = json.loads((folders[-1] / "report.json").read_text()) if folders else None
+        if path.endswith("verify.yml"):
+            check_coverage.record(report, "caches scenario: %s %s" % (path, " ".join(args)))
         return proc.returncode, proc.stdout, report
 
     return _run

@@ -16,6 +16,8 @@ import docker
 import pytest
 
 REPO = pathlib.Path(__file__).resolve().parents[3]
+sys.path.insert(0, str(REPO / "tests"))
+import check_coverage  # noqa: E402  pylint: disable=wrong-import-position
 FLEET_ROOT = "/var/tmp/gh200-molecule/verify"
 HEALTHY = ["gh200-va", "gh200-vb"]
 FLEET = HEALTHY + ["gh200-vc", "gh200-vd"]
@@ -55,7 +57,10 @@ def verify(request):
         proc = subprocess.run(cmd, cwd=str(REPO), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                               timeout=1800, check=False)
         folders = sorted(dest.iterdir())
-        return Run(proc.returncode, proc.stdout, folders[-1] if folders else None, container_statuses())
+        run = Run(proc.returncode, proc.stdout, folders[-1] if folders else None, container_statuses())
+        if playbook.endswith("verify.yml"):
+            check_coverage.record(run.report, "verify scenario: verify.yml %s" % " ".join(args))
+        return run
 
     return _run
 

@@ -44,6 +44,21 @@ def escaping_symlink(root):
     return lambda: os.unlink(link)
 
 
+def missing_dir_behind_an_escape(root):
+    """A directory of the tree gone while a symlink leaves the tree: phase 0 creates nothing then, and reads back."""
+    jaeger = os.path.join(root, "telemetry/jaeger")
+    aside = os.path.join(os.path.dirname(root), "jaeger-set-aside-by-a-test")
+    os.rename(jaeger, aside)  # kept whole, outside the tree, and put back
+    link = os.path.join(root, "telemetry/logs/escape")
+    os.symlink("/var/tmp", link)
+    as_host_user(link, root)
+
+    def repair():
+        os.unlink(link)
+        os.rename(aside, jaeger)
+    return repair
+
+
 def read_only_dir(rel):
     """A directory phase 0 does not manage (so it does not repair it), made read-only for its owner."""
     def breaker(root):
@@ -64,6 +79,7 @@ CASES = {
     "only the expected model under models": (second_model, "phase0", [], "models/standin/other-model"),
     "profiles holds only scaffolding and signed caches": (stale_cache, "phase0", [], "profiles/flashinfer/stale-kernel.so"),
     "no symlink leaves the host tree": (escaping_symlink, "phase0", [], "telemetry/jaeger/escape -> /var/tmp"),
+    "host tree exists": (missing_dir_behind_an_escape, "phase0", [], "read back after prep: missing telemetry/jaeger"),
     "scaffolding and telemetry writable by devuser": (read_only_dir("profiles/inductor"), "phase0,phase1", [], "/profiles/inductor"),
     "Prometheus ready, TSDB written by this run": (read_only_dir("telemetry/prometheus/wal"), "phase0,phase1",
                                                    ["-e", "container_start_timeout=10"], "/-/ready answered"),

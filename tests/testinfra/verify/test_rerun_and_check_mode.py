@@ -68,3 +68,33 @@ def test_a_phase_that_fails_after_the_start_stops_the_container_it_started(fleet
     completed = run.checks(host, "phase1")["container lifecycle completed"]
     assert completed["status"] == "failed" and "unterminated subpattern" in completed["detail"]
     assert engine.containers.get(container_name(host)).status == "exited"
+
+
+def test_with_the_container_running_check_mode_writes_nothing_and_phase1_judges_a_run_it_starts(fleet_run, verify, engine):
+    """start.yml leaves the container running; verify.yml --check then writes nothing (the running services' own
+    TSDB and logs aside) and fails nothing; a real phase 1 starts a new run instead of judging the one it found."""
+    host = "gh200-vb"
+    started = verify("--limit", host, playbook="playbooks/start.yml")
+    try:
+        assert started.rc == 0, started.output[-3000:]
+        found = container_state(engine, host)
+        assert found["status"] == "running"
+        found_run = found["labels"]["org.gh200-sglang.run-id"]
+        volatile = ("telemetry/prometheus", "telemetry/logs/container-run-" + found_run)
+        tree = tree_state(root_of(host), volatile)
+        checked = verify("--check", "--limit", host)
+        assert checked.rc == 0, checked.output[-3000:]
+        assert tree_state(root_of(host), volatile) == tree  # no pytest JUnit, no snapshot, no record written
+        assert container_state(engine, host) == found
+        statuses = dict((c["name"], c["status"]) for c in checked.host(host)["checks"])
+        assert [n for n, s in statuses.items() if s == "failed"] == [], statuses
+        assert statuses["workspace tests pass in the container"].startswith("skipped: check mode")
+        assert statuses["smoke prompt answered"].startswith("skipped: check mode")
+        real = verify("--limit", host, "--tags", "phase0,phase1")
+        assert real.rc == 0, real.output[-3000:]
+        phase1 = real.checks(host, "phase1")
+        assert phase1["pointer names the current run"]["status"] == "passed"
+        assert found_run not in phase1["pointer names the current run"]["detail"], phase1["pointer names the current run"]
+        assert container_state(engine, host)["status"] == "exited"  # the lifecycle ends with its stop
+    finally:
+        verify("--limit", host, playbook="playbooks/stop.yml")
