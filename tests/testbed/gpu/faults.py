@@ -133,6 +133,17 @@ def dcgm_fail():
     return state
 
 
+def several():
+    """Four faults at once, each failing its own check: a page retirement pending, HMM addressing, MIG enabled and a
+    failed dcgmi diag test (one host of the gpuhealth scenario covers the four)."""
+    state = _edit_q(healthy(), "    Retired Pages\n", "Pending Page Blacklist", "N/A", "Yes")
+    state = _edit_q(state, "Attached GPUs", "Addressing Mode", "ATS", "HMM")
+    state = _edit_q(state, "    MIG Mode\n", "Current", "Disabled", "Enabled")
+    state["dcgm"] = _replace(state["dcgm"], '{"name" : "Inforom", "results" : [{"status" : "Pass"}]}',
+                             '{"name" : "Inforom", "results" : [{"status" : "Fail"}]}')
+    return state
+
+
 def hung():
     """A GPU stuck in the driver: every nvidia-smi call blocks (the stand-in sleeps until it is killed)."""
     state = healthy()
@@ -142,4 +153,4 @@ def hung():
 
 STATES = dict((f.__name__, f) for f in (
     healthy, ecc_uncorrected, remap_pending, remap_failure, remap_uncorrectable_512, retired_pending, xid79, xid63,
-    hw_slowdown, c2c_link_down, no_c2c, persistence_off, addressing_hmm, mig_enabled, dcgm_fail, hung))
+    hw_slowdown, c2c_link_down, no_c2c, persistence_off, addressing_hmm, mig_enabled, dcgm_fail, several, hung))

@@ -28,6 +28,13 @@ HOSTS = {
     "gpu-persistence": ("persistence_off", "GPU health: persistence mode enabled",
                         "persistence mode 00000000:DD:00.0: Disabled, expected Enabled"),
 }
+# The host with four faults at once: each check that must fail there, and a piece of its detail.
+SEVERAL = {
+    "GPU health: no page retirement pending": "00000000:DD:00.0: page retirement pending",
+    "GPU health: addressing mode": "addressing mode 00000000:DD:00.0: HMM, expected ATS",
+    "GPU health: MIG mode as expected": "MIG mode 00000000:DD:00.0: Enabled, expected Disabled",
+    "GPU health: dcgmi diag passes": "dcgmi diag -r 1 failed: Inforom",
+}
 # Hosts that expect a GPU (gh200_gpu_expected, the default) and cannot see it: host -> (what each failed check says)
 NO_ANSWER = {
     "gpu-missing": {

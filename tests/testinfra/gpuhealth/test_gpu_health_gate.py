@@ -1,7 +1,7 @@
 """verify.yml's phase 0 fails each unhealthy STAND-IN host with the reason, and passes the healthy one."""
 import pytest
 
-from conftest import HOSTS, NO_ANSWER, checks, run_verify
+from conftest import HOSTS, NO_ANSWER, SEVERAL, checks, run_verify
 
 GPU_CHECKS = 12
 
@@ -16,7 +16,7 @@ def test_the_run_fails_because_of_the_unhealthy_hosts(phase0):
     verdicts = dict((h, e["verdict"]) for h, e in report["hosts"].items())
     # --tags phase0: the healthy host passed the phase that ran, and is partial, never passed, for the rest.
     expected = dict((h, "partial" if state == "healthy" else "failed") for h, (state, _c, _d) in HOSTS.items())
-    expected.update((h, "failed") for h in NO_ANSWER)
+    expected.update((h, "failed") for h in list(NO_ANSWER) + ["gpu-several"])
     assert verdicts == expected
     assert report["hosts"]["gpu-healthy"]["detail"].startswith("not verified in full: phase1 not run")
 
@@ -81,3 +81,11 @@ def test_a_host_that_expects_a_gpu_and_gets_no_answer_fails_phase0_naming_why(ph
                   if n.startswith("GPU health: ") and n not in failed and c["status"].startswith("skipped"))
     assert "skipped: nvidia-smi failed" in skipped
     assert not [n for n, c in checks(report, host).items() if c["status"] == "skipped: no GPU (nvidia-smi not found on PATH)"]
+
+
+def test_four_faults_on_one_host_fail_four_checks_each_with_its_own_reason(phase0):
+    _rc, _output, report = phase0
+    failed = dict((n, c["detail"]) for n, c in checks(report, "gpu-several").items() if c["status"] == "failed")
+    assert sorted(failed) == sorted(SEVERAL), failed
+    for name, detail in SEVERAL.items():
+        assert detail in failed[name], (name, failed[name])

@@ -233,3 +233,7 @@ def test_c2c_parser_reads_every_link_of_the_recorded_gh200():
     assert [g["name"] for g in c2c["gpus"]] == ["NVIDIA GH200 480GB"]
     assert [link["gbps"] for link in c2c["gpus"][0]["links"]] == [44.712] * 10
     assert failed(verdicts(faults.healthy(), c2c_links=11)) == ["c2c"]
+
+
+def test_four_faults_at_once_fail_four_checks():
+    assert failed(verdicts(faults.several(), required=["xid", "dcgm"])) == ["addressing", "dcgm", "mig", "retired_pages"]
