@@ -69,3 +69,19 @@ def test_a_stop_that_wipes_the_prometheus_tsdb_fails_telemetry_survival(verify):
     again = verify("--limit", HOST, "--tags", "phase4")
     assert again.rc == 0, again.output[-3000:]
     assert again.checks(HOST, "phase4")["telemetry survives the stop"]["detail"].endswith(" after"), again.output[-2000:]
+
+
+def test_a_stop_that_leaves_a_cache_folder_read_only_fails_the_restart(verify):
+    """The restart finds /profiles/inductor not writable by devuser: its after-start check fails, and so does
+    `restart tolerates the existing caches and logs`, which stands for every after-start check of the restart."""
+    folder = os.path.join(root_of(HOST), "profiles/inductor")
+    mode = os.stat(folder).st_mode & 0o7777
+    try:
+        run = verify("--limit", HOST, "--tags", "phase4", *hook("chmod 0555 /profiles/inductor"))
+    finally:
+        os.chmod(folder, mode)
+    assert run.rc != 0, run.output[-3000:]
+    checks = run.checks(HOST, "phase4")
+    assert checks["restart: scaffolding and telemetry writable by devuser"]["status"] == "failed"
+    tolerates = checks["restart tolerates the existing caches and logs"]
+    assert tolerates["status"] == "failed" and "restart: scaffolding and telemetry writable by devuser" in tolerates["detail"], tolerates

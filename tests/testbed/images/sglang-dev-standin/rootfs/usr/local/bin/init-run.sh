@@ -77,6 +77,14 @@ trap stop TERM INT
 # print it): a benign line the container log's error pattern must not take for a failure.
 echo "ERROR: pip's dependency resolver does not currently take into account all the packages that are installed. This behaviour is the source of the following dependency conflicts."
 say "ready"
+# STAND-IN fault injection, for the tests only: the entrypoint ends once ready, with this exit code, so a test can
+# see "container runs" fail.
+if [ -n "${STANDIN_EXIT_AFTER_READY:-}" ]; then
+  say "exiting with code $STANDIN_EXIT_AFTER_READY (STANDIN_EXIT_AFTER_READY)"
+  kill "${pids[@]}" 2>/dev/null
+  wait "${pids[@]}" 2>/dev/null
+  exit "$STANDIN_EXIT_AFTER_READY"
+fi
 while :; do
   sleep 3600 &
   sleeper=$!
