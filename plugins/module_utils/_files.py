@@ -23,6 +23,11 @@ class PathProblem(Exception):
     """A path that must not be used; the message names the path and the cause."""
 
 
+# The most a record, pointer or log read from the host tree may hold: anything in the tree may have been planted
+# by the container, so a read never takes more (a sparse 1 GiB file is refused, not loaded).
+READ_LIMIT = 16 * 1024 * 1024
+
+
 def atomic_write(path, data, mode=0o600, uid=None, gid=None):
     """Write ``data`` (bytes) to ``path`` atomically.
 
@@ -55,18 +60,32 @@ def atomic_write(path, data, mode=0o600, uid=None, gid=None):
                 pass
 
 
-def read_bytes(path):
-    """Content of a regular file, never through a symlink; None when it does not exist."""
+def read_bytes(path, limit=READ_LIMIT, tail=False):
+    """Content of a regular file, never through a symlink; None when it does not exist.
+
+    The file is opened without blocking (a FIFO planted in its place never hangs the read) and must be a regular
+    file; one larger than ``limit`` bytes is refused with PathProblem, or, with ``tail``, only its last ``limit``
+    bytes are read (a log)."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError as exc:
         if exc.errno == errno.ENOENT:
             return None
         if exc.errno == errno.ELOOP:
             raise PathProblem("%s is a symlink; refusing to read through it" % path)
+        if exc.errno == errno.ENXIO:  # a FIFO or socket with no writer
+            raise PathProblem("%s is not a regular file; refusing to read it" % path)
         raise
     with os.fdopen(fd, "rb") as handle:
-        return handle.read()
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise PathProblem("%s is not a regular file; refusing to read it" % path)
+        if info.st_size > limit:
+            if not tail:
+                raise PathProblem("%s holds %d bytes, more than the %d a record may have; refusing to read it"
+                                  % (path, info.st_size, limit))
+            handle.seek(info.st_size - limit)
+        return handle.read(limit)
 
 
 def _lstat(path):
@@ -96,11 +115,23 @@ def missing_dirs(root, rel):
 
 
 def make_dirs(paths, uid, gid, mode=0o755):
-    """Create each directory of ``paths`` (top first, as missing_dirs gives them) with its final owner and mode."""
+    """Create each directory of ``paths`` (top first, as missing_dirs gives them) with its final owner and mode.
+
+    Owner and mode are set through a handle on the directory just made, opened without following a symlink, so a
+    directory swapped for a symlink between the mkdir and the chmod is refused, never followed."""
     for path in paths:
         os.mkdir(path, 0o700)
-        os.lchown(path, uid, gid)
-        os.chmod(path, mode)
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+        except OSError as exc:
+            if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+                raise PathProblem("%s was replaced by a symlink or a file while it was made; refusing to follow it" % path)
+            raise
+        try:
+            os.fchown(fd, uid, gid)
+            os.fchmod(fd, mode)
+        finally:
+            os.close(fd)
 
 
 def symlink_problem(root, path):
@@ -159,8 +190,14 @@ def keep_aside(path, now=None):
 
 def read_json(path, quarantine=True, now=None):
     """(parsed JSON of ``path`` or None when it is missing or corrupt, the path a corrupt file was
-    renamed to or None). A corrupt file is kept aside as ``<path>.corrupt-<UTC time>``, never overwritten."""
-    raw = read_bytes(path)
+    renamed to or None). A corrupt file, or anything that is not a regular file of a record's size (a planted
+    symlink, FIFO or huge file), is kept aside as ``<path>.corrupt-<UTC time>``, never overwritten or followed."""
+    try:
+        raw = read_bytes(path)
+    except PathProblem:  # planted: a symlink, a FIFO, a device or a file too large to be a record
+        if not quarantine:
+            return None, None
+        return None, keep_aside(path, now)
     if raw is None:
         return None, None
     try:

@@ -159,12 +159,16 @@ def render_env_file(items):
 
 
 def parse_env_file(text):
-    """Inverse of render_env_file(); ignores blank lines and comments."""
+    """Inverse of render_env_file(); ignores blank lines and comments. The file lies in the host tree, where anything
+    may have been written: a value whose quotes do not close is taken as it stands, never an error."""
     out = {}
     for line in (text or "").splitlines():
         if not line.strip() or line.lstrip().startswith("#") or "=" not in line:
             continue
         key, raw = line.split("=", 1)
-        parts = shlex.split(raw) if raw.strip() else [""]
+        try:
+            parts = shlex.split(raw) if raw.strip() else [""]
+        except ValueError:
+            parts = [raw.strip()]
         out[key.strip()] = parts[0] if parts else ""
     return out

@@ -226,6 +226,26 @@ def server_record(name, pid, start, argv, host, port, log, run_id, version, api_
             "run_id": run_id, "sglang_version": version, "api_key": bool(api_key), "started_at": started_at}
 
 
+# What a server record must hold, and of which type, before a PID from it is signalled or a log path read.
+RECORD_FIELDS = (("name", str), ("pid", int), ("start", (int, float, str)), ("argv", list), ("host", str), ("port", int),
+                 ("log", str), ("run_id", str))
+
+
+def record_problem(record):
+    """Why ``record`` (parsed from the host tree, where anything may have been written) is not a server record this
+    module wrote, as one phrase, or None."""
+    if not isinstance(record, dict):
+        return "it holds %s, not a server record" % type(record).__name__
+    for key, kind in RECORD_FIELDS:
+        if key not in record:
+            return "it has no %s" % key
+        if not isinstance(record[key], kind) or isinstance(record[key], bool):
+            return "its %s is %r" % (key, record[key])
+    if not 0 < record["port"] < 65536 or record["pid"] <= 1:
+        return "its pid %r or port %r is out of range" % (record["pid"], record["port"])
+    return None
+
+
 def same_server(record, argv, run_id, api_key):
     """Whether the recorded server was started with this argv in this container run (and an API key when one is set)."""
     return bool(record) and record.get("argv") == list(argv) and record.get("run_id") == run_id \

@@ -322,7 +322,7 @@ def main():
             stale, held = _locks.clean(stage_dir, keep=(os.path.join(stage_dir, ".lock"),))
             problem = place_moe(container, p, stage_dir, where["cache_dir"], facts, account) if status == "ok" and stage == "moe" else None
             found = _prep.artifacts(stage_dir, account.pw_uid)
-            log_text = (_files.read_bytes(log_path) or b"").decode("utf-8", "replace")
+            log_text = (_files.read_bytes(log_path, tail=True) or b"").decode("utf-8", "replace")
             if status == "ok" and (problem or not found["count"]):
                 status, log_text = "failed", problem or "the command succeeded but left no artifact in %s" % where["cache_dir"]
             extra = dict(reason=reason, exit_code=code, log="%s/compile.log" % where["cache_dir"], stale_locks_removed=len(stale),

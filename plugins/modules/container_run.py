@@ -318,7 +318,7 @@ def main():
                              manifest=None, pointer=pointer)
 
         actions, drift = plan(module, container, desired, image)
-        current = _manifest.parse_env_file((_files.read_bytes(pointer) or b"").decode("utf-8"))
+        current = _manifest.parse_env_file((_files.read_bytes(pointer) or b"").decode("utf-8", "replace"))
         if p["state"] in ("stopped", "absent") and current:
             actions.append("remove_pointer")
         elif p["state"] == "started" and "create" not in actions and container is not None:

@@ -255,7 +255,7 @@ def status(module, cli, p, name, record, record_path, root):
         module, container, p["user"], "python3", sa.PROCESS_PROBE, [record["pid"], record["start"], "none", 0])["alive"]
     try:
         path = _tree.confine(root, "log", record["log"].lstrip("/"))[0]
-        raw = _files.read_bytes(path)
+        raw = _files.read_bytes(path, tail=True)
         evidence = sa.log_evidence((raw or b"").decode("utf-8", "replace"), p["error_regex"], p["request_regex"],
                                    ignore_regex=p["ignore_regex"])
     except (_tree.OptionProblem, _files.PathProblem, re.error) as exc:
@@ -326,6 +326,13 @@ def main():
         record = _files.read_json(record_path, quarantine=False)[0]
     except (_files.PathProblem, ValueError) as exc:
         module.fail_json(msg="%s: %s" % (record_path, exc))
+    problem = sa.record_problem(record) if record is not None else None
+    if problem and p["state"] in ("status", "stopped"):
+        # Never signal a PID or read a log path that a planted record names.
+        module.fail_json(msg="server %s: the record %s is not one this module wrote (%s); remove it, then start the server"
+                         % (name, record_path, problem))
+    if problem:
+        record = None  # a start writes a record of its own over it
     cli = _docker.client(module)
 
     if p["state"] == "status":

@@ -109,3 +109,47 @@ def test_missing_dirs_never_goes_through_a_symlink_or_a_file(tmp_path, make, cau
     with pytest.raises(_files.PathProblem) as exc:
         _files.missing_dirs(str(tmp_path), "link/snapshots")
     assert str(exc.value).endswith(cause)
+
+
+def test_a_planted_fifo_is_refused_at_once_never_waited_on(tmp_path):
+    import threading
+    fifo = tmp_path / "prep_result.json"
+    os.mkfifo(str(fifo))
+    done = []
+    worker = threading.Thread(target=lambda: done.append(pytest.raises(_files.PathProblem, _files.read_bytes, str(fifo))))
+    worker.start()
+    worker.join(5)
+    assert done and "is not a regular file" in str(done[0].value)
+    assert _files.read_json(str(tmp_path / "missing.json")) == (None, None)
+
+
+def test_a_huge_sparse_record_is_refused_and_a_log_is_read_from_its_tail(tmp_path):
+    huge = tmp_path / "prep_result.json"
+    with open(str(huge), "wb") as handle:
+        handle.truncate(1 << 30)  # 1 GiB, sparse
+    with pytest.raises(_files.PathProblem, match="holds 1073741824 bytes, more than the 16777216 a record may have"):
+        _files.read_bytes(str(huge))
+    assert _files.read_json(str(huge), quarantine=False) == (None, None) and huge.exists()
+    data, aside = _files.read_json(str(huge), now=1795348800.25)  # kept aside, never loaded
+    assert data is None and aside.endswith(".corrupt-20261122T120000.250Z") and not huge.exists()
+    log = tmp_path / "compile.log"
+    log.write_bytes(b"a" * 100 + b"last line\n")
+    assert _files.read_bytes(str(log), limit=10, tail=True) == b"last line\n"
+
+
+def test_make_dirs_refuses_a_directory_swapped_for_a_symlink_between_mkdir_and_chmod(tmp_path, monkeypatch):
+    canary = tmp_path / "outside"
+    canary.mkdir(mode=0o700)
+    target = tmp_path / "tree" / "new"
+    (tmp_path / "tree").mkdir()
+    real_mkdir = os.mkdir
+
+    def racing_mkdir(path, mode=0o777):
+        real_mkdir(path, mode)
+        os.rmdir(path)
+        os.symlink(str(canary), path)  # the race: the folder becomes a link before its owner and mode are set
+
+    monkeypatch.setattr(os, "mkdir", racing_mkdir)
+    with pytest.raises(_files.PathProblem, match="replaced by a symlink or a file while it was made"):
+        _files.make_dirs([str(target)], os.getuid(), os.getgid(), mode=0o755)
+    assert oct(canary.stat().st_mode & 0o777) == "0o700"  # the canary's mode is unchanged

@@ -112,3 +112,8 @@ def test_manifest_round_trip_keeps_values_and_quotes_them():
     assert parsed["RUN_MANIFEST"] == "/home/ubuntu/sglang-observability/telemetry/container_runs/20251011T120000Z-1a2b3c.env"
     assert parsed["IMAGE_DIGEST"] == "" and parsed["ANSIBLE_HOST"] == "gh200-node01"
     assert not [k for k in parsed if "SECRET" in k or "TOKEN" in k]
+
+
+def test_a_planted_pointer_with_open_quotes_or_stray_bytes_parses_without_a_traceback():
+    assert m.parse_env_file("RUN_ID='abc\nHOST=x\n") == {"RUN_ID": "'abc", "HOST": "x"}
+    assert m.parse_env_file(b"RUN_ID=\xff\n".decode("utf-8", "replace")) == {"RUN_ID": "\ufffd"}

@@ -166,3 +166,21 @@ def test_the_default_patterns_pass_a_healthy_start_and_still_catch_refusals(bad)
     assert _evidence.error_lines(lines, _evidence.CONTAINER_ERROR_REGEX, ignore=_evidence.BENIGN_LOG_LINES) == []
     assert _evidence.error_lines(lines + ["Traceback (most recent call last):"], _evidence.CONTAINER_ERROR_REGEX,
                                  ignore=_evidence.BENIGN_LOG_LINES) == ["Traceback (most recent call last):"]
+
+
+@pytest.mark.parametrize("planted, problem", [
+    ([1], "it holds list, not a server record"),
+    ({"pid": 1}, "it has no name"),
+    (dict(name="s", pid="1; rm -rf /", start=1, argv=[], host="127.0.0.1", port=30000, log="l", run_id="r"), "its pid is '1; rm -rf /'"),
+    (dict(name="s", pid=1, start=1, argv=[], host="127.0.0.1", port=30000, log="l", run_id="r"), "out of range"),
+    (dict(name="s", pid=42, start=1, argv=[], host="127.0.0.1", port=99999, log="l", run_id="r"), "out of range"),
+    (dict(name="s", pid=True, start=1, argv=[], host="127.0.0.1", port=30000, log="l", run_id="r"), "its pid is True"),
+])
+def test_a_planted_server_record_is_named_never_used(planted, problem):
+    assert problem in sa.record_problem(planted)
+
+
+def test_a_record_this_module_wrote_is_accepted():
+    record = sa.server_record("sglang-30000", 4242, "123456", ["x"], "127.0.0.1", 30000, "/telemetry/logs/x.log", "run",
+                              "0.5.5", None, 1.0)
+    assert sa.record_problem(record) is None
