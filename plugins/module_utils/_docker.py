@@ -7,6 +7,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import time
 import traceback
 
 from ansible.module_utils.basic import missing_required_lib
@@ -85,8 +86,26 @@ def gpu_request(gpus):
     return DeviceRequest(driver="nvidia", count=-1, capabilities=[["gpu"]])
 
 
-def exec_as(container, user, argv, env=None, workdir=None):
-    """Run argv (a list, never a shell string) in a running container as user; (rc, stdout, stderr)."""
+class ExecTimeout(Exception):
+    """A command in the container did not finish in time; str() is the one line: '<program> did not answer in N s'."""
+
+
+# Exit codes of coreutils' timeout: 124 when the limit ended the command, 137 when it had to KILL it.
+TIMEOUT_CODES = (124, 137)
+
+
+def exec_as(container, user, argv, env=None, workdir=None, timeout=None):
+    """Run argv (a list, never a shell string) in a running container as user; (rc, stdout, stderr).
+
+    With ``timeout`` (seconds) the command runs under the container's coreutils ``timeout`` (TERM at the limit, KILL
+    5 s later), the engine connection waits long enough for it, and a command the limit ended raises ExecTimeout."""
+    if timeout:
+        argv = ["timeout", "--kill-after=5", "%gs" % timeout] + list(argv)
+        api = container.client.api
+        api.timeout = max(api.timeout or 0, timeout + 30)
+        started = time.time()
     result = container.exec_run(argv, user=user, environment=env or {}, workdir=workdir, demux=True)
     out, err = result.output if isinstance(result.output, tuple) else (result.output, b"")
+    if timeout and result.exit_code in TIMEOUT_CODES and time.time() - started >= timeout:
+        raise ExecTimeout("%s did not answer in %g s" % (argv[3].rsplit("/", 1)[-1], timeout))
     return result.exit_code, (out or b"").decode("utf-8", "replace"), (err or b"").decode("utf-8", "replace")

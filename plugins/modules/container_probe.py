@@ -35,6 +35,12 @@ options:
   workdir:
     description: Working directory for O(argv).
     type: str
+  timeout:
+    description:
+      - Seconds O(argv) may run (under the container's C(timeout), TERM then KILL 5 s later). One that does not end
+        in time fails the task with C(<program> did not answer in N s).
+    type: float
+    default: 600
   logs_tail:
     description: Number of lines of the container log to return; V(0) returns none.
     type: int
@@ -94,7 +100,7 @@ logs:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.gh200.sglang.plugins.module_utils import _docker
+from ansible_collections.gh200.sglang.plugins.module_utils import _docker, _proc
 
 
 def main():
@@ -103,10 +109,15 @@ def main():
         user=dict(type="str", default="devuser"),
         workdir=dict(type="str"),
         logs_tail=dict(type="int", default=0),
+        timeout=dict(type="float", default=600),
     )
     argument_spec.update(_docker.DOCKER_ARGS, **_docker.CONTAINER_ARGS)
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     p = module.params
+    try:
+        _proc.check_timeout("timeout", p["timeout"])
+    except ValueError as exc:
+        module.fail_json(msg="container_probe: %s" % exc)
     try:
         container = _docker.get_container(_docker.client(module), p["name"])
         if container is None:
@@ -115,7 +126,10 @@ def main():
         if p["argv"]:
             if container.status != "running":
                 module.fail_json(msg="container %s is %s, not running: cannot run %s" % (p["name"], container.status, p["argv"][0]), **result)
-            rc, out, err = _docker.exec_as(container, p["user"], p["argv"], workdir=p["workdir"])
+            try:
+                rc, out, err = _docker.exec_as(container, p["user"], p["argv"], workdir=p["workdir"], timeout=p["timeout"])
+            except _docker.ExecTimeout as exc:
+                module.fail_json(msg="container %s: %s" % (p["name"], exc), **result)
             result.update(exit_code=rc, stdout=out, stderr=err)
         if p["logs_tail"] > 0:
             result["logs"] = container.logs(tail=p["logs_tail"]).decode("utf-8", "replace").splitlines()
