@@ -72,9 +72,18 @@ def check_env_keys(env, what):
         raise SpecError("%s has invalid variable names: %s" % (what, ", ".join(bad)))
 
 
-def desired_spec(image, env, secret_keys, mounts, network_mode, ipc_mode, shm_size, gpus):
+def security_from(no_new_privileges, cap_drop):
+    """The container's hardening, as compared: no-new-privileges (a setuid binary in the container gains nothing)
+    and the capabilities dropped, upper case and sorted."""
+    return {"no_new_privileges": bool(no_new_privileges),
+            "cap_drop": sorted(set(str(c).upper().replace("CAP_", "", 1) for c in cap_drop or []))}
+
+
+def desired_spec(image, env, secret_keys, mounts, network_mode, ipc_mode, shm_size, gpus, no_new_privileges=True,
+                 cap_drop=()):
     """The configuration a container must have, in the form spec_from_inspect() produces."""
     return {
+        "security": security_from(no_new_privileges, cap_drop),
         "image": image,
         "env": dict((k, str(v)) for k, v in env.items()),
         "secret_env_keys": sorted(secret_keys),
@@ -95,7 +104,10 @@ def spec_from_inspect(attrs):
     all_env = dict(e.split("=", 1) if "=" in e else (e, "") for e in config.get("Env") or [])
     managed = [k for k in (labels.get(LABEL_ENV_KEYS) or "").split(",") if k]
     secret_keys = [k for k in (labels.get(LABEL_SECRET_KEYS) or "").split(",") if k]
+    options = [str(o) for o in host.get("SecurityOpt") or []]
     return {
+        "security": security_from(any(o.replace("=", ":") in ("no-new-privileges", "no-new-privileges:true") for o in options),
+                                  host.get("CapDrop") or []),
         "image": config.get("Image"),
         "env": dict((k, all_env[k]) for k in managed if k in all_env),
         "secret_env_keys": sorted(secret_keys),
@@ -115,7 +127,7 @@ def drift(desired, actual, secret_env, image_id=None, actual_image_id=None):
     Returns a list of {key, before, after}; secret values never appear (shown as '<hidden>').
     """
     changes = []
-    for key in ("image", "env", "mounts", "network_mode", "ipc_mode", "shm_size", "gpus", "secret_env_keys"):
+    for key in ("image", "env", "mounts", "network_mode", "ipc_mode", "shm_size", "gpus", "secret_env_keys", "security"):
         if desired[key] != actual.get(key):
             changes.append({"key": key, "before": actual.get(key), "after": desired[key]})
     if image_id and actual_image_id and image_id != actual_image_id and desired["image"] == actual.get("image"):

@@ -97,6 +97,16 @@ def _under(rel, top):
     return rel == top or rel.startswith(top + "/")
 
 
+def special_kind(info):
+    """What makes an entry dangerous in a tree the container can write, or None: a setuid or setgid regular file
+    (a root process in the container could leave one for any host user to run) or a device node."""
+    if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode):
+        return "device node"
+    if stat.S_ISREG(info.st_mode) and info.st_mode & (stat.S_ISUID | stat.S_ISGID):
+        return "setuid" if info.st_mode & stat.S_ISUID else "setgid"
+    return None
+
+
 def signed_caches(root, folders):
     """Paths (relative to the root) that phase 2 vouches for under profiles/<folder>/: the artifacts a valid
     signature.json records and the folders that hold them, the stage's own records (compile.log,
@@ -151,7 +161,8 @@ def audit(root, uid, gid, required=(), model=None, scaffolding=None, inventory=(
     out = {
         "root": root, "exists": False, "is_dir": False, "root_symlink": None, "missing": [], "not_directories": [],
         "symlinks_out": [], "wrong_owner": [], "wrong_owner_count": 0, "entries": 0,
-        "profiles_extra": [], "profiles_extra_count": 0, "profiles_signed_count": 0, "profiles_unsigned": [], "models_extra": [], "models_extra_count": 0,
+        "profiles_extra": [], "profiles_extra_count": 0, "profiles_signed_count": 0, "profiles_unsigned": [],
+        "special": [], "special_count": 0, "models_extra": [], "models_extra_count": 0,
         "model": None, "files": dict((d, []) for d in inventory), "sizes": dict((d, {}) for d in inventory),
     }
     try:
@@ -180,6 +191,11 @@ def audit(root, uid, gid, required=(), model=None, scaffolding=None, inventory=(
     for rel, info in walk(root):
         out["entries"] += 1
         seen[rel] = info
+        kind = special_kind(info)
+        if kind:
+            out["special_count"] += 1
+            if len(out["special"]) < max_listed:
+                out["special"].append("%s (%s)" % (os.path.join(root, rel) if rel else root, kind))
         path = os.path.join(root, rel) if rel else root
         if (info.st_uid, info.st_gid) != (uid, gid):
             out["wrong_owner_count"] += 1

@@ -84,6 +84,17 @@ options:
     description: Network mode. The default V(host) keeps Prometheus and the server on the host's loopback.
     type: str
     default: host
+  no_new_privileges:
+    description:
+      - Start the container with C(no-new-privileges), so no process in it gains privileges through a setuid or setgid
+        binary (the bind-mounted tree is writable from inside). A running container without it drifts.
+    type: bool
+    default: true
+  cap_drop:
+    description: Capabilities the container drops, for example V(NET_RAW) or V(ALL); a running container that drops others drifts.
+    type: list
+    elements: str
+    default: []
   recreate:
     description:
       - What to do with a running container whose configuration drifted from the requested one.
@@ -281,6 +292,8 @@ def main():
         pythonpath=dict(type="str", default="/workspaces/sglang/python"),
         init_run_hook=dict(type="str"),
         gpus=dict(type="str", default="all"),
+        no_new_privileges=dict(type="bool", default=True),
+        cap_drop=dict(type="list", elements="str", default=[]),
         ipc_mode=dict(type="str", default="host"),
         shm_size=dict(type="str", default="16g"),
         network_mode=dict(type="str", default="host"),
@@ -300,7 +313,8 @@ def main():
         for what in ("env", "secret_env"):
             _manifest.check_env_keys(p[what], what)
         desired = _manifest.desired_spec(p["image"], container_env(module), p["secret_env"].keys(), mounts,
-                                         p["network_mode"], p["ipc_mode"], p["shm_size"], p["gpus"])
+                                         p["network_mode"], p["ipc_mode"], p["shm_size"], p["gpus"],
+                                         p["no_new_privileges"], p["cap_drop"])
     except _manifest.SpecError as exc:
         module.fail_json(msg="container %s: %s" % (p["name"], exc))
 
@@ -411,6 +425,8 @@ def create(module, cli, image, mounts, run_id):
         mounts=[_docker.bind_mount(m["source"], m["target"], m["read_only"]) for m in mounts],
         network_mode=p["network_mode"], ipc_mode=p["ipc_mode"], shm_size=p["shm_size"],
         device_requests=[gpu] if gpu else None, stop_signal="SIGTERM",
+        security_opt=["no-new-privileges:true"] if p["no_new_privileges"] else None,
+        cap_drop=_manifest.security_from(True, p["cap_drop"])["cap_drop"] or None,
     )
     container.reload()
     if container.status != "running":

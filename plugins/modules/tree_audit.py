@@ -134,6 +134,18 @@ profiles_extra:
   returned: always
   type: list
   elements: str
+special:
+  description:
+    - The first setuid or setgid regular files and device nodes anywhere in the tree, as C(<path> (<kind>)). The
+      container can write the tree, so one of these is a way for it to act on the host.
+  returned: always
+  type: list
+  elements: str
+  sample: ["/home/ubuntu/sglang-observability/profiles/flashinfer/run (setuid)"]
+special_count:
+  description: How many setuid or setgid files and device nodes the tree holds.
+  returned: always
+  type: int
 profiles_unsigned:
   description:
     - The folders directly under C(profiles/) that hold entries no valid signature vouches for (a half-built

@@ -44,6 +44,14 @@ def escaping_symlink(root):
     return lambda: os.unlink(link)
 
 
+def setuid_file(root):
+    """What a root process in the container could leave for any host user to run (mode set after the chown,
+    which would clear the bit)."""
+    path = write(root, "telemetry/jaeger/planted-setuid")
+    os.chmod(path, 0o4755)
+    return lambda: os.unlink(path)
+
+
 def missing_dir_behind_an_escape(root):
     """A directory of the tree gone while a symlink leaves the tree: phase 0 creates nothing then, and reads back."""
     jaeger = os.path.join(root, "telemetry/jaeger")
@@ -79,6 +87,7 @@ CASES = {
     "only the expected model under models": (second_model, "phase0", [], "models/standin/other-model"),
     "profiles holds only scaffolding and signed caches": (stale_cache, "phase0", [], "profiles/flashinfer/stale-kernel.so"),
     "no symlink leaves the host tree": (escaping_symlink, "phase0", [], "telemetry/jaeger/escape -> /var/tmp"),
+    "no setuid, setgid or device file in the host tree": (setuid_file, "phase0", [], "telemetry/jaeger/planted-setuid (setuid)"),
     "host tree exists": (missing_dir_behind_an_escape, "phase0", [], "read back after prep: missing telemetry/jaeger"),
     "scaffolding and telemetry writable by devuser": (read_only_dir("profiles/inductor"), "phase0,phase1", [], "/profiles/inductor"),
     "Prometheus ready, TSDB written by this run": (read_only_dir("telemetry/prometheus/wal"), "phase0,phase1",

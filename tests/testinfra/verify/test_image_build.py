@@ -108,3 +108,12 @@ def test_the_image_follows_its_dockerfile_and_the_container_follows_the_image(ve
     assert "returned a non-zero code: 7" in detail and "about to fail" in detail
     assert engine.images.get(TAG).id == new_image.id
     assert failed.host(HOST)["phases"]["phase1"]["verdict"] == "skipped"
+
+    # A build input that changes between two reads (a time in build_args) never gives a current image: the image
+    # is built, and the label read back from the engine does not match the hash taken again.
+    write(original)
+    stamped = dict(settings["host_prep_image_build"], build_args={"STAMP": "{{ now(utc=true).isoformat() }}"})
+    drifting = verify("--limit", HOST, "--tags", "phase0", "-e", json.dumps(dict(settings, host_prep_image_build=stamped)))
+    assert drifting.rc != 0, drifting.output[-3000:]
+    check = drifting.checks(HOST, "phase0")[CHECK]
+    assert check["status"] == "failed" and check["detail"].startswith("read back from the engine: %s records sha256:" % TAG), check

@@ -23,7 +23,7 @@ def inspect(env=None, secret="s3cret", image="sglang-dev:gh200", mounts=None, sh
     full = ["%s=%s" % kv for kv in env.items()] + ["HF_TOKEN=%s" % secret, "CONTAINER_RUN_ID=x", "PATH=/usr/bin"] + list(extra_env)
     return {
         "Config": {"Image": image, "Env": full, "Labels": {m.LABEL_ENV_KEYS: ",".join(sorted(env)), m.LABEL_SECRET_KEYS: "HF_TOKEN"}},
-        "HostConfig": {"NetworkMode": "host", "IpcMode": "host", "ShmSize": shm,
+        "HostConfig": {"NetworkMode": "host", "IpcMode": "host", "ShmSize": shm, "SecurityOpt": ["no-new-privileges:true"],
                        "DeviceRequests": [{"Driver": "nvidia", "Count": -1, "DeviceIDs": None, "Capabilities": [["gpu"]]}] if gpus else None},
         "Mounts": [{"Type": "bind", "Source": x["source"], "Destination": x["target"], "RW": not x["read_only"]} for x in mounts]
         + [{"Type": "volume", "Source": "/var/lib/docker/volumes/v", "Destination": "/data", "RW": True}],
@@ -117,3 +117,15 @@ def test_manifest_round_trip_keeps_values_and_quotes_them():
 def test_a_planted_pointer_with_open_quotes_or_stray_bytes_parses_without_a_traceback():
     assert m.parse_env_file("RUN_ID='abc\nHOST=x\n") == {"RUN_ID": "'abc", "HOST": "x"}
     assert m.parse_env_file(b"RUN_ID=\xff\n".decode("utf-8", "replace")) == {"RUN_ID": "\ufffd"}
+
+
+def test_a_container_without_no_new_privileges_or_with_other_dropped_capabilities_drifts():
+    bare = inspect()
+    bare["HostConfig"]["SecurityOpt"] = None
+    changes = m.drift(spec(), m.spec_from_inspect(bare), {"HF_TOKEN": "s3cret"})
+    assert [(c["key"], c["before"], c["after"]) for c in changes] == [
+        ("security", {"no_new_privileges": False, "cap_drop": []}, {"no_new_privileges": True, "cap_drop": []})]
+    dropped = inspect()
+    dropped["HostConfig"]["CapDrop"] = ["CAP_NET_RAW"]
+    assert m.drift(spec(cap_drop=["net_raw"]), m.spec_from_inspect(dropped), {"HF_TOKEN": "s3cret"}) == []
+    assert m.drift(spec(no_new_privileges=False), m.spec_from_inspect(bare), {"HF_TOKEN": "s3cret"}) == []

@@ -1,5 +1,6 @@
 import json
 import os
+import stat
 
 import pytest
 
@@ -199,3 +200,20 @@ def test_the_tool_model_of_a_deploy_mode_is_expected_and_a_third_model_is_not(ro
 def test_module_refuses_an_also_model_that_is_not_a_repo_id(run_module, root):
     code, result = run_module(tree_audit.main, {"root": str(root), "model": MODEL, "also_models": ["../x"]})
     assert code == 1 and result["msg"] == "model '../x' is not a Hugging Face repo id (org/name)"
+
+
+def test_setuid_setgid_files_and_device_nodes_anywhere_are_named(root):
+    deep = root / "profiles/inductor/fx"
+    deep.mkdir(parents=True)
+    (deep / "run").write_text("#!/bin/sh\n")
+    os.chmod(str(deep / "run"), 0o4755)
+    (root / "telemetry/jaeger").mkdir(parents=True, exist_ok=True)
+    (root / "telemetry/jaeger/helper").write_text("x")
+    os.chmod(str(root / "telemetry/jaeger/helper"), 0o2755)
+    os.mknod(str(root / "telemetry/null"), 0o600 | stat.S_IFCHR, os.makedev(1, 3))
+    os.chmod(str(root / "profiles"), 0o2775)  # a setgid directory is a sharing convention, not a threat
+    result = audit(root)
+    assert result["special_count"] == 3
+    assert sorted(result["special"]) == sorted(["%s/profiles/inductor/fx/run (setuid)" % root,
+                                                "%s/telemetry/jaeger/helper (setgid)" % root,
+                                                "%s/telemetry/null (device node)" % root])
