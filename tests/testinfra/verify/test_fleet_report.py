@@ -6,7 +6,7 @@ from html.parser import HTMLParser
 import pytest
 from junitparser import Error, Failure, JUnitXml, Skipped
 
-from conftest import HEALTHY
+from conftest import HEALTHY, container_name
 
 
 def test_the_run_fails_and_prints_where_the_report_is(fleet_run):
@@ -115,3 +115,9 @@ def test_report_html_shows_the_right_verdict_in_each_cell_in_headless_chromium(f
                 ("gh200-vb", "phase2"): "passed", ("gh200-vb", "phase3"): "passed"}
     assert dict((k, matrix.cells.get(k)) for k in expected) == expected
     assert 'id="gh200-vc-phase0"' in proc.stdout and "root-owned.log" in proc.stdout
+
+
+def test_the_dev_containers_run_without_new_privileges(fleet_run, engine):
+    for host in HEALTHY:
+        options = engine.containers.get(container_name(host)).attrs["HostConfig"]["SecurityOpt"] or []
+        assert "no-new-privileges:true" in options, (host, options)
