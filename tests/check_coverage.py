@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Every check seen failing: the coverage of the checks by the fault tests of real verify.yml runs.
 
 The Molecule suites record every verify.yml report they read (record(), when GH200_CHECK_COVERAGE_DIR is set, as

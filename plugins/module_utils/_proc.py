@@ -13,6 +13,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import math
 import os
 import signal
 import subprocess
@@ -40,7 +41,7 @@ def check_timeout(name, value):
         number = float(value)
     except (TypeError, ValueError):
         raise ValueError("%s must be a number of seconds, got %r" % (name, value))
-    if not number > 0 or number == float("inf"):
+    if math.isnan(number) or math.isinf(number) or number <= 0:
         raise ValueError("%s must be more than 0 seconds and finite, got %r" % (name, value))
     return number
 

@@ -16,7 +16,8 @@ description:
   - The group form of M(gh200.sglang.check), for evidence judged in Python by a module that returns one
     verdict per item (M(gh200.sglang.gpu_health)'s C(checks)). One task records the whole group, instead of one
     task per check, and each item keeps its own name, status and detail in the report.
-  - Each result's C(status) must be V(passed), V(failed), V(warning) (reported, not failed) or
+  - >-
+    Each result's C(status) must be V(passed), V(failed), V(warning) (reported, not failed) or
     C(skipped: <reason>); anything else fails the task, so a typo never reads as a verdict.
   - It never fails the task for a failed check; a failed check shows as a warning naming it, and
     M(gh200.sglang.phase) with O(ignore:state=end) fails the phase once, at its end.
@@ -37,7 +38,8 @@ options:
     required: true
   skip:
     description:
-      - When not empty, every check of O(results) is recorded as C(skipped: <skip>), whatever its status (the
+      - >-
+        When not empty, every check of O(results) is recorded as C(skipped: <skip>), whatever its status (the
         group turned off by an option, for example C(host_prep_gpu_health=false)).
     type: str
     default: ""

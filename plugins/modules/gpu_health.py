@@ -20,7 +20,7 @@ description:
   - Each verdict is C({ok, skip, detail, warning}). A host that expects no GPU (O(gpu_expected=false)) and has no
     C(nvidia-smi) has every verdict skipped with the reason C(no GPU). A host that expects one fails the C(smi) and
     C(count) checks instead. Evidence that could not be read (an unreadable kernel log, no C(dcgmi)) is skipped
-    with its reason, never passed, unless its item is in O(required): then it fails.
+    with its reason, never passed, unless its item is in O(required), which fails it.
   - Every command has a time limit (O(timeout), O(dcgm_timeout)). A tool that hangs, as C(nvidia-smi) does on a
     GPU stuck in the driver, gives C(<tool> did not answer in N s) within the limit and a few seconds.
   - >-

@@ -91,6 +91,17 @@ def container_statuses():
     return out
 
 
+def host_vars_inventory(folder, per_host):
+    """('-i', <inventory>) that gives each host its own variables on top of the scenario's (a second inventory whose
+    host_vars files win over the first's), so one run can break several hosts, each in its own way."""
+    folder = pathlib.Path(folder)
+    (folder / "host_vars").mkdir(parents=True, exist_ok=True)
+    (folder / "hosts.yml").write_text(json.dumps({"all": {"hosts": dict((h, {}) for h in per_host)}}))
+    for host, variables in per_host.items():
+        (folder / "host_vars" / ("%s.yml" % host)).write_text(json.dumps(variables))
+    return ("-i", str(folder / "hosts.yml"))
+
+
 def root_of(host):
     return "%s/%s/sglang-observability" % (FLEET_ROOT, host)
 

@@ -39,21 +39,32 @@ def test_a_stop_that_loses_caches_fails_survival_and_the_restart_ensure_rebuilds
     assert again.checks(HOST, "phase4")["after restart: deep_gemm: ensure keeps the signed cache"]["status"] == "passed"
 
 
-def test_a_stop_that_loses_telemetry_fails_telemetry_survival(verify):
+def test_a_stop_that_loses_telemetry_and_leaves_a_cache_folder_read_only_fails_survival_and_the_restart(verify):
+    """Two faults of one stop, each failing its own check: a telemetry file lost fails `telemetry survives the stop`;
+    /profiles/inductor left read-only fails the restart's writable check, and so `restart tolerates the existing caches
+    and logs`, which stands for every after-start check of the restart."""
     root = root_of(HOST)
     trace = os.path.join(root, "telemetry/jaeger/trace-before-stop.json")
+    folder = os.path.join(root, "profiles/inductor")
+    mode = os.stat(folder).st_mode & 0o7777
     with open(trace, "w") as handle:
         handle.write("{}")
     st = os.stat(os.path.join(root, "telemetry"))
     os.lchown(trace, st.st_uid, st.st_gid)
     try:
-        run = verify("--limit", HOST, "--tags", "phase4", *hook("rm -f /telemetry/jaeger/trace-before-stop.json"))
+        run = verify("--limit", HOST, "--tags", "phase4",
+                     *hook("rm -f /telemetry/jaeger/trace-before-stop.json; chmod 0555 /profiles/inductor"))
     finally:
         if os.path.exists(trace):
             os.unlink(trace)
+        os.chmod(folder, mode)
     assert run.rc != 0, run.output[-3000:]
-    check = run.checks(HOST, "phase4")["telemetry survives the stop"]
+    checks = run.checks(HOST, "phase4")
+    check = checks["telemetry survives the stop"]
     assert check["status"] == "failed" and "telemetry/jaeger/trace-before-stop.json" in check["detail"], check
+    assert checks["restart: scaffolding and telemetry writable by devuser"]["status"] == "failed"
+    tolerates = checks["restart tolerates the existing caches and logs"]
+    assert tolerates["status"] == "failed" and "restart: scaffolding and telemetry writable by devuser" in tolerates["detail"], tolerates
     again = verify("--limit", HOST, "--tags", "phase4")
     assert again.rc == 0, again.output[-3000:]
 
@@ -70,18 +81,3 @@ def test_a_stop_that_wipes_the_prometheus_tsdb_fails_telemetry_survival(verify):
     assert again.rc == 0, again.output[-3000:]
     assert again.checks(HOST, "phase4")["telemetry survives the stop"]["detail"].endswith(" after"), again.output[-2000:]
 
-
-def test_a_stop_that_leaves_a_cache_folder_read_only_fails_the_restart(verify):
-    """The restart finds /profiles/inductor not writable by devuser: its after-start check fails, and so does
-    `restart tolerates the existing caches and logs`, which stands for every after-start check of the restart."""
-    folder = os.path.join(root_of(HOST), "profiles/inductor")
-    mode = os.stat(folder).st_mode & 0o7777
-    try:
-        run = verify("--limit", HOST, "--tags", "phase4", *hook("chmod 0555 /profiles/inductor"))
-    finally:
-        os.chmod(folder, mode)
-    assert run.rc != 0, run.output[-3000:]
-    checks = run.checks(HOST, "phase4")
-    assert checks["restart: scaffolding and telemetry writable by devuser"]["status"] == "failed"
-    tolerates = checks["restart tolerates the existing caches and logs"]
-    assert tolerates["status"] == "failed" and "restart: scaffolding and telemetry writable by devuser" in tolerates["detail"], tolerates

@@ -16,7 +16,7 @@ def test_a_command_that_hangs_is_killed_with_its_children_and_named():
     with pytest.raises(_proc.Timeout) as exc:
         _proc.run(["sh", "-c", "sleep 300 & sleep 300"], 0.5)
     assert str(exc.value) == "sh did not answer in 0.5 s"
-    assert time.monotonic() - started < 0.5 + _proc.GRACE_S + 1
+    assert time.monotonic() - started < 0.5 + _proc.GRACE_S + 10  # the commands sleep 300 s
 
 
 @pytest.mark.parametrize("value", [0, -2, "nan", float("inf"), "x", None])

@@ -144,10 +144,12 @@ def test_redact_hides_only_the_secret_values():
     assert sa.redact(["--api-key=s3cret", "--api-keyring", "x"]) == ["--api-key=********", "--api-keyring", "x"]
 
 
-HEALTHY_START = """[2026-03-13 21:35:18] Ignore import error when loading sglang.srt.models.glm_ocr: No module named 'transformers.models.glm_ocr'
-ERROR: pip's dependency resolver does not currently take into account all the packages that are installed. This behaviour is the source of the following dependency conflicts.
-[2026-03-13 21:35:30] The server is fired up and ready to roll!
-"""
+HEALTHY_START = "".join([
+    "[2026-03-13 21:35:18] Ignore import error when loading sglang.srt.models.glm_ocr: No module named 'transformers.models.glm_ocr'\n",
+    "ERROR: pip's dependency resolver does not currently take into account all the packages that are installed. "
+    "This behaviour is the source of the following dependency conflicts.\n",
+    "[2026-03-13 21:35:30] The server is fired up and ready to roll!\n",
+])
 
 
 @pytest.mark.parametrize("bad", [

@@ -69,6 +69,6 @@ def test_a_hung_nvidia_smi_is_no_gpu_within_its_limit(run_module, tmp_path):
     script.chmod(0o755)
     started = time.monotonic()
     code, result = run_module(gpu_facts.main, {"nvidia_smi": str(script), "timeout": 1})
-    assert code == 0 and time.monotonic() - started < 1 + 2 * gpu_facts._proc.GRACE_S + 2
+    assert code == 0 and time.monotonic() - started < 20  # the script sleeps 600 s: bounded, with room for a loaded machine
     facts = result["ansible_facts"]["gh200_gpu"]
     assert facts["gpu_present"] is False and facts["reason"] == "nvidia-smi did not answer in 1 s"

