@@ -70,8 +70,8 @@ def test_hooks_that_break_the_pointer_the_history_and_the_tree_fail_their_checks
                      "container_run_log_name": "never-written.log", "container_node_exporter_log_name": "never-written.log",
                      "container_start_timeout": 10},
         "gh200-va": env_of("gh200-va", STANDIN_STOP_HOOK="rm -f /telemetry/container_runs/%s; touch /profiles/flashinfer/%s; "
-                           "mv /telemetry/jaeger /telemetry/logs/%s" % (stop.name, os.path.basename(planted),
-                                                                         os.path.basename(moved))),
+                           "mv /telemetry/jaeger /telemetry/logs/%s" % (
+                               stop.name, os.path.basename(planted), os.path.basename(moved))),
     }
     try:
         run = verify(*PHASE1, *host_vars_inventory(tmp_path, per_host))

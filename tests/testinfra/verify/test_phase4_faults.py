@@ -80,4 +80,3 @@ def test_a_stop_that_wipes_the_prometheus_tsdb_fails_telemetry_survival(verify):
     again = verify("--limit", HOST, "--tags", "phase4")
     assert again.rc == 0, again.output[-3000:]
     assert again.checks(HOST, "phase4")["telemetry survives the stop"]["detail"].endswith(" after"), again.output[-2000:]
-
