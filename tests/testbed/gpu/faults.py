@@ -134,9 +134,11 @@ def dcgm_fail():
 
 
 def several():
-    """Four faults at once, each failing its own check: a page retirement pending, HMM addressing, MIG enabled and a
-    failed dcgmi diag test (one host of the gpuhealth scenario covers the four)."""
+    """Five faults at once, each failing its own check: a page retirement pending, HMM addressing, MIG enabled, a
+    failed dcgmi diag test and HW Slowdown active (which fails only with fail_on_clock_events; one host of the
+    gpuhealth scenario covers the five)."""
     state = _edit_q(healthy(), "    Retired Pages\n", "Pending Page Blacklist", "N/A", "Yes")
+    state = _edit_q(state, "    Clocks Event Reasons\n", "HW Slowdown", "Not Active", "Active")
     state = _edit_q(state, "Attached GPUs", "Addressing Mode", "ATS", "HMM")
     state = _edit_q(state, "    MIG Mode\n", "Current", "Disabled", "Enabled")
     state["dcgm"] = _replace(state["dcgm"], '{"name" : "Inforom", "results" : [{"status" : "Pass"}]}',

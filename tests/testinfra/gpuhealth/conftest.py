@@ -28,8 +28,9 @@ HOSTS = {
     "gpu-persistence": ("persistence_off", "GPU health: persistence mode enabled",
                         "persistence mode 00000000:DD:00.0: Disabled, expected Enabled"),
 }
-# The host with four faults at once: each check that must fail there, and a piece of its detail.
+# The host with five faults at once: each check that must fail there, and a piece of its detail.
 SEVERAL = {
+    "GPU health: clock event reasons": "active: 00000000:DD:00.0: HW Slowdown",
     "GPU health: no page retirement pending": "00000000:DD:00.0: page retirement pending",
     "GPU health: addressing mode": "addressing mode 00000000:DD:00.0: HMM, expected ATS",
     "GPU health: MIG mode as expected": "MIG mode 00000000:DD:00.0: Enabled, expected Disabled",

@@ -83,7 +83,7 @@ def test_a_host_that_expects_a_gpu_and_gets_no_answer_fails_phase0_naming_why(ph
     assert not [n for n, c in checks(report, host).items() if c["status"] == "skipped: no GPU (nvidia-smi not found on PATH)"]
 
 
-def test_four_faults_on_one_host_fail_four_checks_each_with_its_own_reason(phase0):
+def test_five_faults_on_one_host_fail_five_checks_each_with_its_own_reason(phase0):
     _rc, _output, report = phase0
     failed = dict((n, c["detail"]) for n, c in checks(report, "gpu-several").items() if c["status"] == "failed")
     assert sorted(failed) == sorted(SEVERAL), failed

@@ -235,5 +235,7 @@ def test_c2c_parser_reads_every_link_of_the_recorded_gh200():
     assert failed(verdicts(faults.healthy(), c2c_links=11)) == ["c2c"]
 
 
-def test_four_faults_at_once_fail_four_checks():
+def test_five_faults_at_once_fail_five_checks():
+    assert failed(verdicts(faults.several(), required=["xid", "dcgm"], fail_on_clock_events=True)) == [
+        "addressing", "clocks", "dcgm", "mig", "retired_pages"]
     assert failed(verdicts(faults.several(), required=["xid", "dcgm"])) == ["addressing", "dcgm", "mig", "retired_pages"]
