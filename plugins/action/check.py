@@ -7,9 +7,8 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleError
 from ansible.module_utils.common.text.converters import to_text
-from ansible.plugins.action import ActionBase
 
-from ansible_collections.gh200.sglang.plugins.plugin_utils import _checks
+from ansible_collections.gh200.sglang.plugins.plugin_utils import _checks, _controller
 
 ARGUMENT_SPEC = dict(
     phase=dict(type="str", required=True),
@@ -26,13 +25,9 @@ ARGUMENT_SPEC = dict(
 LAZY_ARGS = ("that", "detail", "fail_detail")
 
 
-class ActionModule(ActionBase):
+class ActionModule(_controller.ControllerAction):
     """Evaluates the conditions like ansible.builtin.assert, never fails the task, and appends
     {phase, name, status, detail, duration_s, time} to the host's gh200_checks fact."""
-
-    _requires_connection = False
-    _supports_check_mode = True
-    _supports_async = False
 
     @classmethod
     def finalize_task_arg(cls, name, value, templar, context):

@@ -5,9 +5,7 @@
 
 from __future__ import annotations
 
-from ansible.plugins.action import ActionBase
-
-from ansible_collections.gh200.sglang.plugins.plugin_utils import _checks
+from ansible_collections.gh200.sglang.plugins.plugin_utils import _checks, _controller
 
 ARGUMENT_SPEC = dict(
     phase=dict(type="str", required=True),
@@ -16,12 +14,8 @@ ARGUMENT_SPEC = dict(
 )
 
 
-class ActionModule(ActionBase):
+class ActionModule(_controller.ControllerAction):
     """Appends one record per result ({name, status, detail}) to the host's gh200_checks fact; never fails the task."""
-
-    _requires_connection = False
-    _supports_check_mode = True
-    _supports_async = False
 
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}

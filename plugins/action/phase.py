@@ -6,9 +6,8 @@
 from __future__ import annotations
 
 from ansible.module_utils.common.text.converters import to_text
-from ansible.plugins.action import ActionBase
 
-from ansible_collections.gh200.sglang.plugins.plugin_utils import _checks
+from ansible_collections.gh200.sglang.plugins.plugin_utils import _checks, _controller
 
 ARGUMENT_SPEC = dict(
     state=dict(type="str", required=True, choices=["reset", "begin", "end", "finish"]),
@@ -21,12 +20,8 @@ ARGUMENT_SPEC = dict(
 END_MARKER = "gh200_phase_end"
 
 
-class ActionModule(ActionBase):
+class ActionModule(_controller.ControllerAction):
     """reset / begin / end / finish of the host's verification record (facts gh200_checks, gh200_run)."""
-
-    _requires_connection = False
-    _supports_check_mode = True
-    _supports_async = False
 
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}

@@ -8,10 +8,9 @@ from __future__ import annotations
 import os
 
 from ansible.module_utils.common.text.converters import to_text
-from ansible.plugins.action import ActionBase
 
 from ansible_collections.gh200.sglang.plugins.module_utils import _files
-from ansible_collections.gh200.sglang.plugins.plugin_utils import _checks, _report
+from ansible_collections.gh200.sglang.plugins.plugin_utils import _checks, _controller, _report
 
 ARGUMENT_SPEC = dict(
     hosts=dict(type="list", elements="str", required=True),
@@ -36,12 +35,8 @@ def new_report_dir(dest, moment):
             path = "%s-%d" % (base, n)
 
 
-class ActionModule(ActionBase):
+class ActionModule(_controller.ControllerAction):
     """Reads every host's gh200_checks and gh200_run facts, writes report.{json,md,html} and junit.xml."""
-
-    _requires_connection = False
-    _supports_check_mode = True
-    _supports_async = False
 
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}

@@ -24,3 +24,14 @@ attributes:
     support: none
     description: Changes nothing, so there is nothing to diff.
 """
+
+    # Action plugins that keep the verification record on the controller: nothing on the host changes.
+    CONTROLLER = r"""
+attributes:
+  diff_mode:
+    support: none
+    description: Changes nothing on the host.
+  action:
+    support: full
+    description: Runs as an action plugin on the controller.
+"""

@@ -24,6 +24,8 @@ description:
   - Runs on the controller only.
 author:
   - gh200.sglang maintainers (@gh200-sglang)
+extends_documentation_fragment:
+  - gh200.sglang.attributes.controller
 options:
   phase:
     description: Phase the check belongs to, for example V(phase1).
@@ -61,12 +63,6 @@ attributes:
   check_mode:
     support: full
     description: Records the check in check mode too; pass O(skip) for evidence check mode did not gather.
-  diff_mode:
-    support: none
-    description: Changes nothing on the host.
-  action:
-    support: full
-    description: Runs as an action plugin on the controller.
 notes:
   - Do not loop over this task; one task records one check.
 seealso:

@@ -24,6 +24,8 @@ description:
   - Runs on the controller only.
 author:
   - gh200.sglang maintainers (@gh200-sglang)
+extends_documentation_fragment:
+  - gh200.sglang.attributes.controller
 options:
   phase:
     description: Phase the checks belong to, for example V(phase0).
@@ -47,12 +49,6 @@ attributes:
   check_mode:
     support: full
     description: Records the checks in check mode too.
-  diff_mode:
-    support: none
-    description: Changes nothing on the host.
-  action:
-    support: full
-    description: Runs as an action plugin on the controller.
 seealso:
   - module: gh200.sglang.check
   - module: gh200.sglang.gpu_health

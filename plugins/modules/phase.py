@@ -31,6 +31,8 @@ description:
   - Runs on the controller only.
 author:
   - gh200.sglang maintainers (@gh200-sglang)
+extends_documentation_fragment:
+  - gh200.sglang.attributes.controller
 options:
   state:
     description: What to do.
@@ -58,12 +60,6 @@ attributes:
   check_mode:
     support: full
     description: Keeps the record in check mode too.
-  diff_mode:
-    support: none
-    description: Changes nothing on the host.
-  action:
-    support: full
-    description: Runs as an action plugin on the controller.
 seealso:
   - module: gh200.sglang.check
   - module: gh200.sglang.report

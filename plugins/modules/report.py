@@ -25,6 +25,8 @@ description:
     the summary and the report's path.
 author:
   - gh200.sglang maintainers (@gh200-sglang)
+extends_documentation_fragment:
+  - gh200.sglang.attributes.controller
 options:
   hosts:
     description: Inventory names of the hosts the report covers, in order.
@@ -51,12 +53,6 @@ attributes:
   check_mode:
     support: full
     description: Writes the report in check mode too; it is the controller's record of the dry run.
-  diff_mode:
-    support: none
-    description: No diff.
-  action:
-    support: full
-    description: Runs as an action plugin on the controller.
 seealso:
   - module: gh200.sglang.check
   - module: gh200.sglang.phase
