@@ -134,6 +134,35 @@ def make_dirs(paths, uid, gid, mode=0o755):
             os.close(fd)
 
 
+def unlink_under(root, rel):
+    """Remove the file ``rel`` below ``root`` through directory handles: each folder from ``root`` down is opened
+    without following a symlink, and the file is unlinked relative to the last one, so a folder swapped for a
+    symlink meanwhile is refused (PathProblem), never followed out of the tree. A file already gone is fine."""
+    parts = [p for p in rel.split("/") if p]
+    if not parts or ".." in parts or "." in parts:
+        raise PathProblem("%r is not a path below %s" % (rel, root))
+    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    try:
+        for part in parts[:-1]:
+            try:
+                child = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
+            except OSError as exc:
+                if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+                    raise PathProblem("%s/%s is a symlink or not a directory; refusing to follow it" % (root, part))
+                if exc.errno == errno.ENOENT:
+                    return
+                raise
+            os.close(fd)
+            fd = child
+        try:
+            os.unlink(parts[-1], dir_fd=fd)
+        except OSError as exc:
+            if exc.errno != errno.ENOENT:
+                raise
+    finally:
+        os.close(fd)
+
+
 def symlink_problem(root, path):
     """Why ``path`` (at or under ``root``) is unsafe, or None.
 

@@ -180,6 +180,23 @@ def probe(path, remove=False):
         os.close(fd)
 
 
+# Locks held by existence, not by flock: torch.utils.file_baton.FileBaton (the JIT builds of torch's cpp_extension,
+# FlashInfer's and DeepGEMM's kernels) creates a file named "lock" in the build folder and deletes it when done. A
+# build killed with its container leaves it, and the next build waits for it for ever.
+BATON_NAMES = ("lock",)
+
+
+def stale_batons(top, older_than):
+    """Baton files (BATON_NAMES, regular files) under ``top`` last written before ``older_than`` (epoch seconds: the
+    start of the container the stage runs in, so no process alive in it can hold them), sorted; the walk follows
+    no symlink."""
+    found = []
+    for rel, info in walk(top):
+        if rel and os.path.basename(rel) in BATON_NAMES and stat.S_ISREG(info.st_mode) and info.st_mtime < older_than:
+            found.append(os.path.join(top, rel))
+    return sorted(found)
+
+
 def find(top):
     """(regular ``*.lock`` files under ``top``, other entries named ``*.lock`` as '<path> (<kind>)'), sorted;
     the walk never follows a symbolic link."""

@@ -27,6 +27,11 @@ description:
   - After the command, lock files that libraries leave in the stage folder (TorchInductor's FileLocks) are
     removed when no process holds them, tested with C(flock) as M(gh200.sglang.lock_cleanup) does; held
     ones are recorded in the entry.
+  - Before the command runs, the batons of torch's C(FileBaton) (files named C(lock), held by existence, which the
+    JIT builds of cpp_extension, FlashInfer and DeepGEMM leave behind when killed) written before the container
+    started are removed, through directory handles: no process alive in the container can hold them, and the build
+    would wait for them until O(timeout). Newer ones are left to their builds. The entry lists them
+    (C(stale_batons_removed)).
   - The previous signature is removed before the command runs; artifacts are counted, the stage's entry is
     merged into C(prep_result.json), and C(signature.json) is written last, only on success, as a commit marker.
   - The command is wrapped in C(timeout --kill-after=10 <timeout>), so a stage that passes O(timeout)
@@ -167,7 +172,7 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.gh200.sglang.plugins.module_utils import (
-    _cache, _docker, _files, _locks, _model, _prep, _signature, _stages, _tree)
+    _cache, _docker, _evidence, _files, _locks, _model, _prep, _signature, _stages, _tree)
 
 
 class StageFailed(Exception):
@@ -229,6 +234,19 @@ def place_moe(container, p, stage_dir, cache_dir, facts, account):
     for name in tuned:
         os.replace(os.path.join(stage_dir, name), os.path.join(folder, name))
     return None
+
+
+def remove_stale_batons(stage_dir, container):
+    """Remove the batons under the stage folder written before the container started; their paths, relative."""
+    started = _evidence.container_facts(container.attrs).get("started_epoch")
+    if not started:
+        return []
+    removed = []
+    for path in _locks.stale_batons(stage_dir, started):
+        rel = os.path.relpath(path, stage_dir)
+        _files.unlink_under(stage_dir, rel)  # through directory handles: a folder swapped for a link is never followed
+        removed.append(rel)
+    return removed
 
 
 def empty(folder, keep):
@@ -309,6 +327,9 @@ def main():
                 os.unlink(sig_path)
             if p["reset"]:
                 empty(stage_dir, keep=(".lock",))
+            # A build killed with an earlier container left its baton ("lock", held by existence): no process in this
+            # container can hold one written before it started, and the build would wait for it for ever.
+            batons = remove_stale_batons(stage_dir, container)
             started = time.time()  # after the lock wait: the entry's times are the command's own
             attempts = []
             while True:  # a timeout says "run it again": the caches resume where the last attempt stopped
@@ -326,7 +347,7 @@ def main():
             if status == "ok" and (problem or not found["count"]):
                 status, log_text = "failed", problem or "the command succeeded but left no artifact in %s" % where["cache_dir"]
             extra = dict(reason=reason, exit_code=code, log="%s/compile.log" % where["cache_dir"], stale_locks_removed=len(stale),
-                         attempts=len(attempts))
+                         attempts=len(attempts), stale_batons_removed=batons)
             if held:
                 extra["locks_held"] = ["%s by %s" % (path, _locks.describe_holder(path, line)[0]) for path, line in held]
             if not running:
@@ -345,7 +366,7 @@ def main():
         module.fail_json(msg=str(exc), decision="ran", **dict(result, **evidence(found)))
     except _locks.LockHeld as exc:
         module.fail_json(msg="stage %s: %s" % (stage, exc), **result)
-    except (_docker.DockerException, OSError) as exc:
+    except (_docker.DockerException, OSError, _files.PathProblem) as exc:
         module.fail_json(msg="stage %s: %s" % (stage, exc), **result)
     module.exit_json(decision="ran", **dict(result, **evidence(found)))
 

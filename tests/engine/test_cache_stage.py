@@ -300,3 +300,30 @@ def test_another_image_invalidates_the_signature_naming_the_image(module, contai
     finally:
         other.remove(force=True)
         engine.images.remove(image.id, force=True)
+
+
+# Waits while a torch FileBaton ("lock", held by existence) is in its build folder, as torch's cpp_extension does,
+# then builds: a baton nobody will ever delete makes it wait until the stage's time limit.
+WAITS_ON_BATON = ("import os, time; os.makedirs('build', exist_ok=True)\n"
+                  "while os.path.exists('build/lock'): time.sleep(0.2)\n"
+                  "os.makedirs('kernels', exist_ok=True); open('kernels/k.bin', 'wb').write(b'x' * 64); print('built')")
+
+
+def test_a_baton_left_by_a_build_killed_with_an_earlier_container_is_removed_a_newer_one_is_waited_on(module, container, tree):
+    uid, gid = bed_ids()
+    build = tree / "profiles" / "inductor" / "build"
+    build.mkdir()
+    baton = build / "lock"
+    baton.write_text("")
+    os.chown(str(build), uid, gid)
+    os.chown(str(baton), uid, gid)
+    os.utime(str(baton), (time.time() - 3600, time.time() - 3600))  # written before this container started
+    rc, result = module("cache_stage", args(container, tree, command=["python3", "-c", WAITS_ON_BATON], timeout=60))
+    assert rc == 0 and result["status"] == "ok", result
+    assert result["entry"]["stale_batons_removed"] == ["build/lock"] and not baton.exists()
+    baton.write_text("")  # a baton written now, after the container started: a build in it may hold it
+    os.chown(str(baton), uid, gid)
+    rc, result = module("cache_stage", args(container, tree, command=["python3", "-c", WAITS_ON_BATON], timeout=3,
+                                            timeout_retries=0, state="rebuild"))
+    assert rc != 0 and result["entry"]["status"] == "timeout" and baton.exists(), result
+    assert result["entry"]["stale_batons_removed"] == []

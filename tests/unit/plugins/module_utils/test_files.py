@@ -153,3 +153,22 @@ def test_make_dirs_refuses_a_directory_swapped_for_a_symlink_between_mkdir_and_c
     with pytest.raises(_files.PathProblem, match="replaced by a symlink or a file while it was made"):
         _files.make_dirs([str(target)], os.getuid(), os.getgid(), mode=0o755)
     assert oct(canary.stat().st_mode & 0o777) == "0o700"  # the canary's mode is unchanged
+
+
+def test_unlink_under_walks_by_handles_and_never_follows_a_swapped_folder(tmp_path):
+    root = tmp_path / "stage"
+    (root / "build" / "x").mkdir(parents=True)
+    (root / "build" / "x" / "lock").write_text("")
+    _files.unlink_under(str(root), "build/x/lock")
+    assert not (root / "build" / "x" / "lock").exists()
+    _files.unlink_under(str(root), "build/x/lock")  # already gone: fine
+    canary = tmp_path / "outside"
+    canary.mkdir()
+    (canary / "lock").write_text("keep me")
+    (root / "build" / "x").rmdir()
+    os.symlink(str(canary), str(root / "build" / "x"))  # the folder swapped for a link to outside the tree
+    with pytest.raises(_files.PathProblem, match="is a symlink or not a directory"):
+        _files.unlink_under(str(root), "build/x/lock")
+    assert (canary / "lock").read_text() == "keep me"
+    with pytest.raises(_files.PathProblem):
+        _files.unlink_under(str(root), "../outside/lock")

@@ -150,3 +150,17 @@ def test_clean_removes_only_unheld_locks_and_keeps_what_it_is_told(tmp_path, loc
     removed, held_now = _locks.clean(str(tmp_path), keep=(str(mine),))
     assert removed == [str(orphan)] and not orphan.exists() and mine.exists() and held.exists()
     assert _locks.describe_holder(str(held), "") == ("pid %d" % proc.pid, [proc.pid])
+
+
+def test_batons_written_before_the_container_started_are_stale_newer_ones_may_be_held(tmp_path):
+    import os
+    old = tmp_path / "cached_ops" / "norm" / "lock"
+    new = tmp_path / "cached_ops" / "gemm" / "lock"
+    for path in (old, new):
+        path.parent.mkdir(parents=True)
+        path.write_text("")
+    os.utime(str(old), (1000, 1000))
+    os.utime(str(new), (3000, 3000))
+    (tmp_path / "lock.txt").write_text("not a baton")
+    os.symlink(str(old), str(tmp_path / "lock"))  # a symlink named lock is no baton
+    assert _locks.stale_batons(str(tmp_path), older_than=2000) == [str(old)]
