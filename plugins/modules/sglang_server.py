@@ -93,6 +93,13 @@ options:
     description: Seconds between TERM and KILL when stopping, and to wait for the port afterwards.
     type: int
     default: 30
+  prometheus_target:
+    description:
+      - With V(started), also write the server's target for Prometheus's file-based service discovery,
+        C(telemetry/prometheus/targets/<server_name>.json) (C(127.0.0.1:<port>), labels C(job=sglang) and
+        C(server=<server_name>)), owned by the host user, never through a symlink.
+    type: bool
+    default: false
   error_regex:
     description: Python regex of the log lines V(status) reports as errors.
     type: str
@@ -299,6 +306,7 @@ def main():
         max_position_embeddings=dict(type="int"),
         env=dict(type="dict", default={}),
         stop_timeout=dict(type="int", default=30),
+        prometheus_target=dict(type="bool", default=False),
         error_regex=dict(type="str", default=_evidence.SERVER_ERROR_REGEX),
         ignore_regex=dict(type="str", default=_evidence.BENIGN_LOG_LINES),
         request_regex=dict(type="str", default=r'POST /v1/chat/completions HTTP/1\.1"? 200'),
@@ -373,7 +381,13 @@ def main():
     log = "/%s/%s.log" % (log_rel, name)
     config = "%s/%s/%s.config.yaml" % (root, log_rel, name)
     try:
-        _files.make_dirs(_files.missing_dirs(root, "telemetry/inference"), account.pw_uid, account.pw_gid)
+        # Every folder written to is checked first: a component that is a symlink (planted from the container) is refused.
+        for folder in ["telemetry/inference", log_rel] + (["telemetry/prometheus/targets"] if p["prometheus_target"] else []):
+            _files.make_dirs(_files.missing_dirs(root, folder), account.pw_uid, account.pw_gid)
+        if p["prometheus_target"]:
+            target = [{"targets": ["127.0.0.1:%s" % values.get("port")], "labels": {"job": "sglang", "server": name}}]
+            _files.atomic_write("%s/telemetry/prometheus/targets/%s.json" % (root, name), _files.json_bytes(target),
+                                mode=0o644, uid=account.pw_uid, gid=account.pw_gid)
         _files.atomic_write(config, sa.config_yaml(answer["argv"] + list(p["extra_args"])).encode("utf-8"), mode=0o644,
                             uid=account.pw_uid, gid=account.pw_gid)
         env = dict(p["env"], GH200_SERVER_API_KEY=p["api_key"]) if p["api_key"] else dict(p["env"])

@@ -212,3 +212,28 @@ def test_status_names_the_refusal_of_a_server_that_exited_at_start(module, tree,
         time.sleep(1)
     assert rc == 0 and status["alive"] is False, status
     assert any("greater than the derived context_length (256)" in line for line in status["log_evidence"]["errors"]), status
+
+
+def test_the_prometheus_target_is_written_never_through_a_planted_symlink(module, tree, server_container, tmp_path):
+    container, run_id = server_container
+    uid, gid = bed_ids()
+    port = free_port()
+    canary = tmp_path / "canary"
+    canary.mkdir()
+    targets = tree / "telemetry/prometheus/targets"
+    targets.parent.mkdir(parents=True)
+    os.symlink(str(canary), str(targets))  # planted from the container: the targets folder is a link out of the tree
+    chown_tree(tree / "telemetry", uid, gid)
+    rc, refused = module("sglang_server", args_for(tree, container, port, prometheus_target=True))
+    assert rc != 0 and "telemetry/prometheus/targets is a symlink; refusing to write through it" in refused["msg"], refused
+    assert os.listdir(str(canary)) == []  # nothing written outside the tree
+    assert not list((tree / "telemetry").glob("inference/*.json"))  # and no server record: nothing started
+    os.unlink(str(targets))
+    rc, started = module("sglang_server", args_for(tree, container, port, prometheus_target=True))
+    try:
+        assert rc == 0, started
+        target = json.loads((targets / ("sglang-%d.json" % port)).read_text())
+        assert target == [{"labels": {"job": "sglang", "server": "sglang-%d" % port}, "targets": ["127.0.0.1:%d" % port]}]
+        assert (targets / ("sglang-%d.json" % port)).stat().st_uid == uid
+    finally:
+        module("sglang_server", args_for(tree, container, port, state="stopped", server_name="sglang-%d" % port))
