@@ -29,9 +29,9 @@ def test_gpu_facts_report_aarch64_and_no_gpu(host):
 
 def test_phases_0_1_and_4_pass_on_arm64_with_the_editable_install(report):
     phases = dict((p, i["verdict"]) for p, i in report["phases"].items())
-    # Phases 2 and 3 cannot run here (no aarch64 torch wheel): the host is partial, never passed.
+    # Phase 3 cannot run here (no aarch64 torch wheel; phase 2 records its stages skipped): the host is partial.
     assert report["verdict"] == "partial", report
-    assert report["detail"] == "not verified in full: phase2 skipped, phase3 skipped", report["detail"]
+    assert report["detail"].startswith("not verified in full: ") and "phase3 skipped" in report["detail"], report["detail"]
     assert phases["phase0"] == phases["phase1"] == phases["phase4"] == "passed", phases
     statuses = dict((c["name"], c["status"]) for c in report["checks"])
     assert [n for n, s in statuses.items() if s == "failed"] == []
