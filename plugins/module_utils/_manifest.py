@@ -19,9 +19,9 @@ POINTER = "telemetry/container_run_meta.env"
 HISTORY = "telemetry/container_runs"
 
 # Docker accepts [a-zA-Z0-9][a-zA-Z0-9_.-]+ for container names.
-NAME_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
+NAME_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]+\Z")
 _SIZE_RE = re.compile(r"^\s*(\d+)\s*([bkmg]?)b?\s*$", re.IGNORECASE)
-_KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
 class SpecError(ValueError):

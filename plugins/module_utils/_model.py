@@ -21,7 +21,7 @@ import struct
 from ansible_collections.gh200.sglang.plugins.module_utils._tree import inside
 
 # A Hugging Face repo id: org/name, each segment starting with a letter or digit.
-REPO_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
+REPO_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*\Z")
 
 # The safetensors format refuses headers over 100 MB; so do we, before reading one.
 MAX_HEADER_BYTES = 100 * 1000 * 1000

@@ -13,12 +13,13 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import errno
+import ipaddress
 import re
 import socket
 
 from ansible_collections.gh200.sglang.plugins.module_utils import _evidence
 
-KEY_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+KEY_RE = re.compile(r"^[a-z][a-z0-9_]*\Z")
 
 # Run as ``python3 -c PARSER_PROBE <request JSON>``; prints one JSON object. The request is {"args": {field:
 # value}, "extra": [raw flags]}; it never holds the API key (added at launch only). The answer has the SGLang
@@ -135,14 +136,36 @@ def context_problem(context_length, max_position_embeddings):
     return None
 
 
+def exposure_problem(host, api_key):
+    """One line when the server would listen beyond loopback without an API key (an open endpoint on every
+    interface the host has), else None."""
+    name = (host or "").strip("[]")
+    if name == "localhost":
+        return None
+    try:
+        loopback = ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        loopback = False
+    if loopback or api_key:
+        return None
+    return "host: %s is not a loopback address and no api_key is set: the server would answer anyone who reaches it " \
+           "(set inference_api_key, or keep host on 127.0.0.1)" % (host or "0.0.0.0")
+
+
 def port_problem(host, port, key="port"):
     """One line when ``port`` cannot be bound on ``host`` (something listens there), else None. The probe binds
     with SO_REUSEADDR, as servers do, so the TIME_WAIT connections a stopped server leaves do not count."""
+    try:
+        number = int(port)
+    except (TypeError, ValueError):
+        return "%s: %r is not a port number" % (key, port)
+    if not 0 < number < 65536:
+        return "%s: %s is not a port between 1 and 65535" % (key, port)
     family = socket.AF_INET6 if ":" in (host or "") else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
-        sock.bind((host or "0.0.0.0", int(port)))
+        sock.bind((host or "0.0.0.0", number))
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
             return "%s: %s is in use on %s" % (key, port, host)

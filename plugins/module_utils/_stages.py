@@ -42,7 +42,7 @@ STAGES = {
 RECORD_FILES = ("compile.log", "signature.json", ".lock")
 
 # What a stage argument may hold: no shell, no path climbing, no option smuggled into a value.
-ARG_RE = re.compile(r"^[A-Za-z0-9_.:=,+/@-]*$")
+ARG_RE = re.compile(r"^[A-Za-z0-9_.:=,+/@-]*\Z")
 
 
 class StageProblem(ValueError):

@@ -287,7 +287,8 @@ def validate(module, container, p):
         problems.append(sa.SECRET_IN_ARGS)
     if values:
         problems += [x for x in (sa.context_problem(values.get("context_length"), p["max_position_embeddings"]),
-                                 sa.model_problem(values, answer.get("model_dir"), p["models_dir"])) if x]
+                                 sa.model_problem(values, answer.get("model_dir"), p["models_dir"]),
+                                 sa.exposure_problem(values.get("host"), p["api_key"])) if x]
     return answer, problems
 
 

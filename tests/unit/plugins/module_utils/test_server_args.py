@@ -186,3 +186,28 @@ def test_a_record_this_module_wrote_is_accepted():
     record = sa.server_record("sglang-30000", 4242, "123456", ["x"], "127.0.0.1", 30000, "/telemetry/logs/x.log", "run",
                               "0.5.5", None, 1.0)
     assert sa.record_problem(record) is None
+
+
+@pytest.mark.parametrize("port, problem", [(99999, "port: 99999 is not a port between 1 and 65535"),
+                                           (-1, "port: -1 is not a port between 1 and 65535"),
+                                           ("http", "port: 'http' is not a port number")])
+def test_a_port_out_of_range_is_one_line_not_a_traceback(port, problem):
+    assert sa.port_problem("127.0.0.1", port) == problem
+
+
+@pytest.mark.parametrize("value", ["org/model\n", "org/model\n\n", "a\n"])
+def test_validation_patterns_refuse_a_trailing_newline(value):
+    from ansible_collections.gh200.sglang.plugins.module_utils import _editable, _manifest, _model
+    assert not _model.REPO_ID_RE.match(value) and not _manifest.NAME_RE.match(value) and not sa.KEY_RE.match(value)
+    assert not _editable._PACKAGE_RE.match(value) and not _manifest._KEY_RE.match(value)
+
+
+@pytest.mark.parametrize("host, key, refused", [("0.0.0.0", None, True), ("::", None, True), ("10.1.2.3", "", True),
+                                                ("gh200-node01", None, True), ("0.0.0.0", "k", False),
+                                                ("127.0.0.1", None, False), ("::1", None, False), ("localhost", None, False),
+                                                ("127.0.0.2", None, False)])
+def test_a_server_beyond_loopback_needs_an_api_key(host, key, refused):
+    problem = sa.exposure_problem(host, key)
+    assert (problem is not None) == refused
+    if refused:
+        assert problem.startswith("host: %s is not a loopback address and no api_key is set" % host)
