@@ -61,8 +61,20 @@ def check_inputs(package, extras, probe_callable, user):
         raise InputError("invalid extras: %s (names are letters, digits, '.', '-', '_')" % ", ".join(repr(e) for e in bad))
     if probe_callable and not _CALLABLE_RE.match(probe_callable):
         raise InputError("probe callable %r is not of the form module:callable" % (probe_callable,))
-    if user in ("root", "0") or user.startswith("0:") or user.startswith("root:"):
+    if is_root_user(user):
         raise InputError("refusing to install as root: root-owned files would land in the workspace and site-packages")
+    if not _USER_RE.match(user or ""):
+        raise InputError("user %r is not a user name or uid[:gid] (docker exec would run it as root or not at all)" % (user,))
+
+
+_USER_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*(:[A-Za-z0-9_.-]+)?\Z|^[0-9]+(:[0-9]+)?\Z")
+
+
+def is_root_user(user):
+    """Whether docker exec would run as root with this user: empty (the image's default, root in most), root, uid 0
+    however written (0, 00, 000:1), with any group."""
+    name = (user or "").strip().split(":", 1)[0]
+    return not name or name == "root" or (name.isdigit() and int(name) == 0)
 
 
 def requirement(source, extras):

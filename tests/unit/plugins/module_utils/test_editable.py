@@ -90,3 +90,20 @@ def test_inspect_script_runs_and_reports(tmp_path):
     missing = json.loads(subprocess.run([sys.executable, "-c", e.INSPECT, "nosuchpkg", str(tmp_path / "src")],
                                         capture_output=True, text=True, check=True).stdout)
     assert missing["import_error"].startswith("ModuleNotFoundError") and not missing["pkg_in_src"]
+
+
+@pytest.mark.parametrize("user", ["", "root", "0", "00", "000:1000", " root", "root:root", "0:0"])
+def test_every_spelling_of_root_is_refused(user):
+    with pytest.raises(e.InputError, match="refusing to install as root"):
+        e.check_inputs("sglang", [], None, user)
+
+
+@pytest.mark.parametrize("user", ["devuser\n", "dev user", "devuser;id", "1000:"])
+def test_a_user_that_is_not_a_name_or_uid_is_refused(user):
+    with pytest.raises(e.InputError, match="is not a user name or uid"):
+        e.check_inputs("sglang", [], None, user)
+
+
+def test_devuser_and_a_uid_pass():
+    e.check_inputs("sglang", [], None, "devuser")
+    e.check_inputs("sglang", [], None, "1000:1000")
