@@ -15,6 +15,7 @@ __metaclass__ = type
 
 import hashlib
 import json
+import math
 import os
 import time
 
@@ -35,6 +36,18 @@ STAGE_INPUT_ARGS = dict(
     profiles_mount=dict(type="str", default="/profiles"),
     models_mount=dict(type="str", default="/models"),
 )
+
+
+def limits_problem(timeout, lock_wait=None, retries=None):
+    """One line when a stage's limits cannot bound it, else None: ``timeout`` of 0 would switch the command's limit
+    off (coreutils timeout), a NaN or infinite ``lock_wait`` would wait for ever."""
+    if timeout is None or timeout < 1:
+        return "timeout must be 1 second or more (0 would run the command without a limit), got %r" % (timeout,)
+    if lock_wait is not None and (math.isnan(lock_wait) or math.isinf(lock_wait) or lock_wait < 0):
+        return "lock_wait must be a finite number of seconds, 0 or more, got %r" % (lock_wait,)
+    if retries is not None and retries < 0:
+        return "timeout_retries must be 0 or more, got %r" % (retries,)
+    return None
 
 
 def plan_problem(stages, commands):

@@ -102,7 +102,8 @@ def main():
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     begun = time.time()
     p = module.params
-    problem = _model.policy_problem(p["model"]) or _cache.plan_problem(p["stages"], p["commands"])
+    problem = (_model.policy_problem(p["model"]) or _cache.plan_problem(p["stages"], p["commands"])
+               or _cache.limits_problem(p["timeout"]))
     if problem:
         module.fail_json(msg=problem)
     if not p["stages"]:

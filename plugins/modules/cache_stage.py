@@ -276,7 +276,7 @@ def main():
     begun = time.time()
     p = module.params
     stage = p["stage"]
-    problem = _model.policy_problem(p["model"])
+    problem = _model.policy_problem(p["model"]) or _cache.limits_problem(p["timeout"], p["lock_wait"], p["timeout_retries"])
     if problem:
         module.fail_json(msg="stage %s: %s" % (stage, problem))
     try:

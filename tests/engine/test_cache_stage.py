@@ -187,6 +187,9 @@ def test_skip_records_the_stage_once(module, container, tree):
     ({"model": "standin/absent-model"}, "stage inductor: model directory {tree}/models/standin/absent-model does not exist"),
     ({"command": ["python3", "{nope}"]}, "stage inductor: stage inductor: command item '{{nope}}' names {{nope}}"),
     ({"stopped": True}, "container {name} is exited: start it before the inductor stage"),
+    ({"timeout": 0}, "stage inductor: timeout must be 1 second or more (0 would run the command without a limit), got 0"),
+    ({"lock_wait": "nan"}, "stage inductor: lock_wait must be a finite number of seconds, 0 or more, got nan"),
+    ({"model": "standin/tiny-model\n"}, "stage inductor: "),
 ])
 def test_bad_input_is_one_clear_error_and_nothing_written(module, container, tree, change, msg):
     change = dict(change)

@@ -34,3 +34,16 @@ def test_a_stage_folder_or_model_that_leaves_the_tree_is_refused(tmp_path):
     (tmp_path / "profiles" / "moe_configs").symlink_to("/tmp")
     with pytest.raises(_cache._tree.OptionProblem, match="stage folder"):
         _cache.layout(str(tmp_path), "moe", "org/m")
+
+
+@pytest.mark.parametrize("timeout, lock_wait, retries, problem", [
+    (0, 30, 1, "timeout must be 1 second or more (0 would run the command without a limit), got 0"),
+    (-5, 30, 1, "timeout must be 1 second or more"),
+    (3600, float("nan"), 1, "lock_wait must be a finite number of seconds, 0 or more, got nan"),
+    (3600, float("inf"), 1, "lock_wait must be a finite number of seconds"),
+    (3600, -1.0, 1, "lock_wait must be a finite number of seconds"),
+    (3600, 30, -1, "timeout_retries must be 0 or more, got -1"),
+])
+def test_limits_that_cannot_bound_a_stage_are_refused(timeout, lock_wait, retries, problem):
+    assert _cache.limits_problem(timeout, lock_wait, retries).startswith(problem)
+    assert _cache.limits_problem(3600, 30.0, 1) is None and _cache.limits_problem(1, 0.0, 0) is None
