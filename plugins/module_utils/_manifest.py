@@ -72,6 +72,15 @@ def check_env_keys(env, what):
         raise SpecError("%s has invalid variable names: %s" % (what, ", ".join(bad)))
 
 
+_CAPABILITY_RE = re.compile(r"^(CAP_)?[A-Z][A-Z_]*\Z")
+
+
+def capability_problems(cap_drop):
+    """One line for each cap_drop entry that is not a capability name (NET_RAW, CAP_SYS_ADMIN, ALL)."""
+    return ["cap_drop %r is not a capability name (such as NET_RAW or ALL)" % c for c in cap_drop or []
+            if not _CAPABILITY_RE.match(str(c).upper())]
+
+
 def security_from(no_new_privileges, cap_drop):
     """The container's hardening, as compared: no-new-privileges (a setuid binary in the container gains nothing)
     and the capabilities dropped, upper case and sorted."""

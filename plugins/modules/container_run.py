@@ -216,6 +216,26 @@ def resolve(module):
     return account, root, workspace, mounts
 
 
+def namespace_problems(cli, network_mode, ipc_mode):
+    """network_mode and ipc_mode values the engine would refuse, found before anything is stopped or removed."""
+    problems = []
+    for option, value, fixed in (("network_mode", network_mode, ("host", "none", "bridge", "default")),
+                                 ("ipc_mode", ipc_mode, ("host", "private", "shareable", "none", ""))):
+        if value in fixed:
+            continue
+        if value.startswith("container:"):
+            if _docker.get_container(cli, value.split(":", 1)[1]) is None:
+                problems.append("%s %s names a container that does not exist" % (option, value))
+        elif option == "ipc_mode":
+            problems.append("ipc_mode %r is not one of host, private, shareable, none or container:<name>" % value)
+        else:
+            try:
+                cli.networks.get(value)
+            except _docker.NotFound:
+                problems.append("network_mode %r is not host, none, bridge, container:<name> or a network the engine has" % value)
+    return problems
+
+
 def preflight(module, cli, account, root, workspace, mounts, image):
     """Every problem that would make a start fail or write wrong files; creates nothing."""
     problems = _files.tree_problems(root, account.pw_uid, account.pw_name, TREE)
@@ -231,6 +251,8 @@ def preflight(module, cli, account, root, workspace, mounts, image):
                         % (os.geteuid(), account.pw_name, account.pw_uid))
     if image is None:
         problems.append("image %s is not present on the engine: build or pull it first" % module.params["image"])
+    problems += namespace_problems(cli, module.params["network_mode"], module.params["ipc_mode"])
+    problems += _manifest.capability_problems(module.params["cap_drop"])
     if _manifest.normalize_gpus(module.params["gpus"]):
         runtimes = (cli.info().get("Runtimes") or {})
         if "nvidia" not in runtimes:

@@ -12,6 +12,11 @@ BAD = {
     "bad name": ({"name": "sglang dev!"}, "container name 'sglang dev!' is invalid"),
     "bad env name": ({"env": {"BAD-KEY": "x"}}, "env has invalid variable names: BAD-KEY"),
     "bad shm size": ({"shm_size": "lots"}, "size 'lots' is invalid"),
+    # Refused before the running container is stopped or removed for a recreate (the old one stays).
+    "unknown network": ({"network_mode": "gh200-no-such-network", "recreate": "always"},
+                        "network_mode 'gh200-no-such-network' is not host, none, bridge, container:<name> or a network"),
+    "bad ipc mode": ({"ipc_mode": "everything", "recreate": "always"}, "ipc_mode 'everything' is not one of host, private"),
+    "bad capability": ({"cap_drop": ["NET RAW"], "recreate": "always"}, "cap_drop 'NET RAW' is not a capability name"),
 }
 
 

@@ -129,3 +129,11 @@ def test_a_container_without_no_new_privileges_or_with_other_dropped_capabilitie
     dropped["HostConfig"]["CapDrop"] = ["CAP_NET_RAW"]
     assert m.drift(spec(cap_drop=["net_raw"]), m.spec_from_inspect(dropped), {"HF_TOKEN": "s3cret"}) == []
     assert m.drift(spec(no_new_privileges=False), m.spec_from_inspect(bare), {"HF_TOKEN": "s3cret"}) == []
+
+
+def test_capabilities_to_drop_must_be_capability_names():
+    assert m.capability_problems(["net_raw", "CAP_SYS_ADMIN", "ALL"]) == []
+    assert m.capability_problems(["NET RAW", "x;y", ""]) == [
+        "cap_drop 'NET RAW' is not a capability name (such as NET_RAW or ALL)",
+        "cap_drop 'x;y' is not a capability name (such as NET_RAW or ALL)",
+        "cap_drop '' is not a capability name (such as NET_RAW or ALL)"]
