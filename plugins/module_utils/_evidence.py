@@ -151,6 +151,15 @@ SERVER_ERROR_REGEX = r"(?i)(error\b|traceback|exception|unrecognized arguments)"
 CONTAINER_ERROR_REGEX = r"(?i)\b(error|fatal|traceback|panic)\b"
 
 
+def port_from_env(env, name, default):
+    """The port a container's environment names (PROMETHEUS_PORT=9090), or ``default``; SpecError in one line when it
+    is not a port number."""
+    raw = str((env or {}).get(name) or default).strip()
+    if not raw.isdigit() or not 0 < int(raw) < 65536:
+        raise _manifest.SpecError("the container's %s=%r is not a port number" % (name, raw))
+    return int(raw)
+
+
 def error_lines(lines, pattern, limit=5, ignore=""):
     """The first ``limit`` lines matching ``pattern`` and not ``ignore`` (Python regexes; empty ignores nothing)."""
     regex = re.compile(pattern)

@@ -14,13 +14,17 @@ from ansible.module_utils.six.moves.urllib.parse import urlparse
 
 def loopback_problem(url):
     """One line when ``url`` is not http(s) to a loopback address (127.0.0.0/8, ::1, localhost), else None."""
-    parsed = urlparse(url)
-    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+    try:
+        parsed = urlparse(url)
+        hostname = parsed.hostname
+    except ValueError as exc:  # an unclosed [ in an IPv6 host, a bad port
+        return "url %r is not an http(s) URL: %s" % (url, exc)
+    if parsed.scheme not in ("http", "https") or not hostname:
         return "url %r is not an http(s) URL" % url
-    if parsed.hostname == "localhost":
+    if hostname == "localhost":
         return None
     try:
-        if ipaddress.ip_address(parsed.hostname).is_loopback:
+        if ipaddress.ip_address(hostname).is_loopback:
             return None
     except ValueError:
         pass

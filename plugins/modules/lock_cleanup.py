@@ -101,6 +101,8 @@ def main():
     argument_spec = dict(path=dict(type="str", default="profiles"))
     argument_spec.update(_tree.HOST_TREE_ARGS)
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    if "\x00" in module.params["path"]:
+        module.fail_json(msg="lock_cleanup: path %r holds a NUL byte" % module.params["path"])
     try:
         dummy, root = _tree.resolve_root(module.params["host_user"], module.params["root"])
         top = _tree.confine(root, "path", module.params["path"])[0]

@@ -85,6 +85,10 @@ def main():
         missing = [k for k in ("label", "before", "after") if k not in server]
         if missing:
             module.fail_json(msg="servers[%d] has no %s" % (index, ", ".join(missing)))
+        wrong = [k for k in ("before", "after") if server[k] is not None and not isinstance(server[k], dict)]
+        if wrong:
+            module.fail_json(msg="servers[%d].%s is %r, not the key summaries of prometheus_scrape (a dict)"
+                             % (index, wrong[0], server[wrong[0]]))
         columns.append((str(server["label"]), server["before"] or {}, server["after"] or {}))
     table = _metrics.markdown_table(columns)
     text = "# %s\n\n%s" % (p["title"], table)

@@ -142,8 +142,8 @@ from ansible_collections.gh200.sglang.plugins.module_utils import _docker, _evid
 def services(p, container, root):
     """Prometheus and node exporter answers on loopback, and the TSDB's freshness."""
     since = container["started_epoch"]
-    prom_port = p["prometheus_port"] or int(container["env"].get("PROMETHEUS_PORT") or 9090)
-    node_port = p["node_exporter_port"] or int(container["env"].get("NODE_EXPORTER_PORT") or 9100)
+    prom_port = p["prometheus_port"] or _evidence.port_from_env(container["env"], "PROMETHEUS_PORT", 9090)
+    node_port = p["node_exporter_port"] or _evidence.port_from_env(container["env"], "NODE_EXPORTER_PORT", 9100)
     newest, entries = _evidence.newest_mtime(os.path.join(root, "telemetry", "prometheus"), _evidence.NOT_TSDB)
     prom = {"url": "http://%s:%d/-/ready" % (_evidence.LOOPBACK, prom_port), "asked": False, "ready": False, "status": None,
             "answer": "", "tsdb_entries": entries, "tsdb_newest_mtime": newest,

@@ -120,3 +120,12 @@ def test_newest_mtime_leaves_out_the_snapshots_and_targets_this_collection_write
         (tmp_path / folder / "new.json").write_text("{}")
     assert _evidence.newest_mtime(str(tmp_path), _evidence.NOT_TSDB) == (1000, 2)
     assert _evidence.newest_mtime(str(tmp_path))[1] == 6
+
+
+def test_a_port_from_the_container_environment_must_be_a_port():
+    from ansible_collections.gh200.sglang.plugins.module_utils import _manifest
+    assert _evidence.port_from_env({"PROMETHEUS_PORT": "19391"}, "PROMETHEUS_PORT", 9090) == 19391
+    assert _evidence.port_from_env({}, "PROMETHEUS_PORT", 9090) == 9090
+    for bad in ("nine", "70000", "-1", "90 90"):
+        with pytest.raises(_manifest.SpecError, match="the container's PROMETHEUS_PORT=.* is not a port number"):
+            _evidence.port_from_env({"PROMETHEUS_PORT": bad}, "PROMETHEUS_PORT", 9090)

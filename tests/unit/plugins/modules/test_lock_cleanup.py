@@ -81,3 +81,9 @@ def test_a_path_leaving_the_tree_is_refused_with_one_line_and_nothing_changed(ru
     code, result = run_module(lock_cleanup.main, {"root": str(tree), "path": path})
     assert code == 1 and result["msg"].startswith(msg.format(root=tree, out=tmp_path / "out")), result["msg"]
     assert "\n" not in result["msg"] and listing(tmp_path) == before
+
+
+def test_a_nul_byte_in_the_path_is_one_line(run_module, tmp_path):
+    from ansible_collections.gh200.sglang.plugins.modules import lock_cleanup
+    code, result = run_module(lock_cleanup.main, {"root": str(tmp_path), "path": "profiles/\x00x"})
+    assert code == 1 and result["msg"] == "lock_cleanup: path 'profiles/\\x00x' holds a NUL byte"

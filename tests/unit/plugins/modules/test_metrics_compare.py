@@ -31,3 +31,11 @@ def test_a_server_without_figures_or_a_symlinked_dest_is_one_error(run_module, t
     assert code == 1 and "is a symlink" in result["msg"]
     code, result = run_module(metrics_compare.main, {"servers": [], "dest": str(tmp_path / "no/dir/m.md")})
     assert code == 1 and result["msg"].endswith("its directory does not exist")
+
+
+def test_a_before_that_is_not_a_summary_is_one_line(run_module, tmp_path):
+    from ansible_collections.gh200.sglang.plugins.modules import metrics_compare
+    dest = tmp_path / "compare.md"
+    code, result = run_module(metrics_compare.main, {"servers": [{"label": "a", "before": 5, "after": {}}], "dest": str(dest)})
+    assert code == 1 and result["msg"] == "servers[0].before is 5, not the key summaries of prometheus_scrape (a dict)"
+    assert not dest.exists()

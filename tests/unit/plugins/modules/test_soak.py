@@ -94,3 +94,8 @@ def test_percentiles_and_the_summary():
     s = _soak.summary([(True, 0.2, 3, 4, None), (False, 1.0, 0, 0, "HTTP 500"), (True, 0.4, 3, 4, None)], 2.0)
     assert (s["sent"], s["ok"], s["failed"], s["requests_per_s"], s["errors"]) == (3, 2, 1, 1.0, ["HTTP 500"])
     assert s["latency_s"]["mean"] == 0.3 and s["completion_tokens"] == 8
+
+
+def test_a_url_with_an_unclosed_ipv6_bracket_is_one_line():
+    from ansible_collections.gh200.sglang.plugins.module_utils import _soak
+    assert _soak.loopback_problem("http://[::1").startswith("url 'http://[::1' is not an http(s) URL")
