@@ -29,7 +29,7 @@ description:
     ones are recorded in the entry.
   - Before the command runs, the batons of torch's C(FileBaton) (files named C(lock), held by existence, which the
     JIT builds of cpp_extension, FlashInfer and DeepGEMM leave behind when killed) written before the container
-    started are removed, through directory handles: no process alive in the container can hold them, and the build
+    started are removed, through directory handles, since no process alive in the container can hold them and the build
     would wait for them until O(timeout). Newer ones are left to their builds. The entry lists them
     (C(stale_batons_removed)).
   - The previous signature is removed before the command runs; artifacts are counted, the stage's entry is
