@@ -8,8 +8,8 @@ scenarios, `python3 tests/check_coverage.py <dir>` compares the two:
 - a check still waiting for its fault test is listed, with why, in tests/check_coverage_pending.yml; a listed check
   that is now seen failing must leave the list, so the list only shrinks.
 
-Names are compared without the context a role adds (`start: `, `restart: `, `after restart: `, `final stop: `,
-`tool server: `), with a stage's name as `<stage>` and the host user as `<host user>`: `after restart: inductor: cache
+Names are compared without the context a role adds (`start: `, `stop: `, `restart: `, `after restart: `,
+`final stop: `, `tool server: `), with a stage's name as `<stage>` and the host user as `<host user>`: `after restart: inductor: cache
 artifacts owned by devuser` is the check `<stage>: cache artifacts owned by devuser`. Unit tests of a judge never count.
 """
 import json
@@ -17,7 +17,7 @@ import os
 import re
 import sys
 
-CONTEXTS = ("after restart: ", "restart: ", "start: ", "final stop: ", "tool server: ")
+CONTEXTS = ("after restart: ", "restart: ", "start: ", "final stop: ", "stop: ", "tool server: ")
 STAGES = ("flashinfer", "inductor", "deep_gemm", "moe")
 _STAGE = re.compile(r"^(%s): " % "|".join(STAGES))
 _OWNED = re.compile(r"(owned by|a 0600 file owned by) \S+$")

@@ -15,6 +15,7 @@ import check_coverage as cc  # noqa: E402  pylint: disable=wrong-import-position
     ("final stop: host tree still owned by ubuntu", "host tree still owned by <host user>"),
     ("tool server: smoke prompt answered", "smoke prompt answered"),
     ("restart: container runs", "container runs"),
+    ("stop: pointer removed after stop", "pointer removed after stop"),
     ("GPU health: nvidia-smi answers", "GPU health: nvidia-smi answers"),
     ("moe: ensure keeps the signed cache", "<stage>: ensure keeps the signed cache"),
 ])
