@@ -74,9 +74,9 @@ def load(folder):
         with open(os.path.join(folder, name)) as handle:
             for line in handle:
                 entry = json.loads(line)
-                seen.update(entry["seen"])
+                seen.update(normalize(name) for name in entry["seen"])  # again: records of an older normalize
                 for check in entry["failed"]:
-                    failed.setdefault(check, []).append(entry["source"])
+                    failed.setdefault(normalize(check), []).append(entry["source"])
     return seen, failed
 
 
