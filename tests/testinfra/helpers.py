@@ -8,14 +8,18 @@ The dev containers run on the real engine, which the tests also reach from the c
 """
 import json
 import os
+import pathlib
+import re
 import subprocess
 import tempfile
 import time
 
 import docker
 import pytest
+import yaml
 
 POINTER = "telemetry/container_run_meta.env"
+REPO = pathlib.Path(__file__).resolve().parents[2]
 HISTORY = "telemetry/container_runs"
 
 
@@ -111,3 +115,12 @@ def wait_ready(container, timeout=90):
             return logs
         time.sleep(1)
     raise AssertionError("no ready line within %d s: %s" % (timeout, container.logs().decode()[-2000:]))
+
+
+def log_errors(logs):
+    """The container log's error lines, without the benign ones a healthy start prints (pip's resolver notice), which
+    the container role's own default (container_log_ignore_regex) ignores too."""
+    defaults = yaml.safe_load((REPO / "roles/container/defaults/main.yml").read_text())
+    benign = re.compile(defaults["container_log_ignore_regex"])
+    return [line for line in logs.splitlines()
+            if re.search(r"(?i)\b(error|fatal|traceback)\b", line) and not benign.search(line)]
