@@ -82,7 +82,8 @@ def test_with_the_container_running_check_mode_writes_nothing_and_phase1_judges_
         found_run = found["labels"]["org.gh200-sglang.run-id"]
         volatile = ("telemetry/prometheus", "telemetry/logs/container-run-" + found_run)
         tree = tree_state(root_of(host), volatile)
-        checked = verify("--check", "--limit", host)
+        # With the workspace's tests on: before, check mode ran them, and pytest wrote its JUnit into the tree.
+        checked = verify("--check", "--limit", host, "-e", "editable_install_run_tests=true")
         assert checked.rc == 0, checked.output[-3000:]
         assert tree_state(root_of(host), volatile) == tree  # no pytest JUnit, no snapshot, no record written
         assert container_state(engine, host) == found
