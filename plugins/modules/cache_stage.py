@@ -323,8 +323,7 @@ def main():
             os.mkdir(stage_dir, 0o755)
             os.lchown(stage_dir, account.pw_uid, account.pw_gid)
         with _locks.acquire(os.path.join(stage_dir, ".lock"), wait=p["lock_wait"]):
-            if os.path.lexists(sig_path):
-                os.unlink(sig_path)
+            _files.unlink_under(stage_dir, "signature.json")  # gone or not; never through a swapped folder
             if p["reset"]:
                 empty(stage_dir, keep=(".lock",))
             # A build killed with an earlier container left its baton ("lock", held by existence): no process in this

@@ -422,7 +422,7 @@ def execute(module, cli, container, image, account, root, mounts, actions, curre
         else:
             _files.atomic_write(pointer, data, mode=0o600, uid=account.pw_uid, gid=account.pw_gid)
     if "remove_pointer" in actions:
-        os.unlink(pointer)
+        _files.unlink_under(root, _manifest.POINTER)  # through directory handles: never a swapped telemetry/ link
         run_id = None
     if container is not None:
         container.reload()
