@@ -9,6 +9,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import calendar
+import ipaddress
 import os
 import re
 import stat
@@ -149,6 +150,18 @@ BENIGN_LOG_LINES = (r"Ignore import error when loading sglang\.|"
 # What counts as an error in a server log, and in the container log.
 SERVER_ERROR_REGEX = r"(?i)(error\b|traceback|exception|unrecognized arguments)"
 CONTAINER_ERROR_REGEX = r"(?i)\b(error|fatal|traceback|panic)\b"
+
+
+def is_loopback(host):
+    """Whether ``host`` (a name or an address, IPv6 with or without brackets) is this machine's loopback:
+    localhost, 127.0.0.0/8 or ::1."""
+    name = (host or "").strip("[]")
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
 
 
 def port_from_env(env, name, default):

@@ -307,11 +307,11 @@ def skip_all(reason):
     return dict((name, _item(False, "", skip=reason)) for name in ITEMS)
 
 
-def require(items, required, tool_skips):
+def require(items, required, missing_tools):
     """Items in ``required`` that were skipped because their tool is missing or failed become failures."""
     items = dict(items)
     for key in required:
-        if key in tool_skips and items.get(key, {}).get("skip"):
+        if key in missing_tools and items.get(key, {}).get("skip"):
             items[key] = _item(False, "required (%s): %s" % (key, items[key]["skip"]))
     return items
 

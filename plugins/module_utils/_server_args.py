@@ -13,7 +13,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import errno
-import ipaddress
 import re
 import socket
 
@@ -139,14 +138,7 @@ def context_problem(context_length, max_position_embeddings):
 def exposure_problem(host, api_key):
     """One line when the server would listen beyond loopback without an API key (an open endpoint on every
     interface the host has), else None."""
-    name = (host or "").strip("[]")
-    if name == "localhost":
-        return None
-    try:
-        loopback = ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        loopback = False
-    if loopback or api_key:
+    if _evidence.is_loopback(host) or api_key:
         return None
     return "host: %s is not a loopback address and no api_key is set: the server would answer anyone who reaches it " \
            "(set inference_api_key, or keep host on 127.0.0.1)" % (host or "0.0.0.0")

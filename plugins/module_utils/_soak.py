@@ -7,9 +7,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import ipaddress
-
 from ansible.module_utils.six.moves.urllib.parse import urlparse
+
+from ansible_collections.gh200.sglang.plugins.module_utils import _evidence
 
 
 def loopback_problem(url):
@@ -21,13 +21,8 @@ def loopback_problem(url):
         return "url %r is not an http(s) URL: %s" % (url, exc)
     if parsed.scheme not in ("http", "https") or not hostname:
         return "url %r is not an http(s) URL" % url
-    if hostname == "localhost":
+    if _evidence.is_loopback(hostname):
         return None
-    try:
-        if ipaddress.ip_address(hostname).is_loopback:
-            return None
-    except ValueError:
-        pass
     return "url %r does not point at loopback: a soak only goes to 127.0.0.0/8, ::1 or localhost" % url
 
 

@@ -202,7 +202,7 @@ def test_validation_patterns_refuse_a_trailing_newline(value):
     assert not _editable._PACKAGE_RE.match(value) and not _manifest._KEY_RE.match(value)
 
 
-@pytest.mark.parametrize("host, key, refused", [("0.0.0.0", None, True), ("::", None, True), ("10.1.2.3", "", True),
+@pytest.mark.parametrize("host, key, refused", [("0.0.0.0", None, True), ("::", None, True), ("203.0.113.7", "", True),
                                                 ("gh200-node01", None, True), ("0.0.0.0", "k", False),
                                                 ("127.0.0.1", None, False), ("::1", None, False), ("localhost", None, False),
                                                 ("127.0.0.2", None, False)])
