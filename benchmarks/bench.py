@@ -19,6 +19,12 @@ against fleet size), and prints the table.
 4. per_task: 20 tasks each of gpu_facts, container_probe and ansible.builtin.stat, pipelining on and off, over the
    local and the community.docker.docker connections; the cost per task.
 5. cache_skip: each stage's ensure with a valid signature against its rebuild (the real CPU stage).
+6. strategies: verify.yml over the largest fleet size under the stock linear strategy and under Mitogen's
+   (mitogen_linear, requirements/mitogen.txt), alternating, in the same run: the wall and CPU ratios, and whether every
+   host's verdict and every phase's verdict came out the same.
+
+Every run uses the stock linear strategy unless --strategy says otherwise (the tests' GH200_TEST_STRATEGY is not
+inherited, so the figures compare with earlier runs).
 """
 
 import argparse
@@ -39,6 +45,7 @@ FLEET = REPO / "tests/testbed/fleet.py"
 INVENTORY = "/var/tmp/gh200-fleet/inventory.yml"  # the simulated fleet's (tests/testbed/fleet.py)
 SIM = "gh200-sim-%02d"
 EXTRA = []  # -e given to benchmarks/run, passed to every run of the collection's playbooks
+STRATEGY = ["linear"]  # --strategy: the strategy of every run but the strategies benchmark's
 
 # The targets of issue 11, on the 2-core machine the project runs on.
 TARGETS = {
@@ -137,6 +144,24 @@ def verdict(value, limit, at_most=True):
     return "held" if (value <= limit if at_most else value >= limit) else "not held"
 
 
+def strategy_env(name):
+    """The environment that makes ansible-playbook run with strategy ``name``: the stock ones by name, Mitogen's
+    (mitogen_*) from the installed ansible_mitogen package's strategy folder."""
+    env = {"ANSIBLE_STRATEGY": name}
+    if name.startswith("mitogen_"):
+        # Installed from requirements/mitogen.txt, and only needed for Mitogen's strategies.
+        import ansible_mitogen  # pylint: disable=import-outside-toplevel
+
+        env["ANSIBLE_STRATEGY_PLUGINS"] = os.path.join(os.path.dirname(ansible_mitogen.__file__), "plugins", "strategy")
+    return env
+
+
+def verdicts(report):
+    """{host: (verdict, {phase: verdict})} of a verify.yml report."""
+    return dict((host, (data["verdict"], dict((p, v["verdict"]) for p, v in data["phases"].items())))
+                for host, data in report.get("hosts", {}).items())
+
+
 # ---- measuring ---------------------------------------------------------------------------------------------------
 
 def cpu_busy_seconds():
@@ -151,6 +176,8 @@ def playbook(args, inventory=INVENTORY, env=None, check=True):
     times = tempfile.NamedTemporaryFile(prefix="gh200-task-times-", suffix=".jsonl", delete=False).name
     run_env = dict(os.environ, ANSIBLE_FORCE_COLOR="0", GH200_TASK_TIMES=times,
                    ANSIBLE_CALLBACKS_ENABLED="task_times", ANSIBLE_CALLBACK_PLUGINS=str(HERE / "callback_plugins"))
+    run_env.pop("ANSIBLE_STRATEGY_PLUGINS", None)
+    run_env.update(strategy_env(STRATEGY[0]))
     run_env.update(env or {})
     report = tempfile.mkdtemp(prefix="gh200-bench-report-")
     cmd = [str(pathlib.Path(sys.executable).parent / "ansible-playbook"), "-i", inventory,
@@ -164,12 +191,14 @@ def playbook(args, inventory=INVENTORY, env=None, check=True):
     with open(times) as handle:
         tasks = [json.loads(line) for line in handle if line.strip()]
     os.unlink(times)
+    written = sorted(pathlib.Path(report).glob("*/report.json"))
+    hosts_verdicts = verdicts(json.loads(written[-1].read_text())) if written else {}
     subprocess.run(["rm", "-rf", report], check=False)
     if check and proc.returncode != 0:
         sys.stderr.write(proc.stdout[-4000:])
         raise SystemExit("bench: %s failed (rc %d)" % (" ".join(args), proc.returncode))
     return {"wall": wall, "cpu": cpu, "rc": proc.returncode, "recap": recap(proc.stdout), "tasks": tasks,
-            "output": proc.stdout}
+            "output": proc.stdout, "verdicts": hosts_verdicts}
 
 
 def fleet(size):
@@ -285,6 +314,28 @@ def bench_cache_skip(reps):
             "ratio": summary(per_stage_ratio), "stages": ["flashinfer", "inductor", "deep_gemm", "moe"]}
 
 
+def bench_strategies(size, reps, strategies=("linear", "mitogen_linear")):
+    """verify.yml over ``size`` hosts under each strategy, alternating, on a fleet already warm (its caches built)."""
+    runs = dict((name, {"wall": [], "cpu": [], "verdicts": []}) for name in strategies)
+    for rep in range(reps):
+        for name in (strategies if rep % 2 == 0 else list(reversed(strategies))):
+            run = playbook(["playbooks/verify.yml", "--limit", ",".join(hosts(size))], env=strategy_env(name), check=False)
+            log("strategies: %s N=%d rep %d: %.1f s wall, %.1f CPU s, rc %d" % (name, size, rep + 1, run["wall"], run["cpu"], run["rc"]))
+            for key in ("wall", "cpu", "verdicts"):
+                runs[name][key].append(run[key])
+    first = strategies[0]
+    out = {"size": size, "strategies": {}}
+    for name in strategies:
+        out["strategies"][name] = {"wall": summary(runs[name]["wall"]), "cpu": summary(runs[name]["cpu"]),
+                                   "verdicts": runs[name]["verdicts"][0]}
+    for name in strategies[1:]:
+        out["strategies"][name].update({
+            "wall_ratio": ratio(statistics.median(runs[name]["wall"]), statistics.median(runs[first]["wall"])),
+            "cpu_ratio": ratio(statistics.median(runs[name]["cpu"]), statistics.median(runs[first]["cpu"])),
+            "same_verdicts": all(v == runs[first]["verdicts"][0] for v in runs[name]["verdicts"] + runs[first]["verdicts"])})
+    return out
+
+
 # ---- results -------------------------------------------------------------------------------------------------------
 
 def judge(results):
@@ -312,6 +363,12 @@ def judge(results):
     if s:
         out.append(("cache skip <= 1 s per stage per host", s["skip_per_stage"]["max"], verdict(s["skip_per_stage"]["max"], TARGETS["cache_skip_s"])))
         out.append(("cache skip <= 2% of the rebuild", s["ratio"]["max"], verdict(s["ratio"]["max"], TARGETS["cache_skip_ratio"])))
+    g = results.get("strategies")
+    if g:
+        for name, s in g["strategies"].items():
+            if "same_verdicts" in s:
+                out.append(("%s: every host's and phase's verdict as under %s (N=%d)" % (name, next(iter(g["strategies"])), g["size"]),
+                            s["same_verdicts"], "held" if s["same_verdicts"] else "not held"))
     return out
 
 
@@ -396,6 +453,14 @@ def markdown(results):
                   "skip per stage %s s (max %s), rebuild per stage %s s; skip/rebuild %s (max %s)" % (
                       fmt(s["skip_per_stage"]["median"]), fmt(s["skip_per_stage"]["max"]), fmt(s["rebuild_per_stage"]["median"]),
                       fmt(s["ratio"]["median"]), fmt(s["ratio"]["max"])), ""]
+    if "strategies" in results:
+        g = results["strategies"]
+        lines += ["## Strategies (verify.yml over %d hosts, side by side)" % g["size"], "",
+                  "| strategy | T s | CPU s | T ratio | CPU ratio | same verdicts |", "|---|---|---|---|---|---|"]
+        for name, s in g["strategies"].items():
+            lines.append("| %s | %s | %s | %s | %s | %s |" % (name, fmt(s["wall"]["median"]), fmt(s["cpu"]["median"]),
+                         fmt(s.get("wall_ratio", 1)), fmt(s.get("cpu_ratio", 1)), fmt(s.get("same_verdicts", "-"))))
+        lines.append("")
     lines += ["## Targets", "", "| target | figure | verdict |", "|---|---|---|"]
     for name, value, held in results["targets"]:
         lines.append("| %s | %s | %s |" % (name, fmt(value), held))
@@ -430,20 +495,24 @@ def main(argv=None):
     parser.add_argument("--smoke", action="store_true", help="fleet size 1, one repetition, no warm-up")
     parser.add_argument("--sizes", default=None, help="fleet sizes, comma-separated (default 1,2,4,8)")
     parser.add_argument("--reps", type=int, default=None, help="repetitions (default 3)")
-    parser.add_argument("--only", default="fleet,noop,container,per_task,cache_skip", help="benchmarks to run")
+    parser.add_argument("--only", default="fleet,noop,container,per_task,cache_skip",
+                        help="benchmarks to run (strategies, Mitogen against the stock strategy, only when named)")
     parser.add_argument("--out", default=str(HERE / "results"), help="where the results go")
     parser.add_argument("--keep-fleet", action="store_true", help="leave the simulated fleet up afterwards")
+    parser.add_argument("--strategy", default="linear",
+                        help="the Ansible strategy of every run but the strategies benchmark's (linear, free, mitogen_linear, ...)")
     parser.add_argument("-e", "--extra-vars", action="append", default=[],
                         help="passed to every run of the collection's playbooks (for a before/after figure)")
     args = parser.parse_args(argv)
     EXTRA[:] = args.extra_vars
+    STRATEGY[:] = [args.strategy]
     sizes = [int(s) for s in (args.sizes or ("1" if args.smoke else "1,2,4,8")).split(",")]
     reps = args.reps or (1 if args.smoke else 3)
     only = args.only.split(",")
     cores = os.cpu_count()
     now = datetime.datetime.now(datetime.timezone.utc)
     results = {"date": now.strftime("%Y-%m-%dT%H:%M:%SZ"), "cores": cores, "reps": reps, "smoke": args.smoke,
-               "extra_vars": args.extra_vars, "commit": subprocess.run(
+               "extra_vars": args.extra_vars, "strategy": args.strategy, "commit": subprocess.run(
                    ["git", "describe", "--always", "--dirty"], cwd=str(REPO), stdout=subprocess.PIPE, text=True,
                    check=False).stdout.strip(),
                "machine": "%s, Python %s" % (os.uname().machine, sys.version.split()[0]), "notes": []}
@@ -451,7 +520,12 @@ def main(argv=None):
     try:
         if "fleet" in only:
             results["fleet"] = bench_fleet(sizes, reps, cores, warm=not args.smoke)
-        elif "cache_skip" in only or "per_task" in only:
+        elif "strategies" in only:
+            fleet(max(sizes))
+            playbook(["playbooks/verify.yml"])  # warm: builds and signs each host's caches, not measured
+        if "strategies" in only:
+            results["strategies"] = bench_strategies(max(sizes), reps)
+        if ("cache_skip" in only or "per_task" in only) and not ("fleet" in only or "strategies" in only):
             fleet(1)
         if "cache_skip" in only:
             results["cache_skip"] = bench_cache_skip(max(1, reps - 1) if not args.smoke else 1)

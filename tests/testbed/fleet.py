@@ -3,7 +3,7 @@
     GH200_FLEET_SIZE=4 scripts/fleet.sh      (the set-up, then .venv/bin/python tests/testbed/fleet.py)
 
 brings the fleet to exactly N hosts, gh200-sim-01 .. gh200-sim-NN, and 0 tears it down. Each host is a test-bed host
-container (gh200-testhost:testbed, reached with the community.docker.docker connection) with the host user `ubuntu`,
+container (gh200-testhost:testbed, reached with the docker connection, community.docker.docker) with the host user `ubuntu`,
 its own host tree and workspace under /var/tmp/gh200-fleet/<host>/ (the STAND-IN tiny model and workspace), its own
 dev container name (sglang-dev-sim-NN) and its own ports, from a block the allocator gives it: Prometheus, the node
 exporter, the inference server and the tool server. A block is taken only when no other host holds it and every
@@ -81,7 +81,7 @@ def host_vars(name, record, base=BASE):
     folder = "%s/%s" % (base, name)
     ports = record["ports"]
     return {
-        "ansible_connection": "community.docker.docker",
+        "ansible_connection": "docker",  # the routing name of community.docker.docker, which Mitogen also takes over
         "ansible_host": name,
         "gh200_root": folder + "/sglang-observability",
         "gh200_workspace": folder + "/sglang",

@@ -81,3 +81,16 @@ def test_the_task_names_the_harness_times_are_the_roles_own():
     rep = (root / "benchmarks/playbooks/tasks/container_rep.yml").read_text()
     for module in ("container_run", "docker_container"):
         assert "- name: Start with %s\n" % module in rep and "- name: Re-apply with %s\n" % module in rep
+
+
+def test_a_strategy_is_named_and_mitogen_s_comes_from_its_installed_package():
+    assert bench.strategy_env("linear") == {"ANSIBLE_STRATEGY": "linear"}
+    env = bench.strategy_env("mitogen_linear")
+    assert env["ANSIBLE_STRATEGY"] == "mitogen_linear"
+    assert (pathlib.Path(env["ANSIBLE_STRATEGY_PLUGINS"]) / "mitogen_linear.py").is_file()
+
+
+def test_verdicts_keep_each_host_and_each_phase():
+    report = {"hosts": {"a": {"verdict": "failed", "phases": {"phase0": {"verdict": "failed"}, "phase1": {"verdict": "skipped"}}}}}
+    assert bench.verdicts(report) == {"a": ("failed", {"phase0": "failed", "phase1": "skipped"})}
+    assert bench.verdicts({}) == {}
