@@ -13,6 +13,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import errno
+import hashlib
+import json
 import re
 import socket
 
@@ -106,7 +108,6 @@ def merge(defaults, overrides):
 def config_yaml(argv):
     """The YAML that SGLang's ``--config`` reads for ``argv``: one ``flag-name: value`` line per flag (a switch is
     ``true``, several values a list), quoted as JSON strings, which YAML reads as they are."""
-    import json
     lines, i = [], 0
     while i < len(argv):
         flag = argv[i]
@@ -259,6 +260,27 @@ def record_problem(record):
     if not 0 < record["port"] < 65536 or record["pid"] <= 1:
         return "its pid %r or port %r is out of range" % (record["pid"], record["port"])
     return None
+
+
+def validation_key(request, parser_python, user, container_id, started_at):
+    """The digest of everything SGLang's parser's answer depends on: the request, the Python and user that parse it,
+    and the container run (another run may have another SGLang installed). A start given a validation with this key
+    takes its answer instead of asking the parser again."""
+    blob = json.dumps([request, parser_python, user, container_id, started_at], sort_keys=True)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def reusable_answer(validation, key):
+    """The parser's answer a validation result carries, when its key is ``key`` and the answer has what a start needs;
+    else None (the parser is asked again)."""
+    if not isinstance(validation, dict) or validation.get("validation_key") != key:
+        return None
+    answer = validation.get("parser_answer")
+    if not isinstance(answer, dict) or answer.get("problems") or answer.get("error"):
+        return None
+    if not isinstance(answer.get("argv"), list) or not isinstance(answer.get("values"), dict) or "version" not in answer:
+        return None
+    return answer
 
 
 def same_server(record, argv, run_id, api_key):

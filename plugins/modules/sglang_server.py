@@ -93,6 +93,13 @@ options:
     description: Seconds between TERM and KILL when stopping, and to wait for the port afterwards.
     type: int
     default: 30
+  validation:
+    description:
+      - The registered result of a V(validated) call with the same arguments in the same container run. A start then
+        takes that call's parser answer (RV(parser_answer)) when its RV(validation_key) is this call's, instead of
+        importing SGLang's parser again (seconds per server); any other result, or one with problems, is ignored and
+        the parser is asked. The host-side checks (context length, model path, port, exposure) run again either way.
+    type: dict
   prometheus_target:
     description:
       - With V(started), also write the server's target for Prometheus's file-based service discovery,
@@ -167,6 +174,15 @@ parsed:
   type: dict
   sample: {"model_path": "/models/org/m", "host": "127.0.0.1", "port": 30000, "context_length": 4096, "enable_metrics": true,
            "served_model_name": "m", "tp_size": 1, "api_key": true}
+validation_key:
+  description: The digest of what the parser's answer depends on (the request, O(parser_python), O(user), the container
+    and its start time); a start given this result as O(validation) reuses the answer when its own key is the same.
+  returned: when O(state=validated) and the arguments are valid
+  type: str
+parser_answer:
+  description: SGLang's parser's answer (its C(argv), C(values), C(version), C(model_dir)), for O(validation).
+  returned: when O(state=validated) and the arguments are valid
+  type: dict
 problems:
   description: One line per problem, each naming its key or flag.
   returned: failure
@@ -272,13 +288,16 @@ def status(module, cli, p, name, record, record_path, root):
 
 
 def validate(module, container, p):
-    """SGLang's parser's answer, with the host-side checks added to its problems."""
+    """SGLang's parser's answer (or the one O(validation) carries for the same request and container run), with the
+    host-side checks added to its problems, and the answer's key."""
     try:
         pairs = sa.merge(p["defaults"], p["overrides"])
     except ValueError as exc:
         module.fail_json(msg="server args: %s" % exc, problems=[str(exc)])
-    request = json.dumps({"args": pairs, "extra": p["extra_args"]})
-    answer = run_program(module, container, p["user"], p["parser_python"], sa.PARSER_PROBE, [request])
+    request = json.dumps({"args": pairs, "extra": p["extra_args"]}, sort_keys=True)
+    key = sa.validation_key(request, p["parser_python"], p["user"], container.id, container.attrs.get("State", {}).get("StartedAt"))
+    answer = sa.reusable_answer(p["validation"], key) or run_program(
+        module, container, p["user"], p["parser_python"], sa.PARSER_PROBE, [request])
     if answer.get("error"):
         module.fail_json(msg="%s: %s" % (container.name, answer["error"]))
     problems = list(answer["problems"])
@@ -289,7 +308,7 @@ def validate(module, container, p):
         problems += [x for x in (sa.context_problem(values.get("context_length"), p["max_position_embeddings"]),
                                  sa.model_problem(values, answer.get("model_dir"), p["models_dir"]),
                                  sa.exposure_problem(values.get("host"), p["api_key"])) if x]
-    return answer, problems
+    return answer, problems, key
 
 
 def main():
@@ -307,6 +326,7 @@ def main():
         max_position_embeddings=dict(type="int"),
         env=dict(type="dict", default={}),
         stop_timeout=dict(type="int", default=30),
+        validation=dict(type="dict"),
         prometheus_target=dict(type="bool", default=False),
         error_regex=dict(type="str", default=_evidence.SERVER_ERROR_REGEX),
         ignore_regex=dict(type="str", default=_evidence.BENIGN_LOG_LINES),
@@ -358,7 +378,7 @@ def main():
 
     container = _docker.running_container(module, cli, p["name"], "before the server (phase 1 starts it)")
     run_id = container.labels.get(_manifest.LABEL_RUN_ID, "unknown")
-    answer, problems = validate(module, container, p)
+    answer, problems, key = validate(module, container, p)
     argv = list(p["launch_command"]) + answer["argv"] + list(p["extra_args"])
     values = answer["values"]
     result = dict(server_name=name, sglang_version=answer["version"], argv=sa.redact(argv), parsed=values, record=record_path)
@@ -372,7 +392,7 @@ def main():
         module.fail_json(msg="%d problem(s) with the server args (SGLang %s): %s" % (len(problems), answer["version"], "; ".join(problems)),
                          problems=problems, **result)
     if p["state"] == "validated":
-        module.exit_json(changed=False, **result)
+        module.exit_json(changed=False, validation_key=key, parser_answer=answer, **result)
     if module.check_mode:
         module.exit_json(changed=True, **result)
     if running:  # another command line, or another container run: this module's own server goes first

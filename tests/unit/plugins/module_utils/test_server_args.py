@@ -211,3 +211,26 @@ def test_a_server_beyond_loopback_needs_an_api_key(host, key, refused):
     assert (problem is not None) == refused
     if refused:
         assert problem.startswith("host: %s is not a loopback address and no api_key is set" % host)
+
+
+def test_the_validation_key_changes_with_anything_the_parser_answer_depends_on():
+    base = ('{"args": {"port": 30000}, "extra": []}', "python3", "devuser", "c0ffee", "2026-11-30T06:00:00Z")
+    key = sa.validation_key(*base)
+    assert key == sa.validation_key(*base) and len(key) == 64
+    for i, other in enumerate(('{"args": {"port": 30001}, "extra": []}', "/opt/py/bin/python3", "root", "beef", "2026-11-30T07:00:00Z")):
+        changed = list(base)
+        changed[i] = other
+        assert sa.validation_key(*changed) != key, i
+
+
+def test_a_start_reuses_only_a_clean_answer_under_its_own_key():
+    answer = {"argv": ["--port", "30000"], "values": {"port": 30000}, "version": "0.5.5", "problems": [], "model_dir": True}
+    assert sa.reusable_answer({"validation_key": "k", "parser_answer": answer}, "k") == answer
+    assert sa.reusable_answer({"validation_key": "other", "parser_answer": answer}, "k") is None
+    assert sa.reusable_answer(None, "k") is None and sa.reusable_answer("k", "k") is None
+    assert sa.reusable_answer({"validation_key": "k", "msg": "2 problem(s)"}, "k") is None
+    for bad in ({"problems": ["port: 30000 is in use"]}, {"error": "cannot import"}, {"argv": "--port 1"}, {"values": []}, {"version": None}):
+        broken = dict(answer, **bad)
+        if "version" in bad:
+            del broken["version"]
+        assert sa.reusable_answer({"validation_key": "k", "parser_answer": broken}, "k") is None, bad
