@@ -1,13 +1,14 @@
 """Every check can fail: break the thing it checks on a healthy host, run verify.yml there, and see the
-check `failed` in the report, with the cause named. Each case repairs what it broke."""
+check `failed` in the report, with the cause named. Each run breaks both healthy hosts, each with a case of its own,
+and repairs what it broke."""
 import os
 import shutil
 
 import pytest
 
-from conftest import root_of
+from conftest import host_vars_inventory, root_of
 
-HOST = "gh200-vb"
+HOSTS = ["gh200-vb", "gh200-va"]
 
 
 def as_host_user(path, root):
@@ -103,16 +104,44 @@ CASES = {
 }
 
 
-@pytest.mark.parametrize("check", sorted(CASES))
-def test_breaking_what_a_check_checks_makes_it_fail(verify, check):
-    breaker, tags, extra, named = CASES[check]
-    repair = breaker(root_of(HOST))
+def runs():
+    """The cases in runs of two: each run breaks both healthy hosts, each in its own way, with one case per host (cases
+    of one run share their phases, so each host runs what its case needs and no more)."""
+    by_tags = {}
+    for check in sorted(CASES):
+        by_tags.setdefault(CASES[check][1], []).append(check)
+    out = []
+    for tags, checks in sorted(by_tags.items()):
+        out += [checks[i:i + len(HOSTS)] for i in range(0, len(checks), len(HOSTS))]
+    return out
+
+
+@pytest.mark.parametrize("checks", runs(), ids=" + ".join)
+def test_breaking_what_a_check_checks_makes_it_fail(verify, checks, tmp_path):
+    per_host = dict(zip(HOSTS, checks))
+    tags = CASES[checks[0]][1]
+    repairs = []
     try:
-        run = verify("--limit", HOST, "--tags", tags, *extra)
+        for host, check in per_host.items():
+            repairs.append(CASES[check][0](root_of(host)))
+        extra = dict((host, extra_vars(CASES[check][2])) for host, check in per_host.items())
+        run = verify("--limit", ",".join(per_host), "--tags", tags, *host_vars_inventory(tmp_path, extra))
     finally:
-        repair()
+        for repair in repairs:
+            repair()
     assert run.rc != 0, run.output[-3000:]
-    result = run.checks(HOST)[check]
-    assert result["status"] == "failed", result
-    assert named in result["detail"], result["detail"]
-    assert run.host(HOST)["verdict"] == "failed"
+    for host, check in per_host.items():
+        result = run.checks(host)[check]
+        assert result["status"] == "failed", (host, result)
+        assert CASES[check][3] in result["detail"], (host, result["detail"])
+        assert run.host(host)["verdict"] == "failed"
+
+
+def extra_vars(args):
+    """{name: value} of a case's ``-e name=value`` arguments (the host's own variables in its run)."""
+    return dict(arg.split("=", 1) for arg in args if arg != "-e")
+
+
+def test_the_cases_pair_up_with_every_case_in_one_run():
+    flat = [check for run in runs() for check in run]
+    assert sorted(flat) == sorted(CASES) and all(len(set(CASES[c][1] for c in run)) == 1 for run in runs())

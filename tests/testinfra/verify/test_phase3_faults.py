@@ -6,10 +6,10 @@ import shutil
 import socket
 import tempfile
 
-from conftest import container_name, root_of
+from conftest import container_name, host_vars_inventory, root_of
 
-HOST = "gh200-vb"
-PORT = 19892
+HOST, OTHER = "gh200-vb", "gh200-va"
+PORT, OTHER_PORT = 19892, 19891
 
 
 def phase3(verify, **extra):
@@ -23,8 +23,8 @@ def server_files(root):
     return sorted(found)
 
 
-def failed(run, name):
-    check = run.checks(HOST, "phase3")[name]
+def failed(run, name, host=HOST):
+    check = run.checks(host, "phase3")[name]
     assert check["status"] == "failed", check
     return check["detail"]
 
@@ -51,14 +51,20 @@ def test_bad_server_arguments_are_each_named_and_nothing_starts(verify):
     assert server_files(root) == before
 
 
-def test_a_server_that_dies_loading_fails_start_and_warmup_with_its_log(verify):
+def test_a_server_that_dies_loading_a_refused_prompt_and_no_metrics_fail_their_checks(verify, tmp_path):
+    """One run, two hosts, three faults whose checks differ. On gh200-vb the server dies loading (its model lost the
+    tokenizer): start and warmup fail with its log. On gh200-va the server refuses the prompt (longer than its context)
+    and serves no /metrics (started without --enable-metrics): the answer, the log and both counters fail."""
     tokenizer = os.path.join(root_of(HOST), "models/standin/tiny-model/tokenizer.json")
     saved = os.path.join(tempfile.mkdtemp(prefix="gh200-tokenizer-"), "tokenizer.json")
     shutil.copy2(tokenizer, saved)
     st = os.stat(tokenizer)
     os.unlink(tokenizer)
+    per_host = {HOST: {"inference_warmup_max_wait": 30, "inference_warmup_interval": 3},
+                OTHER: {"inference_prompt": "the GH200 " * 200, "inference_prometheus_wait": 10,
+                        "inference_server_args": {"port": OTHER_PORT, "enable_metrics": False}}}
     try:
-        run = phase3(verify, inference_warmup_max_wait=30, inference_warmup_interval=3)
+        run = verify("--limit", ",".join(per_host), "--tags", "phase3", *host_vars_inventory(tmp_path, per_host))
     finally:
         shutil.copy2(saved, tokenizer)
         os.chown(tokenizer, st.st_uid, st.st_gid)
@@ -66,19 +72,11 @@ def test_a_server_that_dies_loading_fails_start_and_warmup_with_its_log(verify):
     assert "exited" in failed(run, "server starts without CLI or context-length errors")
     assert "no 200 from /health_generate within 30 s" in failed(run, "server ready within the warmup's max_wait")
     assert run.checks(HOST, "phase3")["smoke prompt answered"]["status"] == "skipped: the server never answered /health_generate"
-
-
-def test_a_refused_prompt_and_a_server_without_metrics_fail_the_answer_the_log_and_the_counters(verify):
-    """One run, two faults whose checks differ: the server refuses the prompt (longer than its context), and it serves
-    no /metrics (started without --enable-metrics)."""
-    run = phase3(verify, inference_prompt="the GH200 " * 200, inference_prometheus_wait=10,
-                 inference_server_args={"port": PORT, "enable_metrics": False})
-    assert run.rc != 0
-    assert failed(run, "smoke prompt answered").startswith("HTTP 400: ")
-    assert "0 request line(s) after the prompt, 0 before" in failed(run, "request captured under /telemetry/logs")
-    assert "answered HTTP 404, not 200" in failed(run, "server metrics counted the request")
-    failed(run, "Prometheus scraped the server's request counter")
-    assert run.checks(HOST, "phase3")["server starts without CLI or context-length errors"]["status"] == "passed"
+    assert failed(run, "smoke prompt answered", OTHER).startswith("HTTP 400: ")
+    assert "0 request line(s) after the prompt, 0 before" in failed(run, "request captured under /telemetry/logs", OTHER)
+    assert "answered HTTP 404, not 200" in failed(run, "server metrics counted the request", OTHER)
+    failed(run, "Prometheus scraped the server's request counter", OTHER)
+    assert run.checks(OTHER, "phase3")["server starts without CLI or context-length errors"]["status"] == "passed"
 
 
 def test_a_server_that_leaves_its_process_group_fails_the_stop(verify, engine):
