@@ -15,7 +15,8 @@ version_added: 0.1.0
 description:
   - Runs on the controller. It reads each host's C(gh200_checks) and C(gh200_run) facts, which
     M(gh200.sglang.check) and M(gh200.sglang.phase) keep, and writes C(<dest>/<UTC timestamp>/) with
-    C(report.json), C(junit.xml), C(report.md) and C(report.html).
+    C(report.json), C(junit.xml), C(report.md), C(report.html) and C(failed.limit) (the hosts that failed or were
+    unreachable, one per line, for C(--limit @failed.limit); empty when every host passed).
   - C(report.json) has one record per host, phase and check, with durations and UTC times with an
     offset. C(report.html) is self-contained. It shows the host and phase matrix, colour-coded
     (passed, failed, skipped, unreachable), and each failed check's detail is one click away.

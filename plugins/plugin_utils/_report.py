@@ -249,4 +249,12 @@ def render_html(data):
 """ % (_CSS, e(data["generated"]), e(counts or "none"), "".join("<th>%s</th>" % e(p) for p in phases), "\n".join(rows), "\n".join(sections))
 
 
-RENDERERS = (("report.json", render_json), ("junit.xml", render_junit), ("report.md", render_markdown), ("report.html", render_html))
+def render_limit(data):
+    """The hosts that failed or were unreachable, one per line, for ``ansible-playbook --limit @failed.limit``
+    (empty when every host passed)."""
+    hosts = sorted(set(data["summary"][_checks.FAILED] + data["summary"][_checks.UNREACHABLE]))
+    return "".join("%s\n" % host for host in hosts)
+
+
+RENDERERS = (("report.json", render_json), ("junit.xml", render_junit), ("report.md", render_markdown), ("report.html", render_html),
+             ("failed.limit", render_limit))

@@ -89,7 +89,8 @@ def test_verdicts_phase_end_and_report(playbook, tmp_path):
     host = report["hosts"]["localhost"]
     assert host["verdict"] == "failed" and host["phases"]["phase1"]["verdict"] == "failed"
     assert host["phases"]["phase0"]["verdict"] == "not run" and host["phases"]["phase4"]["verdict"] == "skipped"
-    assert sorted(p.name for p in folder.iterdir()) == ["junit.xml", "report.html", "report.json", "report.md"]
+    assert sorted(p.name for p in folder.iterdir()) == ["failed.limit", "junit.xml", "report.html", "report.json", "report.md"]
+    assert (folder / "failed.limit").read_text() == "localhost\n"
 
 
 def test_report_can_be_told_not_to_fail(playbook, tmp_path):

@@ -15,6 +15,10 @@ def test_the_run_fails_and_prints_where_the_report_is(fleet_run):
     assert "gh200-vc: failed" in fleet_run.output and "gh200-vd: unreachable" in fleet_run.output
 
 
+def test_failed_limit_names_the_broken_and_the_unreachable_host_for_a_rerun(fleet_run):
+    assert (fleet_run.folder / "failed.limit").read_text() == "gh200-vc\ngh200-vd\n"
+
+
 def test_the_broken_host_fails_phase0_naming_the_deep_offender(fleet_run):
     host = fleet_run.host("gh200-vc")
     assert host["verdict"] == "failed" and host["phases"]["phase0"]["verdict"] == "failed"

@@ -129,3 +129,10 @@ def test_each_host_shows_its_gpu_in_one_line():
     assert data["hosts"]["down"]["gpu"] == ""  # no record of this run, so no GPU line from old facts
     assert '<p class="gpu">GPU: 1 x NVIDIA GH200 480GB, driver 550.127.05; failed: xid, c2c</p>' in _report.render_html(data)
     assert "GPU: no GPU (nvidia-smi not found on PATH)" in _report.render_markdown(data)
+
+
+def test_failed_limit_names_the_failed_and_unreachable_hosts_one_per_line():
+    assert _report.render_limit(DATA) == "broken\ndown\ngone\nhalfway\nstale\n"
+    passed = _report.build(["good"], FACTS, PHASES, "2026-11-22T12:02:00+00:00", run_started=STARTED)
+    assert _report.render_limit(passed) == ""
+    assert "failed.limit" in dict(_report.RENDERERS)
