@@ -5,8 +5,6 @@
 #   scripts/test.sh            everything
 #   GH200_MOLECULE_SCENARIOS="default" scripts/test.sh   only some Molecule scenarios
 #   GH200_MOLECULE_JOBS=1 scripts/test.sh                one scenario at a time
-#   GH200_TEST_STRATEGY=linear scripts/test.sh           every scenario on the stock strategy (the default is
-#                                                        mitogen_linear, with molecule/default kept on linear)
 set -euo pipefail
 # shellcheck source=scripts/_prologue.sh
 . "$(dirname "$0")/_prologue.sh"
@@ -74,17 +72,7 @@ if [ -n "$arm64_pid" ]; then
 fi
 rm -f "$arm64_log"
 
-# The Molecule scenarios' playbooks run under Mitogen's linear strategy: the same verdicts for about a third less CPU
-# (benchmarks/results, the strategies benchmark), which is what bounds this machine. molecule/default keeps the stock
-# strategy (its provisioner sets ANSIBLE_STRATEGY=linear), and so do the dry-run and every step above.
-strategy=${GH200_TEST_STRATEGY:-mitogen_linear}
-export ANSIBLE_STRATEGY=$strategy
-if [[ $strategy == mitogen_* ]]; then
-  ANSIBLE_STRATEGY_PLUGINS=$(python3 -c 'import ansible_mitogen, os; print(os.path.join(os.path.dirname(ansible_mitogen.__file__), "plugins", "strategy"))')
-  export ANSIBLE_STRATEGY_PLUGINS
-fi
-
-step "molecule: ${scenarios[*]}, ${GH200_MOLECULE_JOBS:-2} at a time, strategy $strategy"
+step "molecule: ${scenarios[*]}, ${GH200_MOLECULE_JOBS:-2} at a time"
 scripts/molecule-scenarios.sh "${scenarios[@]}"
 
 if [ -n "$coverage_dir" ]; then
