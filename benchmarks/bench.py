@@ -23,8 +23,8 @@ against fleet size), and prints the table.
    (mitogen_linear, requirements/mitogen.txt), alternating, in the same run: the wall and CPU ratios, and whether every
    host's verdict and every phase's verdict came out the same.
 
-Every run uses the stock linear strategy unless --strategy says otherwise (the tests' GH200_TEST_STRATEGY is not
-inherited, so the figures compare with earlier runs).
+Every run uses the stock linear strategy unless --strategy says otherwise (an ANSIBLE_STRATEGY in the environment is
+not inherited, so the figures compare with earlier runs).
 """
 
 import argparse

@@ -84,22 +84,22 @@ def nothing(root):
 
 
 CASES = {
-    # check name: (how to break it, phases to run, extra arguments, what the detail must name)
-    "only the expected model under models": (second_model, "phase0", [], "models/standin/other-model"),
-    "profiles holds only scaffolding and signed caches": (stale_cache, "phase0", [], "profiles/flashinfer/stale-kernel.so"),
-    "no symlink leaves the host tree": (escaping_symlink, "phase0", [], "telemetry/jaeger/escape -> /var/tmp"),
-    "no setuid, setgid or device file in the host tree": (setuid_file, "phase0", [], "telemetry/jaeger/planted-setuid (setuid)"),
-    "host tree exists": (missing_dir_behind_an_escape, "phase0", [], "read back after prep: missing telemetry/jaeger"),
-    "scaffolding and telemetry writable by devuser": (read_only_dir("profiles/inductor"), "phase0,phase1", [], "/profiles/inductor"),
+    # check name: (how to break it, phases to run, the host's own variables in its run (strings, as from -e k=v), what the detail must name)
+    "only the expected model under models": (second_model, "phase0", {}, "models/standin/other-model"),
+    "profiles holds only scaffolding and signed caches": (stale_cache, "phase0", {}, "profiles/flashinfer/stale-kernel.so"),
+    "no symlink leaves the host tree": (escaping_symlink, "phase0", {}, "telemetry/jaeger/escape -> /var/tmp"),
+    "no setuid, setgid or device file in the host tree": (setuid_file, "phase0", {}, "telemetry/jaeger/planted-setuid (setuid)"),
+    "host tree exists": (missing_dir_behind_an_escape, "phase0", {}, "read back after prep: missing telemetry/jaeger"),
+    "scaffolding and telemetry writable by devuser": (read_only_dir("profiles/inductor"), "phase0,phase1", {}, "/profiles/inductor"),
     "Prometheus ready, TSDB written by this run": (read_only_dir("telemetry/prometheus/wal"), "phase0,phase1",
-                                                   ["-e", "container_start_timeout=10"], "/-/ready answered"),
+                                                   {"container_start_timeout": "10"}, "/-/ready answered"),
     "Prometheus TSDB written after the prompt": (read_only_dir("telemetry/prometheus/wal"), "phase3",
-                                                 ["-e", "inference_start_timeout=10", "-e", "inference_prometheus_wait=5"],
+                                                 {"inference_start_timeout": "10", "inference_prometheus_wait": "5"},
                                                  "newest TSDB write"),
-    "container log shows no errors": (nothing, "phase0,phase1", ["-e", "container_init_run_hook=/bin/false"],
+    "container log shows no errors": (nothing, "phase0,phase1", {"container_init_run_hook": "/bin/false"},
                                       "ERROR: INIT_RUN_HOOK /bin/false failed"),
     "entrypoint logged its ready line": (nothing, "phase0,phase1",
-                                         ["-e", "container_ready_regex=never-logged", "-e", "container_start_timeout=6"],
+                                         {"container_ready_regex": "never-logged", "container_start_timeout": "6"},
                                          "no line matching 'never-logged'"),
 }
 
@@ -124,7 +124,7 @@ def test_breaking_what_a_check_checks_makes_it_fail(verify, checks, tmp_path):
     try:
         for host, check in per_host.items():
             repairs.append(CASES[check][0](root_of(host)))
-        extra = dict((host, extra_vars(CASES[check][2])) for host, check in per_host.items())
+        extra = dict((host, CASES[check][2]) for host, check in per_host.items())
         run = verify("--limit", ",".join(per_host), "--tags", tags, *host_vars_inventory(tmp_path, extra))
     finally:
         for repair in repairs:
@@ -135,11 +135,6 @@ def test_breaking_what_a_check_checks_makes_it_fail(verify, checks, tmp_path):
         assert result["status"] == "failed", (host, result)
         assert CASES[check][3] in result["detail"], (host, result["detail"])
         assert run.host(host)["verdict"] == "failed"
-
-
-def extra_vars(args):
-    """{name: value} of a case's ``-e name=value`` arguments (the host's own variables in its run)."""
-    return dict(arg.split("=", 1) for arg in args if arg != "-e")
 
 
 def test_the_cases_pair_up_with_every_case_in_one_run():
