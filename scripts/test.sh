@@ -62,7 +62,7 @@ step "playbook tests on localhost (check, phase and report plugins; role options
 pytest -q tests/playbooks
 
 step "modules on the real engine (the stand-in dev image, no Molecule): cache_stage, lock_cleanup"
-pytest -q tests/engine
+pytest -q --durations=10 tests/engine
 
 if [ -n "$arm64_pid" ]; then
   step "the arm64 test images (built beside the steps above)"
