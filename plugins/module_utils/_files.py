@@ -11,11 +11,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import binascii
+import contextlib
 import errno
 import json
 import os
 import stat
-import tempfile
 import time
 
 
@@ -28,16 +29,109 @@ class PathProblem(Exception):
 READ_LIMIT = 16 * 1024 * 1024
 
 
-def atomic_write(path, data, mode=0o600, uid=None, gid=None):
+O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | O_CLOEXEC
+
+
+def relative(root, path):
+    """``path`` relative to ``root`` ('' for root itself); PathProblem when it is not root or below it."""
+    root, path = os.path.normpath(root), os.path.normpath(path)
+    if path == root:
+        return ""
+    if not path.startswith(root.rstrip(os.sep) + os.sep):
+        raise PathProblem("%s is outside the host tree root %s" % (path, root))
+    return path[len(root.rstrip(os.sep)) + 1:]
+
+
+def _open_dir_at(name, where, dir_fd=None):
+    try:
+        return os.open(name, DIR_FLAGS, dir_fd=dir_fd)
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+            raise PathProblem("%s is a symlink or not a directory; refusing to follow it" % where)
+        raise
+
+
+def open_dir(root, rel="", make=None):
+    """A descriptor on the folder ``rel`` below ``root``, reached by opening each folder relative to the one above
+    without following a symlink (``root`` itself included): a folder swapped for a symlink, at any moment, is refused
+    with PathProblem, never followed out of the tree. With ``make`` = (uid, gid, mode), a missing folder is created and
+    given its owner and mode through its own handle; without it, a missing folder raises OSError (ENOENT). The caller
+    closes the descriptor."""
+    parts = [part for part in rel.split("/") if part]
+    if ".." in parts or "." in parts:
+        raise PathProblem("%r is not a path below %s" % (rel, root))
+    fd, where = _open_dir_at(root, root), root
+    try:
+        for part in parts:
+            where = os.path.join(where, part)
+            created = False
+            if make is not None:
+                try:
+                    os.mkdir(part, 0o700, dir_fd=fd)
+                    created = True
+                except OSError as exc:
+                    if exc.errno != errno.EEXIST:
+                        raise
+            child = _open_dir_at(part, where, fd)
+            os.close(fd)
+            fd = child
+            if created:
+                os.fchown(fd, make[0], make[1])
+                os.fchmod(fd, make[2])
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+@contextlib.contextmanager
+def folder(root, rel="", make=None):
+    """open_dir as a context: the folder's descriptor, closed on leaving."""
+    fd = open_dir(root, rel, make)
+    try:
+        yield fd
+    finally:
+        os.close(fd)
+
+
+def ensure_dirs(root, rel, uid, gid, mode=0o755):
+    """Create the folders of ``rel`` below ``root`` that are missing, each with its final owner and mode, through
+    directory handles that never follow a symlink (a component planted as a symlink is refused: PathProblem)."""
+    os.close(open_dir(root, rel, make=(uid, gid, mode)))
+
+
+def parent_folder(path, root):
+    """(descriptor on the folder holding ``path``, the file's name). With ``root``, the folder is reached from ``root``
+    by handles that never follow a symlink; without, it is opened as named (a path the user gave, outside any tree)."""
+    directory, name = os.path.split(os.path.normpath(path))
+    if not name or name in (".", ".."):
+        raise PathProblem("%r does not name a file" % path)
+    if root is None:
+        return os.open(directory or ".", os.O_RDONLY | os.O_DIRECTORY | O_CLOEXEC), name
+    return open_dir(root, relative(root, directory)), name
+
+
+def atomic_write(path, data, mode=0o600, uid=None, gid=None, root=None):
     """Write ``data`` (bytes) to ``path`` atomically.
 
-    The temporary file is created next to ``path`` with ``O_EXCL|O_NOFOLLOW`` and mode 0600, its
-    final mode and owner are set on the open descriptor before any byte is written, and it then
-    replaces ``path`` with ``rename`` (which replaces a symlink at ``path`` rather than following it).
+    The temporary file is created in the folder of ``path`` with ``O_EXCL|O_NOFOLLOW`` and mode 0600, its final mode
+    and owner are set on the open descriptor before any byte is written, and it then replaces ``path`` with
+    ``rename`` (which replaces a symlink at ``path`` rather than following it). With ``root`` (the host tree), the
+    folder is reached from ``root`` through directory handles that never follow a symlink, and every step acts
+    relative to that handle, so no folder swapped for a symlink meanwhile can send the write out of the tree.
     """
-    directory = os.path.dirname(path) or "."
-    fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), dir=directory)
+    dir_fd, name = parent_folder(path, root)
+    tmp = fd = None
     try:
+        while fd is None:
+            tmp = ".%s.%s" % (name, binascii.hexlify(os.urandom(6)).decode("ascii"))
+            try:
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | O_CLOEXEC, 0o600, dir_fd=dir_fd)
+            except OSError as exc:
+                if exc.errno != errno.EEXIST:
+                    tmp = None
+                    raise
         if uid is not None or gid is not None:
             os.fchown(fd, -1 if uid is None else uid, -1 if gid is None else gid)
         os.fchmod(fd, mode)
@@ -48,16 +142,99 @@ def atomic_write(path, data, mode=0o600, uid=None, gid=None):
         os.fsync(fd)
         os.close(fd)
         fd = None
-        os.rename(tmp, path)
+        os.rename(tmp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
         tmp = None
     finally:
         if fd is not None:
             os.close(fd)
         if tmp is not None:
             try:
-                os.unlink(tmp)
+                os.unlink(tmp, dir_fd=dir_fd)
             except OSError:
                 pass
+        os.close(dir_fd)
+
+
+def open_for_write(path, root, uid, gid, mode=0o644, append=False):
+    """A binary file object writing the regular file ``path`` below ``root`` (created with ``mode`` when missing,
+    emptied unless ``append``), owned by uid:gid. Its folder is reached through handles that never follow a symlink;
+    the file itself is opened without following one and without blocking, and is refused (PathProblem) when it is not
+    a regular file or has another hard link (a planted link to a file elsewhere is never truncated or given away)."""
+    dir_fd, name = parent_folder(path, root)
+    try:
+        fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | O_CLOEXEC, mode, dir_fd=dir_fd)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise PathProblem("%s is a symlink; refusing to write through it" % path)
+        if exc.errno == errno.ENXIO:
+            raise PathProblem("%s is not a regular file; refusing to write it" % path)
+        raise
+    finally:
+        os.close(dir_fd)
+    try:
+        problem = write_problem(path, os.fstat(fd))
+        if problem:
+            raise PathProblem(problem)
+        os.fchown(fd, uid, gid)
+        if append:
+            os.lseek(fd, 0, os.SEEK_END)
+        else:
+            os.ftruncate(fd, 0)
+        return os.fdopen(fd, "ab" if append else "wb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def write_problem(path, info):
+    """Why the open file ``path`` (its fstat ``info``) must not be written, chowned or truncated, or None: only a
+    regular file with a single link may be."""
+    if not stat.S_ISREG(info.st_mode):
+        return "%s is not a regular file; refusing to write it" % path
+    if info.st_nlink > 1:
+        return "%s has %d hard links (one may be a file elsewhere); refusing to write it" % (path, info.st_nlink)
+    return None
+
+
+def remove_contents(root, rel, keep=()):
+    """Remove everything in the folder ``rel`` below ``root`` except the names in ``keep``; (files, folders) removed.
+    Every folder is opened relative to its parent without following a symlink and every entry is removed relative
+    to its folder's handle: a symlink is removed, never followed, and a folder swapped for one meanwhile is refused."""
+    counts = [0, 0]
+
+    def empty(fd, where, spare):
+        for entry in list(os.scandir(fd)):
+            if entry.name in spare:
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                child = _open_dir_at(entry.name, os.path.join(where, entry.name), fd)
+                try:
+                    empty(child, os.path.join(where, entry.name), ())
+                finally:
+                    os.close(child)
+                os.rmdir(entry.name, dir_fd=fd)
+                counts[1] += 1
+            else:
+                os.unlink(entry.name, dir_fd=fd)
+                counts[0] += 1
+
+    with folder(root, rel) as fd:
+        empty(fd, os.path.join(root, rel) if rel else root, set(keep))
+    return tuple(counts)
+
+
+def move_within(root, src, dst):
+    """Rename ``src`` to ``dst`` (both below ``root``, ``dst``'s folder existing) relative to folder handles reached
+    without following a symlink."""
+    src_fd, src_name = parent_folder(src, root)
+    try:
+        dst_fd, dst_name = parent_folder(dst, root)
+        try:
+            os.rename(src_name, dst_name, src_dir_fd=src_fd, dst_dir_fd=dst_fd)
+        finally:
+            os.close(dst_fd)
+    finally:
+        os.close(src_fd)
 
 
 def read_bytes(path, limit=READ_LIMIT, tail=False):
@@ -98,42 +275,6 @@ def _lstat(path):
         raise
 
 
-def missing_dirs(root, rel):
-    """The directories of ``rel`` (relative to ``root``) that do not exist yet, top first; PathProblem
-    when a component is a symlink or not a directory (never followed)."""
-    missing, current = [], root
-    for part in [p for p in rel.split("/") if p]:
-        current = os.path.join(current, part)
-        info = None if missing else _lstat(current)
-        if info is None:
-            missing.append(current)
-        elif stat.S_ISLNK(info.st_mode):
-            raise PathProblem("%s is a symlink; refusing to write through it" % current)
-        elif not stat.S_ISDIR(info.st_mode):
-            raise PathProblem("%s is not a directory" % current)
-    return missing
-
-
-def make_dirs(paths, uid, gid, mode=0o755):
-    """Create each directory of ``paths`` (top first, as missing_dirs gives them) with its final owner and mode.
-
-    Owner and mode are set through a handle on the directory just made, opened without following a symlink, so a
-    directory swapped for a symlink between the mkdir and the chmod is refused, never followed."""
-    for path in paths:
-        os.mkdir(path, 0o700)
-        try:
-            fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
-        except OSError as exc:
-            if exc.errno in (errno.ELOOP, errno.ENOTDIR):
-                raise PathProblem("%s was replaced by a symlink or a file while it was made; refusing to follow it" % path)
-            raise
-        try:
-            os.fchown(fd, uid, gid)
-            os.fchmod(fd, mode)
-        finally:
-            os.close(fd)
-
-
 def unlink_under(root, rel):
     """Remove the file ``rel`` below ``root`` through directory handles: each folder from ``root`` down is opened
     without following a symlink, and the file is unlinked relative to the last one, so a folder swapped for a
@@ -141,24 +282,17 @@ def unlink_under(root, rel):
     parts = [p for p in rel.split("/") if p]
     if not parts or ".." in parts or "." in parts:
         raise PathProblem("%r is not a path below %s" % (rel, root))
-    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
     try:
-        for part in parts[:-1]:
-            try:
-                child = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
-            except OSError as exc:
-                if exc.errno in (errno.ELOOP, errno.ENOTDIR):
-                    raise PathProblem("%s/%s is a symlink or not a directory; refusing to follow it" % (root, part))
-                if exc.errno == errno.ENOENT:
-                    return
-                raise
-            os.close(fd)
-            fd = child
-        try:
-            os.unlink(parts[-1], dir_fd=fd)
-        except OSError as exc:
-            if exc.errno != errno.ENOENT:
-                raise
+        fd = open_dir(root, "/".join(parts[:-1]))
+    except OSError as exc:
+        if exc.errno == errno.ENOENT:
+            return
+        raise
+    try:
+        os.unlink(parts[-1], dir_fd=fd)
+    except OSError as exc:
+        if exc.errno != errno.ENOENT:
+            raise
     finally:
         os.close(fd)
 

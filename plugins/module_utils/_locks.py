@@ -4,7 +4,9 @@
 """flock(2) lock files (private to the collection): acquire with a bounded wait, release and remove,
 and probe whether anyone holds a lock.
 
-Pure standard-library code. A lock file is only ever opened with ``O_NOFOLLOW``. Removing a lock file
+Pure standard-library code. A lock file is only ever opened with ``O_NOFOLLOW``, without blocking, relative to
+its folder's handle (reached from the host tree's root without following a symlink when a root is given), and one
+with another hard link is refused before it is truncated. Removing a lock file
 is safe only while holding it, and only when the path still names the inode that is locked: a waiter
 that wins a lock on an inode that was unlinked meanwhile retries on the new file. A lock file holds one
 line, ``pid <N> since <UTC time>``, written by its holder, so a waiter can name it.
@@ -20,6 +22,7 @@ import os
 import stat
 import time
 
+from ansible_collections.gh200.sglang.plugins.module_utils import _files
 from ansible_collections.gh200.sglang.plugins.module_utils._tree import walk
 
 HOLDER_MAX_BYTES = 200
@@ -34,14 +37,21 @@ def utc(now):
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now))
 
 
-def _open(path, create):
-    flags = os.O_RDWR | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+def _open(dir_fd, name, path, create):
+    """The lock file ``name`` in the folder ``dir_fd``, opened without following a symlink or blocking; OSError when it
+    is not a regular file, PathProblem when it has another hard link (it is truncated and written once held)."""
+    flags = os.O_RDWR | os.O_NOFOLLOW | os.O_NONBLOCK | _files.O_CLOEXEC
     if create:
         flags |= os.O_CREAT
-    fd = os.open(path, flags, 0o644)
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
+    fd = os.open(name, flags, 0o644, dir_fd=dir_fd)
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
         os.close(fd)
         raise OSError(errno.EINVAL, "not a regular file", path)
+    problem = _files.write_problem(path, info)
+    if problem:
+        os.close(fd)
+        raise _files.PathProblem(problem)
     return fd
 
 
@@ -56,10 +66,11 @@ def _try_flock(fd):
         raise
 
 
-def _same_file(fd, path):
-    """Whether ``path`` still names the inode open as ``fd`` (it may have been unlinked and recreated)."""
+def _same_file(fd, dir_fd, name):
+    """Whether ``name`` in the folder ``dir_fd`` still names the inode open as ``fd`` (it may have been unlinked and
+    recreated)."""
     try:
-        current = os.lstat(path)
+        current = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
     except OSError as exc:
         if exc.errno == errno.ENOENT:
             return False
@@ -68,17 +79,27 @@ def _same_file(fd, path):
     return (current.st_dev, current.st_ino) == (mine.st_dev, mine.st_ino)
 
 
-def read_holder(path):
-    """The holder line a lock file carries (``pid N since T``), or '' when it has none or is gone."""
+def _holder_line(data):
+    return data.decode("utf-8", "replace").strip().splitlines()[0] if data.strip() else ""
+
+
+def read_holder(path, root=None):
+    """The holder line a lock file carries (``pid N since T``), or '' when it has none, is gone or is not a regular
+    file (opened without following a symlink or blocking: a planted FIFO never hangs the read)."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
-    except OSError:
+        dir_fd, name = _files.parent_folder(path, root)
+    except (OSError, _files.PathProblem):
         return ""
     try:
-        data = os.read(fd, HOLDER_MAX_BYTES)
+        fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | _files.O_CLOEXEC, dir_fd=dir_fd)
+    except OSError:
+        return ""
+    finally:
+        os.close(dir_fd)
+    try:
+        return _holder_line(os.read(fd, HOLDER_MAX_BYTES)) if stat.S_ISREG(os.fstat(fd).st_mode) else ""
     finally:
         os.close(fd)
-    return data.decode("utf-8", "replace").strip().splitlines()[0] if data.strip() else ""
 
 
 def kernel_holders(path, proc_locks="/proc/locks"):
@@ -113,20 +134,21 @@ def describe_holder(path, line):
 
 
 class Lock(object):
-    """An acquired lock file; ``release()`` removes the file and then drops the lock."""
+    """An acquired lock file; ``release()`` removes the file (relative to its folder's handle) and then drops the lock."""
 
-    def __init__(self, path, fd):
-        self.path, self.fd = path, fd
+    def __init__(self, path, fd, dir_fd, name):
+        self.path, self.fd, self.dir_fd, self.name = path, fd, dir_fd, name
 
     def release(self):
         if self.fd is None:
             return
         try:
-            if _same_file(self.fd, self.path):
-                os.unlink(self.path)
+            if _same_file(self.fd, self.dir_fd, self.name):
+                os.unlink(self.name, dir_fd=self.dir_fd)
         finally:
             os.close(self.fd)
-            self.fd = None
+            os.close(self.dir_fd)
+            self.fd = self.dir_fd = None
 
     def __enter__(self):
         return self
@@ -136,48 +158,66 @@ class Lock(object):
         return False
 
 
-def acquire(path, wait=30.0, interval=0.5, pid=None, clock=time.time, sleep=time.sleep):
+def acquire(path, wait=30.0, interval=0.5, pid=None, clock=time.time, sleep=time.sleep, root=None):
     """Take the exclusive lock on ``path`` (created 0644 when missing), trying without blocking every
     ``interval`` seconds for at most ``wait`` seconds. Returns a Lock; raises LockHeld naming the holder
-    when the wait ends, OSError when the path cannot be a lock file (a symlink, a directory)."""
+    when the wait ends, OSError when the path cannot be a lock file (a symlink, a directory), PathProblem when it
+    has another hard link or, with ``root`` (the host tree), its folder is reached through a symlink: every step
+    acts relative to the folder's handle, opened from ``root`` without following one."""
     deadline = clock() + wait
-    while True:
-        fd = _open(path, create=True)
-        if _try_flock(fd):
-            if _same_file(fd, path):
-                line = ("pid %d since %s\n" % (pid or os.getpid(), utc(clock()))).encode("ascii")
-                os.ftruncate(fd, 0)
-                os.pwrite(fd, line, 0)
-                return Lock(path, fd)
-            os.close(fd)  # the holder removed this inode as we won it: try the new file at once
-            continue
-        os.close(fd)
-        if clock() >= deadline:
-            holder = read_holder(path) or "an unknown process"
-            raise LockHeld("%s is held by %s; gave up after %gs" % (path, holder, wait))
-        sleep(interval)
-
-
-def probe(path, remove=False):
-    """('free' | 'held' | 'gone', holder line) for the lock file at ``path``. A free lock is removed when
-    ``remove`` is set, while this probe holds it, so no one can be holding it at that moment."""
+    dir_fd, name = _files.parent_folder(path, root)
     try:
-        fd = _open(path, create=False)
+        while True:
+            fd = _open(dir_fd, name, path, create=True)
+            if _try_flock(fd):
+                if _same_file(fd, dir_fd, name):
+                    line = ("pid %d since %s\n" % (pid or os.getpid(), utc(clock()))).encode("ascii")
+                    os.ftruncate(fd, 0)
+                    os.pwrite(fd, line, 0)
+                    lock, dir_fd = Lock(path, fd, dir_fd, name), None
+                    return lock
+                os.close(fd)  # the holder removed this inode as we won it: try the new file at once
+                continue
+            os.close(fd)
+            if clock() >= deadline:
+                holder = read_holder(path, root) or "an unknown process"
+                raise LockHeld("%s is held by %s; gave up after %gs" % (path, holder, wait))
+            sleep(interval)
+    finally:
+        if dir_fd is not None:
+            os.close(dir_fd)
+
+
+def probe(path, remove=False, root=None):
+    """('free' | 'held' | 'gone', holder line) for the lock file at ``path``. A free lock is removed when
+    ``remove`` is set, while this probe holds it, so no one can be holding it at that moment; with ``root``, its
+    folder is reached from ``root`` without following a symlink and the removal acts relative to it."""
+    try:
+        dir_fd, name = _files.parent_folder(path, root)
     except OSError as exc:
         if exc.errno == errno.ENOENT:
             return "gone", ""
         raise
     try:
-        holder = read_holder(path)
-        if not _try_flock(fd):
-            return "held", holder
-        if not _same_file(fd, path):
-            return "gone", ""
-        if remove:
-            os.unlink(path)
-        return "free", holder
+        try:
+            fd = _open(dir_fd, name, path, create=False)
+        except OSError as exc:
+            if exc.errno == errno.ENOENT:
+                return "gone", ""
+            raise
+        try:
+            holder = _holder_line(os.pread(fd, HOLDER_MAX_BYTES, 0))
+            if not _try_flock(fd):
+                return "held", holder
+            if not _same_file(fd, dir_fd, name):
+                return "gone", ""
+            if remove:
+                os.unlink(name, dir_fd=dir_fd)
+            return "free", holder
+        finally:
+            os.close(fd)
     finally:
-        os.close(fd)
+        os.close(dir_fd)
 
 
 # Locks held by existence, not by flock: torch.utils.file_baton.FileBaton (the JIT builds of torch's cpp_extension,
@@ -212,13 +252,15 @@ def find(top):
     return sorted(files), sorted(others)
 
 
-def clean(top, keep=(), remove=True):
-    """Probe every lock file under ``top`` except those in ``keep``: (removed or removable orphans, held ones)."""
+def clean(top, keep=(), remove=True, root=None):
+    """Probe every lock file under ``top`` except those in ``keep``: (removed or removable orphans, held ones). Each
+    is probed and removed relative to its folder's handle, reached from ``root`` (default ``top``) without following
+    a symlink."""
     removed, held = [], []
     for path in find(top)[0]:
         if path in keep:
             continue
-        state, holder = probe(path, remove=remove)
+        state, holder = probe(path, remove=remove, root=root or top)
         if state == "free":
             removed.append(path)
         elif state == "held":

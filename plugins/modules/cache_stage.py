@@ -166,7 +166,6 @@ artifacts:
 
 import json
 import os
-import shutil
 import time
 
 from ansible.module_utils.basic import AnsibleModule
@@ -179,14 +178,12 @@ class StageFailed(Exception):
     """The stage ran and did not produce a valid cache; the message is the one line to show."""
 
 
-def run_command(cli, container, p, argv, env, workdir, log_path, account, attempt=0):
-    """Stream the wrapped command's output into the log (appended to on a retry); (exit code, elapsed,
-    container still running)."""
+def run_command(cli, container, p, argv, env, workdir, log_path, account, root, attempt=0):
+    """Stream the wrapped command's output into the log (appended to on a retry; never a planted symlink, FIFO or
+    hard link, its folder reached from the host tree's root by handles); (exit code, elapsed, container still running)."""
     wrapped = ["timeout", "--kill-after=10", str(p["timeout"])] + argv
-    flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | (os.O_APPEND if attempt else os.O_TRUNC)
     started = time.time()
-    with os.fdopen(os.open(log_path, flags, 0o644), "wb") as log:
-        os.fchown(log.fileno(), account.pw_uid, account.pw_gid)
+    with _files.open_for_write(log_path, root, account.pw_uid, account.pw_gid, append=bool(attempt)) as log:
         retry = "attempt %d after a timeout, " % (attempt + 1) if attempt else ""
         header = "%s%s, %s, %sargv: %s\n" % (_prep.LOG_HEADER, p["stage"], _locks.utc(started), retry, argv)
         log.write(header.encode("utf-8"))
@@ -205,7 +202,7 @@ def run_command(cli, container, p, argv, env, workdir, log_path, account, attemp
     return code, elapsed, container.status == "running"
 
 
-def place_moe(container, p, stage_dir, cache_dir, facts, account):
+def place_moe(container, p, root, stage_dir, cache_dir, facts, account):
     """Move the tuner's config JSON from the stage folder (its working directory) to
     configs/triton_<version>/, where SGLang reads it, once the container's own get_config_file_name gives
     each the same name. The problem as one phrase, or None."""
@@ -223,16 +220,13 @@ def place_moe(container, p, stage_dir, cache_dir, facts, account):
     mismatches = _stages.moe_mismatches(tuned, json.loads(out.strip().splitlines()[-1]))
     if mismatches:
         return "; ".join(mismatches)
-    folder = stage_dir
-    for part in _stages.moe_config_path("", triton, "x").strip("/").split("/")[:-1]:
-        folder = os.path.join(folder, part)
-        if os.path.islink(folder) or (os.path.lexists(folder) and not os.path.isdir(folder)):
-            return "%s is not a folder" % folder
-        if not os.path.isdir(folder):
-            os.mkdir(folder, 0o755)
-            os.lchown(folder, account.pw_uid, account.pw_gid)
-    for name in tuned:
-        os.replace(os.path.join(stage_dir, name), os.path.join(folder, name))
+    folder = os.path.join(stage_dir, *_stages.moe_config_path("", triton, "x").strip("/").split("/")[:-1])
+    try:  # folders made and files moved through handles from the root: a planted symlink is refused, never followed
+        _files.ensure_dirs(root, _files.relative(root, folder), account.pw_uid, account.pw_gid)
+        for name in tuned:
+            _files.move_within(root, os.path.join(stage_dir, name), os.path.join(folder, name))
+    except _files.PathProblem as exc:
+        return str(exc)
     return None
 
 
@@ -247,18 +241,6 @@ def remove_stale_batons(stage_dir, container):
         _files.unlink_under(stage_dir, rel)  # through directory handles: a folder swapped for a link is never followed
         removed.append(rel)
     return removed
-
-
-def empty(folder, keep):
-    """Remove everything in ``folder`` but the names in ``keep``; symlinks are removed, never followed."""
-    for name in os.listdir(folder):
-        path = os.path.join(folder, name)
-        if name in keep:
-            continue
-        if os.path.isdir(path) and not os.path.islink(path):
-            shutil.rmtree(path)
-        else:
-            os.unlink(path)
 
 
 def main():
@@ -316,16 +298,17 @@ def main():
         if action == "skip":
             now = time.time()
             entry = _prep.entry("skipped", None, now, now, {}, extra={"reason": reason})
-            _prep.update(prep_path, stage, entry, uid=account.pw_uid, gid=account.pw_gid, wait=p["lock_wait"])
+            _prep.update(prep_path, stage, entry, uid=account.pw_uid, gid=account.pw_gid, wait=p["lock_wait"], root=root)
             result.update(status="skipped", entry=entry)
             module.exit_json(decision="skipped", **dict(result, **evidence()))
-        if not os.path.isdir(stage_dir):
-            os.mkdir(stage_dir, 0o755)
-            os.lchown(stage_dir, account.pw_uid, account.pw_gid)
-        with _locks.acquire(os.path.join(stage_dir, ".lock"), wait=p["lock_wait"]):
-            _files.unlink_under(stage_dir, "signature.json")  # gone or not; never through a swapped folder
+        # From here on the tree is touched only through folder handles reached from its root without following a
+        # symlink: a stage folder swapped for a link to /etc while the container was probed is refused, never emptied.
+        stage_rel = _files.relative(root, stage_dir)
+        _files.ensure_dirs(root, stage_rel, account.pw_uid, account.pw_gid)
+        with _locks.acquire(os.path.join(stage_dir, ".lock"), wait=p["lock_wait"], root=root):
+            _files.unlink_under(root, stage_rel + "/signature.json")  # gone or not
             if p["reset"]:
-                empty(stage_dir, keep=(".lock",))
+                _files.remove_contents(root, stage_rel, keep=(".lock",))
             # A build killed with an earlier container left its baton ("lock", held by existence): no process in this
             # container can hold one written before it started, and the build would wait for it for ever.
             batons = remove_stale_batons(stage_dir, container)
@@ -333,14 +316,14 @@ def main():
             attempts = []
             while True:  # a timeout says "run it again": the caches resume where the last attempt stopped
                 code, elapsed, running = run_command(cli, container, p, argv, env, where["cache_dir"], log_path, account,
-                                                     len(attempts))
+                                                     root, len(attempts))
                 attempts.append(_stages.outcome(code, elapsed, p["timeout"], running))
                 if attempts[-1] != "timeout" or len(attempts) > p["timeout_retries"]:
                     break
             status, finished = attempts[-1], time.time()
             # Libraries leave lock files of their own (TorchInductor's FileLocks): those nobody holds go now.
             stale, held = _locks.clean(stage_dir, keep=(os.path.join(stage_dir, ".lock"),))
-            problem = place_moe(container, p, stage_dir, where["cache_dir"], facts, account) if status == "ok" and stage == "moe" else None
+            problem = place_moe(container, p, root, stage_dir, where["cache_dir"], facts, account) if status == "ok" and stage == "moe" else None
             found = _prep.artifacts(stage_dir, account.pw_uid)
             log_text = (_files.read_bytes(log_path, tail=True) or b"").decode("utf-8", "replace")
             if status == "ok" and (problem or not found["count"]):
@@ -352,10 +335,11 @@ def main():
             if not running:
                 extra["container"] = "container %s stopped during the stage" % p["name"]
             entry = _prep.entry(status, signature, started, finished, found, log_text, extra=extra)
-            _prep.update(prep_path, stage, entry, uid=account.pw_uid, gid=account.pw_gid, wait=p["lock_wait"])
+            _prep.update(prep_path, stage, entry, uid=account.pw_uid, gid=account.pw_gid, wait=p["lock_wait"], root=root)
             if status == "ok":
                 record = dict(_signature.record(inputs, found["files"], found["sizes"]), written=_locks.utc(time.time()))
-                _files.atomic_write(sig_path, _files.json_bytes(record), mode=0o644, uid=account.pw_uid, gid=account.pw_gid)
+                _files.atomic_write(sig_path, _files.json_bytes(record), mode=0o644, uid=account.pw_uid, gid=account.pw_gid,
+                                    root=root)
         result.update(status=status, entry=entry)
         if status != "ok":
             raise StageFailed("stage %s: %s (exit %s) after %.1fs%s: %s" % (

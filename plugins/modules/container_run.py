@@ -420,7 +420,7 @@ def execute(module, cli, container, image, account, root, mounts, actions, curre
         if data is None:
             write_manifest(module, container, image, account, root, mounts, run_id)
         else:
-            _files.atomic_write(pointer, data, mode=0o600, uid=account.pw_uid, gid=account.pw_gid)
+            _files.atomic_write(pointer, data, mode=0o600, uid=account.pw_uid, gid=account.pw_gid, root=root)
     if "remove_pointer" in actions:
         _files.unlink_under(root, _manifest.POINTER)  # through directory handles: never a swapped telemetry/ link
         run_id = None
@@ -467,8 +467,8 @@ def write_manifest(module, container, image, account, root, mounts, run_id):
     )
     data = _manifest.render_env_file(items).encode("utf-8")
     history = os.path.join(root, _manifest.HISTORY, "%s.env" % run_id)
-    _files.atomic_write(history, data, mode=0o600, uid=account.pw_uid, gid=account.pw_gid)
-    _files.atomic_write(os.path.join(root, _manifest.POINTER), data, mode=0o600, uid=account.pw_uid, gid=account.pw_gid)
+    _files.atomic_write(history, data, mode=0o600, uid=account.pw_uid, gid=account.pw_gid, root=root)
+    _files.atomic_write(os.path.join(root, _manifest.POINTER), data, mode=0o600, uid=account.pw_uid, gid=account.pw_gid, root=root)
 
 
 if __name__ == "__main__":

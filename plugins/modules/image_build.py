@@ -143,7 +143,7 @@ def describe(cli, name):
     return {"name": name, "id": image.id, "build_hash": (image.labels or {}).get(_image.LABEL_BUILD_HASH)}
 
 
-def build(module, cli, context, dockerfile, content_hash, log_path, account):
+def build(module, cli, context, dockerfile, content_hash, log_path, account, root):
     p = module.params
     log = _image.BuildLog()
     cli.api.timeout = p["build_timeout"]
@@ -155,7 +155,7 @@ def build(module, cli, context, dockerfile, content_hash, log_path, account):
     except _docker.DockerException as exc:
         log.error = "the engine stopped the build: %s" % exc
     finally:
-        _files.atomic_write(log_path, log.text().encode("utf-8"), mode=0o644, uid=account.pw_uid, gid=account.pw_gid)
+        _files.atomic_write(log_path, log.text().encode("utf-8"), mode=0o644, uid=account.pw_uid, gid=account.pw_gid, root=root)
     if log.error:
         module.fail_json(msg=log.failure(p["name"], log_path), log=log_path)
 
@@ -205,11 +205,11 @@ def main():
                       diff=dict(before="build-hash: %s\n" % previous, after="build-hash: %s\n" % content_hash))
         if reason != "current" and not module.check_mode:
             result["log"] = os.path.join(log_dir, "image-build-%s.log" % _files.utc_stamp(time.time()))
-            build(module, cli, context, dockerfile, content_hash, result["log"], account)
+            build(module, cli, context, dockerfile, content_hash, result["log"], account, root)
             result.update(built=True, image=describe(cli, p["name"]))
         result["summary"] = _image.summary(p["name"], (result["image"] or {}).get("id"), reason, content_hash,
                                            module.check_mode)
-    except (_docker.DockerException, OSError) as exc:
+    except (_docker.DockerException, OSError, _files.PathProblem) as exc:
         module.fail_json(msg="image %s: %s" % (p["name"], exc))
     module.exit_json(**result)
 

@@ -81,7 +81,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.gh200.sglang.plugins.module_utils import _locks, _tree
+from ansible_collections.gh200.sglang.plugins.module_utils import _files, _locks, _tree
 
 
 def summary(root, removed, held, check_mode):
@@ -110,7 +110,9 @@ def main():
         module.fail_json(msg="lock_cleanup: %s" % exc)
     try:
         files, others = _locks.find(top)
-        removed, found = _locks.clean(top, remove=not module.check_mode)
+        removed, found = _locks.clean(top, remove=not module.check_mode, root=root)
+    except _files.PathProblem as exc:
+        module.fail_json(msg="lock_cleanup: %s" % exc)
     except OSError as exc:
         module.fail_json(msg="lock_cleanup: %s: %s" % (getattr(exc, "filename", None) or top, exc.strerror or exc))
     held = [dict(zip(("path", "holder", "pids"), (path,) + _locks.describe_holder(path, line))) for path, line in found]

@@ -199,10 +199,10 @@ def main():
         snapshot = None
         if p["save"]:
             snapshot = "%s/%s-%s.prom" % (folder, name, _files.utc_stamp(scraped_at))
-            missing = _files.missing_dirs(root, p["snapshot_dir"])
-            if not module.check_mode:
-                _files.make_dirs(missing, account.pw_uid, account.pw_gid)
-                _files.atomic_write(snapshot, text.encode("utf-8"), mode=0o644, uid=account.pw_uid, gid=account.pw_gid)
+            if not module.check_mode:  # through handles from the root: a planted symlink is refused, never followed
+                _files.ensure_dirs(root, _files.relative(root, folder), account.pw_uid, account.pw_gid)
+                _files.atomic_write(snapshot, text.encode("utf-8"), mode=0o644, uid=account.pw_uid, gid=account.pw_gid,
+                                    root=root)
     except _metrics.MetricsProblem as exc:
         module.fail_json(msg="%s: %s" % (url, exc), url=url)
     except (_tree.OptionProblem, _files.PathProblem) as exc:

@@ -251,7 +251,7 @@ def wait_port(host, port, seconds):
     return sa.port_problem(host, port) is None
 
 
-def stop(module, container, p, record, record_path, account):
+def stop(module, container, p, record, record_path, account, root):
     """End the recorded server's process group; (changed, port_free)."""
     probe = run_program(module, container, p["user"], "python3", sa.PROCESS_PROBE, [record["pid"], record["start"], "none", 0])
     if not probe["alive"]:
@@ -265,7 +265,7 @@ def stop(module, container, p, record, record_path, account):
     if not result["ended"]:
         module.fail_json(msg="server %s (pid %s) did not end after TERM and KILL" % (record["name"], record["pid"]))
     record = dict(record, stopped_at=time.time())
-    _files.atomic_write(record_path, _files.json_bytes(record), mode=0o644, uid=account.pw_uid, gid=account.pw_gid)
+    _files.atomic_write(record_path, _files.json_bytes(record), mode=0o644, uid=account.pw_uid, gid=account.pw_gid, root=root)
     return True, wait_port(record["host"], record["port"], p["stop_timeout"])
 
 
@@ -371,7 +371,7 @@ def main():
         container = _docker.get_container(cli, p["name"])
         if not record or record.get("stopped_at") or container is None or container.status != "running":
             module.exit_json(changed=False, server_name=name, record=record_path, port_free=True)
-        changed, free = stop(module, container, p, record, record_path, account)
+        changed, free = stop(module, container, p, record, record_path, account, root)
         if free is False:
             module.fail_json(msg="server %s stopped, but port %s is still in use" % (name, record["port"]), server_name=name)
         module.exit_json(changed=changed, server_name=name, record=record_path, port_free=free)
@@ -396,26 +396,28 @@ def main():
     if module.check_mode:
         module.exit_json(changed=True, **result)
     if running:  # another command line, or another container run: this module's own server goes first
-        stop(module, container, p, record, record_path, account)
+        stop(module, container, p, record, record_path, account, root)
 
     log_rel = "telemetry/logs/container-run-%s" % run_id
     log = "/%s/%s.log" % (log_rel, name)
     config = "%s/%s/%s.config.yaml" % (root, log_rel, name)
     try:
-        # Every folder written to is checked first: a component that is a symlink (planted from the container) is refused.
+        # Every folder written to is reached from the root by handles: a component that is a symlink (planted from the
+        # container, before or during the start) is refused, never followed.
         for folder in ["telemetry/inference", log_rel] + (["telemetry/prometheus/targets"] if p["prometheus_target"] else []):
-            _files.make_dirs(_files.missing_dirs(root, folder), account.pw_uid, account.pw_gid)
+            _files.ensure_dirs(root, folder, account.pw_uid, account.pw_gid)
         if p["prometheus_target"]:
             target = [{"targets": ["127.0.0.1:%s" % values.get("port")], "labels": {"job": "sglang", "server": name}}]
             _files.atomic_write("%s/telemetry/prometheus/targets/%s.json" % (root, name), _files.json_bytes(target),
-                                mode=0o644, uid=account.pw_uid, gid=account.pw_gid)
+                                mode=0o644, uid=account.pw_uid, gid=account.pw_gid, root=root)
         _files.atomic_write(config, sa.config_yaml(answer["argv"] + list(p["extra_args"])).encode("utf-8"), mode=0o644,
-                            uid=account.pw_uid, gid=account.pw_gid)
+                            uid=account.pw_uid, gid=account.pw_gid, root=root)
         env = dict(p["env"], GH200_SERVER_API_KEY=p["api_key"]) if p["api_key"] else dict(p["env"])
         started = run_program(module, container, p["user"], "python3", sa.LAUNCHER, [log] + argv, env=env)
         record = sa.server_record(name, started["pid"], started["start"], argv, values.get("host"), values.get("port"), log, run_id,
                                   answer["version"], p["api_key"], time.time())
-        _files.atomic_write(record_path, _files.json_bytes(record), mode=0o644, uid=account.pw_uid, gid=account.pw_gid)
+        _files.atomic_write(record_path, _files.json_bytes(record), mode=0o644, uid=account.pw_uid, gid=account.pw_gid,
+                            root=root)
     except (OSError, _files.PathProblem) as exc:
         module.fail_json(msg="server %s: %s" % (name, exc), **result)
     module.exit_json(changed=True, pid=started["pid"], log=log, config=config, **result)

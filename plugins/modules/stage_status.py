@@ -68,7 +68,7 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.gh200.sglang.plugins.module_utils import _locks, _prep, _stages, _tree
+from ansible_collections.gh200.sglang.plugins.module_utils import _files, _locks, _prep, _stages, _tree
 
 
 def main():
@@ -84,8 +84,8 @@ def main():
     log_path = os.path.join(stage_dir, "compile.log")
     try:
         log = _prep.log_state(log_path) or {}
-        state, holder = _locks.probe(os.path.join(stage_dir, ".lock"))
-    except OSError as exc:
+        state, holder = _locks.probe(os.path.join(stage_dir, ".lock"), root=root)
+    except (OSError, _files.PathProblem) as exc:
         module.fail_json(msg="stage %s: %s" % (stage, exc))
     module.exit_json(changed=False, log=log_path, log_bytes=log.get("bytes"), log_updated=log.get("updated"),
                      last_line=log.get("last_line", ""), lock=dict(state=state, holder=holder), now=time.time())

@@ -90,25 +90,112 @@ def test_read_json_quarantines_a_corrupt_file(tmp_path):
     assert not bad.exists() and (tmp_path / aside).read_text() == "{not json"
 
 
-def test_missing_dirs_lists_what_to_create_top_first_and_make_dirs_gives_owner_and_mode(tmp_path):
-    (tmp_path / "telemetry").mkdir()
-    missing = _files.missing_dirs(str(tmp_path), "telemetry/prometheus/snapshots")
-    assert missing == [str(tmp_path / "telemetry/prometheus"), str(tmp_path / "telemetry/prometheus/snapshots")]
-    _files.make_dirs(missing, os.geteuid(), os.getegid(), mode=0o750)
-    assert [os.stat(p).st_mode & 0o777 for p in missing] == [0o750, 0o750]
-    assert _files.missing_dirs(str(tmp_path), "telemetry/prometheus/snapshots") == []
+def test_ensure_dirs_makes_what_is_missing_with_owner_and_mode_and_leaves_the_rest(tmp_path):
+    (tmp_path / "telemetry").mkdir(mode=0o700)
+    _files.ensure_dirs(str(tmp_path), "telemetry/prometheus/snapshots", os.geteuid(), os.getegid(), mode=0o750)
+    made = [tmp_path / "telemetry/prometheus", tmp_path / "telemetry/prometheus/snapshots"]
+    assert [os.stat(p).st_mode & 0o777 for p in made] == [0o750, 0o750]
+    assert os.stat(tmp_path / "telemetry").st_mode & 0o777 == 0o700  # an existing folder is not touched
+    _files.ensure_dirs(str(tmp_path), "telemetry/prometheus/snapshots", os.geteuid(), os.getegid())  # again: nothing
 
 
-@pytest.mark.parametrize("make, cause", [
-    (lambda p: os.symlink(str(p / "telemetry"), str(p / "link")), "link is a symlink; refusing to write through it"),
-    (lambda p: (p / "link").write_text("x"), "link is not a directory"),
+@pytest.mark.parametrize("make", [
+    lambda p: os.symlink(str(p / "telemetry"), str(p / "link")),
+    lambda p: (p / "link").write_text("x"),
 ])
-def test_missing_dirs_never_goes_through_a_symlink_or_a_file(tmp_path, make, cause):
+def test_ensure_dirs_never_goes_through_a_symlink_or_a_file(tmp_path, make):
     (tmp_path / "telemetry").mkdir()
     make(tmp_path)
-    with pytest.raises(_files.PathProblem) as exc:
-        _files.missing_dirs(str(tmp_path), "link/snapshots")
-    assert str(exc.value).endswith(cause)
+    with pytest.raises(_files.PathProblem, match="link is a symlink or not a directory; refusing to follow it"):
+        _files.ensure_dirs(str(tmp_path), "link/snapshots", os.geteuid(), os.getegid())
+    assert list((tmp_path / "telemetry").iterdir()) == []
+
+
+def test_open_dir_refuses_a_symlinked_root_and_paths_that_climb(tmp_path):
+    (tmp_path / "real").mkdir()
+    (tmp_path / "root").symlink_to(tmp_path / "real")
+    with pytest.raises(_files.PathProblem, match="root is a symlink or not a directory"):
+        _files.open_dir(str(tmp_path / "root"))
+    with pytest.raises(_files.PathProblem, match="is not a path below"):
+        _files.open_dir(str(tmp_path / "real"), "a/../..")
+    with pytest.raises(_files.PathProblem, match="outside the host tree root"):
+        _files.relative(str(tmp_path / "real"), str(tmp_path / "realm/x"))
+    assert _files.relative(str(tmp_path), str(tmp_path / "a" / "b")) == "a/b"
+
+
+def test_atomic_write_under_a_root_refuses_a_folder_swapped_for_a_symlink(tmp_path):
+    root, canary = tmp_path / "root", tmp_path / "canary"
+    (root / "telemetry").mkdir(parents=True)
+    canary.mkdir()
+    _files.atomic_write(str(root / "telemetry" / "pointer.env"), b"RUN_ID=1\n", root=str(root))
+    (root / "telemetry" / "pointer.env").unlink()
+    (root / "telemetry").rmdir()
+    (root / "telemetry").symlink_to(canary)
+    with pytest.raises(_files.PathProblem, match="telemetry is a symlink or not a directory"):
+        _files.atomic_write(str(root / "telemetry" / "pointer.env"), b"RUN_ID=2\n", root=str(root))
+    assert list(canary.iterdir()) == []
+    with pytest.raises(_files.PathProblem, match="outside the host tree root"):
+        _files.atomic_write(str(tmp_path / "elsewhere.env"), b"x", root=str(root))
+
+
+@pytest.mark.parametrize("plant, cause", [
+    (lambda log, outside: os.link(str(outside), str(log)), "has 2 hard links"),
+    (lambda log, outside: os.symlink(str(outside), str(log)), "is a symlink"),
+    (lambda log, outside: os.mkfifo(str(log)), "is not a regular file"),
+])
+def test_open_for_write_never_truncates_or_gives_away_a_planted_file(tmp_path, plant, cause):
+    root = tmp_path / "root"
+    (root / "profiles").mkdir(parents=True)
+    outside = tmp_path / "shadow"
+    outside.write_text("root's own file\n")
+    os.chmod(outside, 0o600)
+    before = os.stat(outside)
+    plant(root / "profiles" / "compile.log", outside)
+    with pytest.raises(_files.PathProblem, match=cause):
+        _files.open_for_write(str(root / "profiles" / "compile.log"), str(root), 4242, 4242)
+    after = os.stat(outside)
+    assert outside.read_text() == "root's own file\n"
+    assert (after.st_uid, after.st_mode, after.st_size) == (before.st_uid, before.st_mode, before.st_size)
+
+
+def test_open_for_write_truncates_or_appends_with_the_owner_given(tmp_path):
+    log = tmp_path / "compile.log"
+    log.write_text("old\n")
+    with _files.open_for_write(str(log), str(tmp_path), 4242, 4343) as handle:
+        handle.write(b"first\n")
+    with _files.open_for_write(str(log), str(tmp_path), 4242, 4343, append=True) as handle:
+        handle.write(b"second\n")
+    assert log.read_text() == "first\nsecond\n"
+    assert (os.stat(log).st_uid, os.stat(log).st_gid) == (4242, 4343)
+
+
+def test_remove_contents_keeps_what_it_is_told_and_removes_links_without_following_them(tmp_path):
+    root, canary = tmp_path / "root", tmp_path / "canary"
+    stage = root / "profiles" / "inductor"
+    (stage / "a" / "b").mkdir(parents=True)
+    (stage / "a" / "b" / "kernel.so").write_text("x")
+    (stage / ".lock").write_text("pid 1\n")
+    canary.mkdir()
+    (canary / "keep").write_text("keep")
+    (stage / "escape").symlink_to(canary)
+    (stage / "a" / "escape").symlink_to(canary)
+    assert _files.remove_contents(str(root), "profiles/inductor", keep=(".lock",)) == (3, 2)
+    assert sorted(p.name for p in stage.iterdir()) == [".lock"]
+    assert (canary / "keep").read_text() == "keep"
+    (stage / "sub").symlink_to(canary)
+    os.rename(str(stage), str(root / "profiles" / "aside"))
+    (root / "profiles" / "inductor").symlink_to(canary)  # the stage folder itself swapped for a link
+    with pytest.raises(_files.PathProblem, match="inductor is a symlink or not a directory"):
+        _files.remove_contents(str(root), "profiles/inductor")
+    assert (canary / "keep").read_text() == "keep"
+
+
+def test_move_within_renames_by_handles(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a" / "x.json").write_text("{}")
+    _files.move_within(str(tmp_path), str(tmp_path / "a" / "x.json"), str(tmp_path / "b" / "x.json"))
+    assert (tmp_path / "b" / "x.json").read_text() == "{}" and not (tmp_path / "a" / "x.json").exists()
 
 
 def test_a_planted_fifo_is_refused_at_once_never_waited_on(tmp_path):
@@ -137,21 +224,20 @@ def test_a_huge_sparse_record_is_refused_and_a_log_is_read_from_its_tail(tmp_pat
     assert _files.read_bytes(str(log), limit=10, tail=True) == b"last line\n"
 
 
-def test_make_dirs_refuses_a_directory_swapped_for_a_symlink_between_mkdir_and_chmod(tmp_path, monkeypatch):
+def test_ensure_dirs_refuses_a_directory_swapped_for_a_symlink_between_mkdir_and_chmod(tmp_path, monkeypatch):
     canary = tmp_path / "outside"
     canary.mkdir(mode=0o700)
-    target = tmp_path / "tree" / "new"
     (tmp_path / "tree").mkdir()
     real_mkdir = os.mkdir
 
-    def racing_mkdir(path, mode=0o777):
-        real_mkdir(path, mode)
-        os.rmdir(path)
-        os.symlink(str(canary), path)  # the race: the folder becomes a link before its owner and mode are set
+    def racing_mkdir(path, mode=0o777, *, dir_fd=None):
+        real_mkdir(path, mode, dir_fd=dir_fd)
+        os.rmdir(path, dir_fd=dir_fd)
+        os.symlink(str(canary), path, dir_fd=dir_fd)  # the race: the folder becomes a link before its owner and mode are set
 
     monkeypatch.setattr(os, "mkdir", racing_mkdir)
-    with pytest.raises(_files.PathProblem, match="replaced by a symlink or a file while it was made"):
-        _files.make_dirs([str(target)], os.getuid(), os.getgid(), mode=0o755)
+    with pytest.raises(_files.PathProblem, match="new is a symlink or not a directory"):
+        _files.ensure_dirs(str(tmp_path / "tree"), "new", os.getuid(), os.getgid(), mode=0o755)
     assert oct(canary.stat().st_mode & 0o777) == "0o700"  # the canary's mode is unchanged
 
 

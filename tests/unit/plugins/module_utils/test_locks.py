@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from ansible_collections.gh200.sglang.plugins.module_utils import _locks
+from ansible_collections.gh200.sglang.plugins.module_utils import _files, _locks
 
 
 class Clock(object):
@@ -103,20 +103,51 @@ def test_a_waiter_never_keeps_a_lock_on_a_removed_file(tmp_path, monkeypatch):
     second.release()
 
 
-@pytest.mark.parametrize("kind", ["symlink", "directory"])
-def test_a_lock_path_that_is_not_a_regular_file_is_refused(tmp_path, kind):
+@pytest.mark.parametrize("kind", ["symlink", "directory", "fifo"])
+def test_a_lock_path_that_is_not_a_regular_file_is_refused_at_once(tmp_path, kind):
     path = tmp_path / ".lock"
     target = tmp_path / "target"
     target.write_text("keep")
     if kind == "symlink":
         path.symlink_to(target)
+    elif kind == "fifo":
+        os.mkfifo(str(path))  # never waited on: every open is non-blocking
     else:
         path.mkdir()
     with pytest.raises(OSError):
         _locks.acquire(str(path), wait=0)
     with pytest.raises(OSError):
         _locks.probe(str(path), remove=True)
-    assert target.read_text() == "keep" and (path.is_symlink() or path.is_dir())
+    assert _locks.read_holder(str(path)) == ""
+    assert target.read_text() == "keep" and os.path.lexists(str(path))
+
+
+def test_a_hard_linked_lock_file_is_never_truncated_or_written(tmp_path):
+    shadow = tmp_path / "shadow"
+    shadow.write_text("root:x:0:0\n")
+    path = tmp_path / "stage" / ".lock"
+    path.parent.mkdir()
+    os.link(str(shadow), str(path))
+    with pytest.raises(_files.PathProblem, match="has 2 hard links"):
+        _locks.acquire(str(path), wait=0, root=str(tmp_path))
+    with pytest.raises(_files.PathProblem, match="has 2 hard links"):
+        _locks.probe(str(path), remove=True, root=str(tmp_path))
+    assert shadow.read_text() == "root:x:0:0\n" and path.exists()
+
+
+def test_under_a_root_a_lock_folder_swapped_for_a_symlink_is_refused(tmp_path):
+    canary = tmp_path / "canary"
+    canary.mkdir()
+    (canary / "x.lock").write_text("")
+    root = tmp_path / "root"
+    (root / "profiles").mkdir(parents=True)
+    (root / "profiles" / "inductor").symlink_to(canary)
+    with pytest.raises(_files.PathProblem, match="inductor is a symlink or not a directory"):
+        _locks.acquire(str(root / "profiles" / "inductor" / ".lock"), wait=0, root=str(root))
+    with pytest.raises(_files.PathProblem, match="inductor is a symlink or not a directory"):
+        _locks.probe(str(root / "profiles" / "inductor" / "x.lock"), remove=True, root=str(root))
+    assert sorted(p.name for p in canary.iterdir()) == ["x.lock"]
+    assert _locks.probe(str(root / "profiles" / "gone" / "x.lock"), root=str(root)) == ("gone", "")
 
 
 def test_kernel_holders_reads_the_lock_table(tmp_path):
