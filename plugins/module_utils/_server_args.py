@@ -25,7 +25,8 @@ KEY_RE = re.compile(r"^[a-z][a-z0-9_]*\Z")
 # Run as ``python3 -c PARSER_PROBE <request JSON>``; prints one JSON object. The request is {"args": {field:
 # value}, "extra": [raw flags]}; it never holds the API key (added at launch only). The answer has the SGLang
 # version, the argv in SGLang's flag names, the parsed values the role checks, whether the model path is a
-# directory in the container, and one problem per bad key or flag.
+# directory in the container, one problem per bad key or flag, and whether this SGLang reads a ``--config`` file (the
+# way the API key reaches it).
 PARSER_PROBE = r"""
 import argparse, difflib, json, os, sys
 request = json.loads(sys.argv[1])
@@ -90,7 +91,10 @@ try:
     model_dir = os.path.isdir(namespace.model_path or "")
 except Refused as exc:
     problems.append("server args: %s" % exc)
-print(json.dumps(dict(version=sglang.__version__, argv=argv, values=values, model_dir=model_dir, problems=problems)))
+import importlib.util
+config_file = importlib.util.find_spec("sglang.srt.server_args_config_parser") is not None
+print(json.dumps(dict(version=sglang.__version__, argv=argv, values=values, model_dir=model_dir, problems=problems,
+                      config_file=config_file)))
 """
 
 
@@ -183,6 +187,11 @@ SECRET_IN_ARGS = ("api_key: a key in the server arguments would be written to th
                   "pass it with the api_key option (no_log) instead")
 
 
+# The problem with an API key for an SGLang that reads no --config file: the key could only go on its command line.
+NO_CONFIG_FILE = ("api_key: SGLang %s reads no --config file, so the key could only go on its command line, where every "
+                  "user of the host sees it in ps; use an image with SGLang 0.5 or later, or serve on 127.0.0.1 without a key")
+
+
 def redact(argv, secret_flags=("--api-key",)):
     """argv with each secret flag's value replaced (``--api-key KEY`` and ``--api-key=KEY``), for what is shown."""
     out, hide = [], False
@@ -196,19 +205,91 @@ def redact(argv, secret_flags=("--api-key",)):
 # Run as ``python3 -c LAUNCHER <log file> <argv...>`` (as the server's user): starts argv detached in a session of
 # its own (so its PID is its process group), stdout and stderr appended to the log, and prints {"pid", "start"}
 # (start: the process's start time in clock ticks, /proc/<pid>/stat field 22, so a reused PID is never taken
-# for it). The API key, when set, comes in the environment (GH200_SERVER_API_KEY) and goes to the server's argv
-# only, never into the log or the answer.
+# for it). The API key, when set, comes in the launcher's environment (GH200_SERVER_API_KEY: readable by the
+# server's user and root only, for the moment the launcher lives) and reaches the server through a FIFO in a 0700
+# folder on /dev/shm, passed as ``--config``: SGLang reads it once at start-up and the relay removes it, so the key is
+# in no process's argv or environment and never on disk. The relay (RELAY, started with a clean environment, the key
+# on a pipe) then carries the server's output into the log with the key masked, as SGLang prints its server_args.
 LAUNCHER = r"""
-import json, os, subprocess, sys
+import json, os, subprocess, sys, tempfile
 env = dict(os.environ)
 key = env.pop("GH200_SERVER_API_KEY", None)
-argv = sys.argv[2:] + (["--api-key", key] if key else [])
-with open(sys.argv[1], "ab") as log:
-    proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, start_new_session=True)
+argv = sys.argv[2:]
+if key:
+    open(sys.argv[1], "ab").close()  # the log is there when the launcher returns, as without a key
+    private = tempfile.mkdtemp(prefix="gh200-server-", dir="/dev/shm" if os.access("/dev/shm", os.W_OK) else None)
+    fifo = os.path.join(private, "api-key.yaml")
+    os.mkfifo(fifo, 0o600)
+    key_r, key_w = os.pipe()
+    out_r, out_w = os.pipe()
+    subprocess.Popen([sys.executable, "-c", RELAY_SOURCE, sys.argv[1], fifo, str(key_r)], stdin=out_r,
+                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, pass_fds=(key_r,), start_new_session=True)
+    os.close(key_r)
+    os.close(out_r)
+    os.write(key_w, key.encode("utf-8"))
+    os.close(key_w)
+    proc = subprocess.Popen(argv + ["--config", fifo], stdout=out_w, stderr=out_w, stdin=subprocess.DEVNULL, env=env,
+                            start_new_session=True)
+    os.close(out_w)
+else:
+    with open(sys.argv[1], "ab") as log:
+        proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+                                start_new_session=True)
 with open("/proc/%d/stat" % proc.pid) as handle:
     start = handle.read().rsplit(")", 1)[1].split()[19]
 print(json.dumps(dict(pid=proc.pid, start=start)))
 """
+
+# Run as ``python3 -c RELAY <log file> <FIFO> <key fd>`` by the launcher: reads the key from the fd, hands SGLang its
+# ``api-key`` through the FIFO (a YAML line; the FIFO and its folder go once it is read, or when the server ends), and
+# appends the server's output (its stdin) to the log with every occurrence of the key replaced by ********; only bytes
+# that may begin the key are held back, so a line is in the log as soon as the server prints it.
+RELAY = r"""
+import json, os, sys, threading
+log_path, fifo, key_fd = sys.argv[1], sys.argv[2], int(sys.argv[3])
+chunks = []
+while True:
+    chunk = os.read(key_fd, 65536)
+    if not chunk:
+        break
+    chunks.append(chunk)
+os.close(key_fd)
+key = b"".join(chunks)
+def remove_fifo():
+    for step in (os.unlink, os.rmdir):
+        try:
+            step(fifo if step is os.unlink else os.path.dirname(fifo))
+        except OSError:
+            pass
+def feed():
+    try:
+        fd = os.open(fifo, os.O_WRONLY)
+        os.write(fd, ("api-key: %s\n" % json.dumps(key.decode("utf-8"))).encode("utf-8"))
+        os.close(fd)
+    finally:
+        remove_fifo()
+threading.Thread(target=feed, daemon=True).start()
+def held(data):
+    for size in range(min(len(key) - 1, len(data)), 0, -1):
+        if key.startswith(data[-size:]):
+            return size
+    return 0
+with open(log_path, "ab") as log:
+    pending = b""
+    while True:
+        chunk = os.read(0, 65536)
+        if not chunk:
+            break
+        data = (pending + chunk).replace(key, b"********")
+        keep = held(data)
+        pending = data[len(data) - keep:] if keep else b""
+        log.write(data[:len(data) - keep])
+        log.flush()
+    log.write(pending.replace(key, b"********"))
+remove_fifo()
+"""
+LAUNCHER = LAUNCHER.replace("RELAY_SOURCE", repr(RELAY))
+
 
 # Run as ``python3 -c PROCESS_PROBE <pid> <start> <signal or "none"> <seconds>``: whether the recorded process still
 # runs (same PID and start time, not a zombie); with a signal, sends it to the process group and waits up to

@@ -27,10 +27,13 @@ description:
     same container run is left running (no change).
   - V(stopped) ends the recorded process group only (TERM, then KILL after O(stop_timeout)), never processes found
     by name, then waits until the port is free.
-  - The API key (O(api_key)) reaches the server's command line only. It is in no record, log or result. SGLang
-    0.5.x takes it only on its command line, so it is visible in the container's process list. A key given in
-    O(defaults), O(overrides) or O(extra_args) instead is refused before anything starts, and the RV(argv) the
-    module returns shows any C(--api-key) value as C(********).
+  - The API key (O(api_key)) reaches the server as SGLang's C(--config) file, a FIFO in a private folder on
+    C(/dev/shm) in the container that SGLang reads once at start-up and that is then removed, so the key is in no
+    process's command line or environment (C(ps) on the host shows none) and never on disk. A relay carries the
+    server's output into its log with the key masked (SGLang prints its server_args, api_key included, at start-up).
+    An SGLang that reads no C(--config) file is refused when a key is set. The key is in no record, log or result. A
+    key given in O(defaults), O(overrides) or O(extra_args) instead is refused before anything starts, and the
+    RV(argv) the module returns shows any C(--api-key) value as C(********).
   - Check mode validates (read-only probes) and predicts the start or stop.
 author:
   - gh200.sglang maintainers (@gh200-sglang)
@@ -304,6 +307,8 @@ def validate(module, container, p):
     values = answer.get("values") or {}
     if values.get("api_key"):  # the module's own key never reaches the parser: this one came in the arguments
         problems.append(sa.SECRET_IN_ARGS)
+    if p["api_key"] and not answer.get("config_file"):
+        problems.append(sa.NO_CONFIG_FILE % answer.get("version"))
     if values:
         problems += [x for x in (sa.context_problem(values.get("context_length"), p["max_position_embeddings"]),
                                  sa.model_problem(values, answer.get("model_dir"), p["models_dir"]),

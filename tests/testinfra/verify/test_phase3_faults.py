@@ -1,10 +1,13 @@
 """Each phase-3 check can fail: break what it checks on a healthy host, run phase 3 there, and see it `failed` with the
-cause named. Bad server arguments are refused before anything starts (no server record, no server log, the port free)."""
+cause named. Bad server arguments are refused before anything starts (no server record, no server log, the port free).
+The API key is found nowhere: not in any process's command line while phase 3 runs, docker inspect, the tree or the output."""
 import json
 import os
 import shutil
 import socket
 import tempfile
+import threading
+import time
 
 from conftest import container_name, host_vars_inventory, root_of
 
@@ -93,11 +96,30 @@ def test_a_server_that_leaves_its_process_group_fails_the_stop(verify, engine):
 def test_the_api_key_gates_the_server_and_is_found_nowhere_at_vvvv(verify, engine):
     key = "gh200-planted-" + os.urandom(8).hex()
     # From a vars file, as from a vault: ansible-playbook echoes a key given inline with -e in its -vvvv banner.
+    seen, stop = [], threading.Event()
+
+    def watch_command_lines():  # every process on this machine (the host containers' and the dev containers' too)
+        while not stop.is_set():
+            for pid in [p for p in os.listdir("/proc") if p.isdigit()]:
+                try:
+                    with open("/proc/%s/cmdline" % pid, "rb") as handle:
+                        if key.encode() in handle.read():
+                            seen.append(pid)
+                except OSError:
+                    pass
+            time.sleep(0.1)
+
+    watcher = threading.Thread(target=watch_command_lines, daemon=True)
+    watcher.start()
     with tempfile.NamedTemporaryFile("w", suffix=".json") as secrets:
         json.dump({"inference_api_key": key}, secrets)
         secrets.flush()
         run = verify("--limit", HOST, "--tags", "phase3", "-vvvv", "-e", "@" + secrets.name)
+    stop.set()
+    watcher.join()
     assert run.rc == 0, run.output[-3000:]
+    assert not seen, "the key was on the command line of pid %s" % seen[0]
+    assert key not in json.dumps(engine.containers.get(container_name(HOST)).attrs)  # docker inspect
     assert run.checks(HOST, "phase3")["smoke prompt answered"]["status"] == "passed"  # the prompt carried the key
     assert key not in run.output
     for top in (root_of(HOST), str(run.folder)):

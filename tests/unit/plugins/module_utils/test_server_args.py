@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import textwrap
+import time
 
 import pytest
 
@@ -234,3 +235,63 @@ def test_a_start_reuses_only_a_clean_answer_under_its_own_key():
         if "version" in bad:
             del broken["version"]
         assert sa.reusable_answer({"validation_key": "k", "parser_answer": broken}, "k") is None, bad
+
+
+# A server that does what SGLang does with --config and its key: reads the YAML once at start-up and prints its
+# server_args, api_key included, then a ready line; it keeps running until its stdin (none) or a signal ends it.
+FAKE_SERVER = textwrap.dedent("""
+    import sys, time
+    argv = sys.argv[1:]
+    config = open(argv[argv.index("--config") + 1]).read() if "--config" in argv else ""
+    key = config.split(": ", 1)[1].strip().strip('"') if config else None
+    print("server_args=ServerArgs(port=1, api_key=%r)" % key, flush=True)
+    print("ready", flush=True)
+    time.sleep(float(sys.argv[sys.argv.index("--sleep") + 1]) if "--sleep" in sys.argv else 0)
+""")
+
+
+def launch(tmp_path, key, sleep="0"):
+    log = tmp_path / "server.log"
+    env = dict(os.environ, GH200_SERVER_API_KEY=key) if key else dict(os.environ)
+    out = subprocess.run([sys.executable, "-c", sa.LAUNCHER, str(log), sys.executable, "-c", FAKE_SERVER, "--sleep", sleep],
+                         env=env, stdout=subprocess.PIPE, check=True, timeout=30)
+    return log, json.loads(out.stdout.decode().splitlines()[-1])
+
+
+def wait_for(predicate, seconds=15):
+    deadline = time.time() + seconds
+    while not predicate() and time.time() < deadline:
+        time.sleep(0.05)
+    return predicate()
+
+
+def test_the_key_reaches_the_server_through_a_fifo_and_the_log_masks_it(tmp_path):
+    key = "gh200-planted-" + os.urandom(8).hex()
+    log, started = launch(tmp_path, key, sleep="2")
+    # While the server runs: its command line and the relay's hold no key, and its FIFO is gone once read.
+    cmdline = open("/proc/%d/cmdline" % started["pid"], "rb").read()
+    assert key.encode() not in cmdline and b"--config" in cmdline
+    assert wait_for(lambda: b"ready" in log.read_bytes())
+    fifo = cmdline.split(b"\0")[cmdline.split(b"\0").index(b"--config") + 1].decode()
+    assert wait_for(lambda: not os.path.exists(os.path.dirname(fifo)))
+    for pid in [p for p in os.listdir("/proc") if p.isdigit()]:
+        try:
+            assert key.encode() not in open("/proc/%s/cmdline" % pid, "rb").read()
+        except OSError:
+            pass
+    assert wait_for(lambda: not os.path.exists("/proc/%d" % started["pid"]) or
+                    open("/proc/%d/stat" % started["pid"]).read().split(")")[1].split()[0] == "Z", 10)
+    text = log.read_text()
+    # The server had the key (it printed it), and the log shows it masked.
+    assert "api_key='********'" in text and key not in text
+
+
+def test_without_a_key_the_server_writes_its_log_itself_and_gets_no_config(tmp_path):
+    log, started = launch(tmp_path, None)
+    assert wait_for(lambda: b"ready" in log.read_bytes())
+    assert "api_key=None" in log.read_text()
+
+
+def test_the_parser_says_whether_sglang_reads_a_config_file(fake_sglang):
+    answer = probe(fake_sglang, {"model_path": "/models/m"})
+    assert answer["config_file"] is False  # the fake sglang package has no server_args_config_parser
