@@ -7,6 +7,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import hashlib
+import io
+import tarfile
 import time
 import traceback
 
@@ -109,3 +112,63 @@ def exec_as(container, user, argv, env=None, workdir=None, timeout=None):
     if timeout and result.exit_code in TIMEOUT_CODES and time.time() - started >= timeout:
         raise ExecTimeout("%s did not answer in %g s" % (argv[3].rsplit("/", 1)[-1], timeout))
     return result.exit_code, (out or b"").decode("utf-8", "replace"), (err or b"").decode("utf-8", "replace")
+
+
+# Where secret_files land in the dev container: a folder of the container's own (never bind-mounted, so nothing on the
+# host tree holds a secret), 0500, each secret a 0400 file of the host user's uid (the container's user).
+SECRETS_DIR = "/run/gh200-secrets"
+
+
+def secret_paths(names):
+    """{NAME_PATH: the file in the container} for secret_files ``names``: the environment points at the files (as
+    huggingface_hub's HF_TOKEN_PATH does), and holds no secret."""
+    return dict(("%s_PATH" % name, "%s/%s" % (SECRETS_DIR, name)) for name in names)
+
+
+def secret_tar(files, uid, gid, now=None):
+    """A tar archive (bytes) of SECRETS_DIR's folder (0500) and one 0400 file per (name, value) of ``files``, owned by
+    uid:gid, for put_archive at the folder's parent."""
+    buf = io.BytesIO()
+    folder = SECRETS_DIR.rsplit("/", 1)[1]
+    mtime = int(time.time() if now is None else now)
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        info = tarfile.TarInfo(folder)
+        info.type, info.mode, info.uid, info.gid, info.mtime = tarfile.DIRTYPE, 0o500, uid, gid, mtime
+        tar.addfile(info)
+        for name, value in sorted(files.items()):
+            data = str(value).encode("utf-8")
+            info = tarfile.TarInfo("%s/%s" % (folder, name))
+            info.size, info.mode, info.uid, info.gid, info.mtime = len(data), 0o400, uid, gid, mtime
+            tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def secret_digests(files):
+    """{name: sha256 of its value}: what is compared with the files in the container; never the values themselves."""
+    return dict((name, hashlib.sha256(str(value).encode("utf-8")).hexdigest()) for name, value in files.items())
+
+
+def read_secret_digests(container, names, limit=1024 * 1024):
+    """{name: sha256 of the file in the container, or None when it is missing}, read through the engine's archive API
+    (root's view of the container's own filesystem; the values never leave this function)."""
+    found = dict((name, None) for name in names)
+    try:
+        stream, dummy = container.get_archive(SECRETS_DIR)
+    except NotFound:
+        return found
+    data = b"".join(stream)
+    if len(data) > limit:
+        return found
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        for member in tar.getmembers():
+            name = member.name.split("/", 1)[-1]
+            if name in found and member.isfile():
+                found[name] = hashlib.sha256(tar.extractfile(member).read()).hexdigest()
+    return found
+
+
+def put_secret_files(container, files, uid, gid):
+    """Write ``files`` into the container (created, stopped or running) under SECRETS_DIR through the engine's archive
+    API: the values travel in the request body, in no command line or environment."""
+    if not container.put_archive(SECRETS_DIR.rsplit("/", 1)[0] or "/", secret_tar(files, uid, gid)):
+        raise DockerException("the engine did not take the secret files for %s" % container.name)

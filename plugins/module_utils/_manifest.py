@@ -72,6 +72,16 @@ def check_env_keys(env, what):
         raise SpecError("%s has invalid variable names: %s" % (what, ", ".join(bad)))
 
 
+def check_secret_names(env, secret_env, secret_files):
+    """SpecError when a name is given twice across env, secret_env and secret_files, or a secret file's <NAME>_PATH
+    variable is also set in env or secret_env (one would silently win over the other)."""
+    clashes = sorted((set(env) & set(secret_env)) | (set(env) & set(secret_files)) | (set(secret_env) & set(secret_files))
+                     | ((set(env) | set(secret_env)) & set("%s_PATH" % n for n in secret_files)))
+    if clashes:
+        raise SpecError("each variable may be set once across env, secret_env and secret_files (with <NAME>_PATH for a "
+                        "secret file): %s" % ", ".join(clashes))
+
+
 _CAPABILITY_RE = re.compile(r"^(CAP_)?[A-Z][A-Z_]*\Z")
 
 

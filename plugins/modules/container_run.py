@@ -55,9 +55,21 @@ options:
     default: {}
   secret_env:
     description:
-      - Environment variables whose values are secret, for example E(HF_TOKEN).
+      - Environment variables whose values are secret.
       - They reach the container and nothing else. No manifest, pointer, log line, diff or result
-        holds them.
+        holds them. But C(docker inspect) shows them, and every process in the container has them in its
+        environment; prefer O(secret_files), for E(HF_TOKEN) above all.
+    type: dict
+    default: {}
+  secret_files:
+    description:
+      - Secrets written as files into the container, each C(/run/gh200-secrets/<NAME>) (mode 0400, owned by
+        the host user's uid, in a 0500 folder of the container's own, never on the host tree), with the
+        environment variable C(<NAME>_PATH) pointing at it. For E(HF_TOKEN) that is E(HF_TOKEN_PATH), which
+        huggingface_hub reads. C(docker inspect) and the processes' environments show the path, never the value.
+      - The files are written through the engine's archive API before the container's first process starts. A
+        changed value is written again in place (reported as drift C(secret_files), the value hidden) without
+        recreating the container.
     type: dict
     default: {}
   pythonpath:
@@ -268,6 +280,7 @@ def container_env(module):
         env["PYTHONPATH"] = module.params["pythonpath"]
     if module.params["init_run_hook"]:
         env["INIT_RUN_HOOK"] = module.params["init_run_hook"]
+    env.update(_docker.secret_paths(module.params["secret_files"]))  # where each secret file is: never its value
     return env
 
 
@@ -294,6 +307,11 @@ def plan(module, container, desired, image):
             elif drift:
                 module.warn("container %s drifted (%s) and recreate=never leaves it running"
                             % (module.params["name"], ", ".join(d["key"] for d in drift)))
+            if not recreate and module.params["secret_files"]:
+                stale = secret_files_to_write(container, module.params["secret_files"])
+                if stale:  # rewritten in place: the running container reads the new value at its next use
+                    actions.append("write_secret_files")
+                    drift.append({"key": "secret_files", "before": "<hidden>", "after": "<hidden: %s changed>" % ", ".join(stale)})
         else:
             actions = (["remove"] if container is not None else []) + ["create", "write_manifest"]
     elif state in ("stopped", "absent"):
@@ -311,6 +329,7 @@ def main():
         workspace=dict(type="path"),
         env=dict(type="dict", default={}),
         secret_env=dict(type="dict", default={}, no_log=True),
+        secret_files=dict(type="dict", default={}, no_log=True),
         pythonpath=dict(type="str", default="/workspaces/sglang/python"),
         init_run_hook=dict(type="str"),
         gpus=dict(type="str", default="all"),
@@ -332,8 +351,9 @@ def main():
     account, root, workspace, mounts = resolve(module)
     pointer = os.path.join(root, _manifest.POINTER)
     try:
-        for what in ("env", "secret_env"):
+        for what in ("env", "secret_env", "secret_files"):
             _manifest.check_env_keys(p[what], what)
+        _manifest.check_secret_names(p["env"], p["secret_env"], p["secret_files"])
         desired = _manifest.desired_spec(p["image"], container_env(module), p["secret_env"].keys(), mounts,
                                          p["network_mode"], p["ipc_mode"], p["shm_size"], p["gpus"],
                                          p["no_new_privileges"], p["cap_drop"])
@@ -411,8 +431,10 @@ def execute(module, cli, container, image, account, root, mounts, actions, curre
         container = None
     if "create" in actions:
         run_id = _manifest.new_run_id(datetime.datetime.now(datetime.timezone.utc), binascii.hexlify(os.urandom(3)).decode())
-        container = create(module, cli, image, mounts, run_id)
+        container = create(module, cli, image, mounts, run_id, account)
         write_manifest(module, container, image, account, root, mounts, run_id)
+    if "write_secret_files" in actions:
+        _docker.put_secret_files(container, p["secret_files"], account.pw_uid, account.pw_gid)
     if "restore_pointer" in actions:
         run_id = (container.labels or {}).get(_manifest.LABEL_RUN_ID)
         history = os.path.join(root, _manifest.HISTORY, "%s.env" % run_id)
@@ -429,7 +451,13 @@ def execute(module, cli, container, image, account, root, mounts, actions, curre
     return container, run_id
 
 
-def create(module, cli, image, mounts, run_id):
+def secret_files_to_write(container, files):
+    """The names of ``files`` whose file in the container is missing or holds another value, sorted."""
+    found = _docker.read_secret_digests(container, list(files))
+    return sorted(name for name, digest in _docker.secret_digests(files).items() if found.get(name) != digest)
+
+
+def create(module, cli, image, mounts, run_id, account):
     p = module.params
     env = container_env(module)
     labels = {
@@ -442,14 +470,17 @@ def create(module, cli, image, mounts, run_id):
     full_env.update((k, str(v)) for k, v in p["secret_env"].items())
     full_env["CONTAINER_RUN_ID"] = run_id
     gpu = _docker.gpu_request(_manifest.normalize_gpus(p["gpus"]))
-    container = cli.containers.run(
-        p["image"], name=p["name"], detach=True, environment=full_env, labels=labels,
+    container = cli.containers.create(
+        p["image"], name=p["name"], environment=full_env, labels=labels,
         mounts=[_docker.bind_mount(m["source"], m["target"], m["read_only"]) for m in mounts],
         network_mode=p["network_mode"], ipc_mode=p["ipc_mode"], shm_size=p["shm_size"],
         device_requests=[gpu] if gpu else None, stop_signal="SIGTERM",
         security_opt=["no-new-privileges:true"] if p["no_new_privileges"] else None,
         cap_drop=_manifest.security_from(True, p["cap_drop"])["cap_drop"] or None,
     )
+    if p["secret_files"]:  # in place before the first process starts, so the entrypoint's hook can read them
+        _docker.put_secret_files(container, p["secret_files"], account.pw_uid, account.pw_gid)
+    container.start()
     container.reload()
     if container.status != "running":
         logs = container.logs(tail=5).decode("utf-8", "replace").strip().replace("\n", " | ")

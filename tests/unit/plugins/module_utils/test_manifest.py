@@ -93,6 +93,18 @@ def test_env_keys_are_checked():
         m.check_env_keys({"BAD-KEY": "x", "1BAD": "y"}, "env")
 
 
+@pytest.mark.parametrize("env, secret_env, secret_files, clash", [
+    ({"HF_TOKEN": "a"}, {}, {"HF_TOKEN": "b"}, "HF_TOKEN"),
+    ({}, {"HF_TOKEN": "a"}, {"HF_TOKEN": "b"}, "HF_TOKEN"),
+    ({"X": "1"}, {"X": "2"}, {}, "X"),
+    ({"HF_TOKEN_PATH": "/elsewhere"}, {}, {"HF_TOKEN": "b"}, "HF_TOKEN_PATH"),
+])
+def test_a_variable_is_set_once_across_env_secret_env_and_secret_files(env, secret_env, secret_files, clash):
+    with pytest.raises(m.SpecError, match="each variable may be set once .*: %s$" % clash):
+        m.check_secret_names(env, secret_env, secret_files)
+    m.check_secret_names({"A": "1"}, {"B": "2"}, {"HF_TOKEN": "3"})
+
+
 def test_run_id_format():
     now = datetime.datetime(2025, 10, 11, 12, 0, 0, tzinfo=datetime.timezone.utc)
     assert m.new_run_id(now, "1a2b3c") == "20251011T120000Z-1a2b3c"
