@@ -49,9 +49,13 @@ def client(module):
         module.fail_json(msg=missing_required_lib("docker (the Docker SDK for Python)"), exception=DOCKER_IMPORT_ERROR)
     host = module.params.get("docker_host")
     timeout = module.params.get("docker_timeout")
-    if host:
-        return docker.DockerClient(base_url=host, version="auto", timeout=timeout)
-    return docker.from_env(version="auto", timeout=timeout)
+    try:  # version="auto" asks the engine at once; a down engine is one line here, never a traceback later
+        if host:
+            return docker.DockerClient(base_url=host, version="auto", timeout=timeout)
+        return docker.from_env(version="auto", timeout=timeout)
+    except Exception as exc:  # pylint: disable=broad-except  # the SDK raises requests' and its own errors alike
+        cause = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        module.fail_json(msg="cannot reach the Docker engine at %s: %s" % (host or "DOCKER_HOST or the local socket", cause))
 
 
 def get_container(cli, name):

@@ -62,7 +62,8 @@ def check_inputs(package, extras, probe_callable, user):
     if probe_callable and not _CALLABLE_RE.match(probe_callable):
         raise InputError("probe callable %r is not of the form module:callable" % (probe_callable,))
     if is_root_user(user):
-        raise InputError("refusing to install as root: root-owned files would land in the workspace and site-packages")
+        raise InputError("user %r runs as root: refusing to install as root, root-owned files would land in the workspace and "
+                         "site-packages" % user)
     if not _USER_RE.match(user or ""):
         raise InputError("user %r is not a user name or uid[:gid] (docker exec would run it as root or not at all)" % (user,))
 

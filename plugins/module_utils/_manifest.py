@@ -38,7 +38,7 @@ def size_to_bytes(size):
     """Docker's size syntax ('16g', '512m', '1073741824') -> bytes."""
     match = _SIZE_RE.match(str(size))
     if not match:
-        raise SpecError("size %r is invalid: use a number with an optional b, k, m or g suffix" % (size,))
+        raise SpecError("shm_size %r is invalid: use a number with an optional b, k, m or g suffix" % (size,))
     return int(match.group(1)) * {"": 1, "b": 1, "k": 1024, "m": 1024 ** 2, "g": 1024 ** 3}[match.group(2).lower()]
 
 

@@ -20,8 +20,16 @@ import struct
 
 from ansible_collections.gh200.sglang.plugins.module_utils._tree import inside
 
-# A Hugging Face repo id: org/name, each segment starting with a letter or digit.
-REPO_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*\Z")
+# A Hugging Face repo id: org/name, each segment starting with a letter or digit and at most 96 characters long (the
+# Hub's own limit on a name).
+REPO_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95}\Z")
+
+
+def shown(text, limit=80):
+    """``text`` as a message quotes it: repr, cut to ``limit`` characters with its length said."""
+    quoted = repr(text)
+    return quoted if len(quoted) <= limit else "%s... (%d characters)" % (quoted[:limit], len(text))
+
 
 # The safetensors format refuses headers over 100 MB; so do we, before reading one.
 MAX_HEADER_BYTES = 100 * 1000 * 1000
@@ -48,7 +56,7 @@ def policy_problem(model, allowlist=None):
     ``Qwen/*``; empty or None allows every id), else one line naming the model and the cause."""
     text = "" if model is None else str(model)
     if not REPO_ID_RE.match(text) or ".." in text:
-        return "model %r is not a Hugging Face repo id (org/name)" % text
+        return "model %s is not a Hugging Face repo id (org/name, each at most 96 characters)" % shown(text)
     allowed = [str(a) for a in (allowlist or [])]
     if allowed and not any(fnmatch.fnmatchcase(text, a) for a in allowed):
         return "model %r is not on the model allowlist (%s)" % (text, ", ".join(allowed))

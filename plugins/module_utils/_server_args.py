@@ -152,12 +152,10 @@ def exposure_problem(host, api_key):
 def port_problem(host, port, key="port"):
     """One line when ``port`` cannot be bound on ``host`` (something listens there), else None. The probe binds
     with SO_REUSEADDR, as servers do, so the TIME_WAIT connections a stopped server leaves do not count."""
-    try:
-        number = int(port)
-    except (TypeError, ValueError):
-        return "%s: %r is not a port number" % (key, port)
-    if not 0 < number < 65536:
-        return "%s: %s is not a port between 1 and 65535" % (key, port)
+    problem = port_number_problem(port, key)
+    if problem:
+        return problem
+    number = int(port)
     family = socket.AF_INET6 if ":" in (host or "") else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -169,6 +167,17 @@ def port_problem(host, port, key="port"):
         return "%s: cannot bind %s:%s: %s" % (key, host, port, exc.strerror or exc)
     finally:
         sock.close()
+    return None
+
+
+def port_number_problem(port, key="port"):
+    """One line when ``port`` is not a TCP port number (1-65535), else None."""
+    try:
+        number = int(port)
+    except (TypeError, ValueError):
+        return "%s: %r is not a port number" % (key, port)
+    if isinstance(port, bool) or not 0 < number < 65536 or str(number) != str(port).strip():
+        return "%s: %s is not a port between 1 and 65535" % (key, port)
     return None
 
 

@@ -157,10 +157,16 @@ MAX_BYTES = 64 * 1024 * 1024
 
 
 def snapshot_name(name, url):
-    """The snapshot's name (checked), or the endpoint's port."""
-    if name is None:
+    """The snapshot's name (checked), or the endpoint's port; OptionProblem for a URL that is not http(s)."""
+    try:
         parsed = urlparse(url)
-        name = "port-%s" % (parsed.port or (443 if parsed.scheme == "https" else 80))
+        port = parsed.port
+    except ValueError as exc:  # an unclosed [ in an IPv6 host, a port out of range
+        raise _tree.OptionProblem("url %r is not an http(s) URL: %s" % (url, exc))
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise _tree.OptionProblem("url %r is not an http(s) URL" % url)
+    if name is None:
+        name = "port-%s" % (port or (443 if parsed.scheme == "https" else 80))
     if not NAME.match(name):
         raise _tree.OptionProblem("name %r may hold only letters, digits, '.', '_' and '-'" % name)
     return name

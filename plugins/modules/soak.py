@@ -81,8 +81,8 @@ ok:
   description: Requests answered with HTTP 200 and a completion.
   returned: success
   type: int
-failed:
-  description: Requests that failed.
+failed_requests:
+  description: Requests that failed (the task itself fails only when none was answered).
   returned: success
   type: int
 errors:
@@ -184,7 +184,11 @@ def main():
         thread.start()
     for thread in threads:
         thread.join()
-    module.exit_json(changed=False, **_soak.summary(outcomes, time.time() - started))
+    result = _soak.summary(outcomes, time.time() - started)
+    if not result["ok"]:
+        module.fail_json(msg="soak of %s: none of %d requests was answered: %s" % (p["url"], result["sent"], (result["errors"] or ["?"])[0]),
+                         **result)
+    module.exit_json(changed=False, **result)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ def test_each_mode_serves_its_models_chat_first(mode, served):
     ("both", CHAT, "  ", "deploy mode 'both' needs a tool model: set gh200_tool_model (an org/name repo id)"),
     ("both", "", TOOL, "deploy mode 'both' needs a chat model: set gh200_model (an org/name repo id)"),
     ("chat", None, TOOL, "deploy mode 'chat' needs a chat model: set gh200_model (an org/name repo id)"),
-    ("tool", CHAT, "tool-model", "gh200_tool_model: model 'tool-model' is not a Hugging Face repo id (org/name)"),
+    ("tool", CHAT, "tool-model", "gh200_tool_model: model 'tool-model' is not a Hugging Face repo id (org/name, each at most 96 characters)"),
     ("serve", CHAT, TOOL, "deploy mode 'serve' is not one of chat, tool, both"),
 ])
 def test_a_mode_without_its_model_is_one_line_naming_the_variable(mode, chat, tool, problem):

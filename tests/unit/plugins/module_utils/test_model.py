@@ -239,10 +239,14 @@ def test_a_model_directory_leading_out_is_refused_before_reading(tmp_path):
     ("Qwen/Qwen3-8B", ["meta-llama/Llama-3.1-8B", "Qwen/Qwen3-8B"], ""),
     ("Qwen/Qwen3-8B", ["meta-llama/*"], "model 'Qwen/Qwen3-8B' is not on the model allowlist (meta-llama/*)"),
     ("qwen/Qwen3-8B", ["Qwen/*"], "model 'qwen/Qwen3-8B' is not on the model allowlist (Qwen/*)"),
-    ("Qwen", [], "model 'Qwen' is not a Hugging Face repo id (org/name)"),
-    ("../etc/passwd", [], "model '../etc/passwd' is not a Hugging Face repo id (org/name)"),
-    ("a/b/c", [], "model 'a/b/c' is not a Hugging Face repo id (org/name)"),
-    ("a/..b", [], "model 'a/..b' is not a Hugging Face repo id (org/name)"),
+    ("Qwen", [], "model 'Qwen' is not a Hugging Face repo id (org/name, each at most 96 characters)"),
+    ("../etc/passwd", [], "model '../etc/passwd' is not a Hugging Face repo id (org/name, each at most 96 characters)"),
+    ("a/b/c", [], "model 'a/b/c' is not a Hugging Face repo id (org/name, each at most 96 characters)"),
+    ("a/..b", [], "model 'a/..b' is not a Hugging Face repo id (org/name, each at most 96 characters)"),
+    ("org/" + "m" * 96, [], ""),
+    ("org/" + "m" * 97, [], "model 'org/%s... (101 characters) is not a Hugging Face repo id (org/name, each at most 96 characters)"
+     % ("m" * 75)),
+    ("org/m\n", [], "model 'org/m\\n' is not a Hugging Face repo id (org/name, each at most 96 characters)"),
 ])
 def test_policy(model, allowlist, problem):
     assert _model.policy_problem(model, allowlist) == problem
@@ -275,7 +279,7 @@ def test_the_module_fails_with_one_line_before_reading(run_module, tree, tmp_pat
     monkeypatch.setattr(_model, "inspect", lambda *a: opened.append(a))
     for args, msg in [
         ({"model": MODEL, "allowlist": ["Qwen/*"]}, "model 'standin/tiny-model' is not on the model allowlist (Qwen/*)"),
-        ({"model": "standin"}, "model 'standin' is not a Hugging Face repo id (org/name)"),
+        ({"model": "standin"}, "model 'standin' is not a Hugging Face repo id (org/name, each at most 96 characters)"),
         ({"model": MODEL, "models_dir": "../x"}, "model standin/tiny-model: models_dir '../x' has an empty, '.' or '..' segment"),
         ({"model": MODEL, "models_dir": "/abs"}, "model standin/tiny-model: models_dir '/abs' is absolute"),
         ({"model": "linked/m"}, "model linked/m: model directory: %s is a symlink to %s, outside the host tree root %s" % (

@@ -199,7 +199,7 @@ def test_the_tool_model_of_a_deploy_mode_is_expected_and_a_third_model_is_not(ro
 
 def test_module_refuses_an_also_model_that_is_not_a_repo_id(run_module, root):
     code, result = run_module(tree_audit.main, {"root": str(root), "model": MODEL, "also_models": ["../x"]})
-    assert code == 1 and result["msg"] == "model '../x' is not a Hugging Face repo id (org/name)"
+    assert code == 1 and result["msg"] == "model '../x' is not a Hugging Face repo id (org/name, each at most 96 characters)"
 
 
 def test_setuid_setgid_files_and_device_nodes_anywhere_are_named(root):

@@ -56,7 +56,7 @@ def server():
 def test_every_request_is_sent_with_at_most_concurrency_in_flight(run_module, server):
     code, result = run_module(soak.main, {"url": server, "model": "tiny", "requests": 12, "concurrency": 3})
     assert code == 0 and not result["changed"]
-    assert (result["sent"], result["ok"], result["failed"], Chat.seen) == (12, 12, 0, 12)
+    assert (result["sent"], result["ok"], result["failed_requests"], Chat.seen) == (12, 12, 0, 12)
     assert Chat.peak == 3
     assert result["prompt_tokens"] == 60 and result["completion_tokens"] == 24
     assert 0.05 <= result["latency_s"]["p50"] <= result["latency_s"]["p99"] <= result["latency_s"]["max"]
@@ -65,7 +65,7 @@ def test_every_request_is_sent_with_at_most_concurrency_in_flight(run_module, se
 def test_failed_requests_are_counted_and_named(run_module, server):
     Chat.fail_every = 4
     code, result = run_module(soak.main, {"url": server, "model": "tiny", "requests": 8, "concurrency": 2})
-    assert code == 0 and (result["ok"], result["failed"]) == (6, 2) and result["errors"] == ["HTTP 503"]
+    assert code == 0 and (result["ok"], result["failed_requests"]) == (6, 2) and result["errors"] == ["HTTP 503"]
 
 
 def test_check_mode_sends_nothing(run_module, server):
@@ -92,7 +92,7 @@ def test_percentiles_and_the_summary():
     assert _soak.percentile([1, 2, 3, 4], 0.5) == 2 and _soak.percentile([1, 2, 3, 4], 0.99) == 4
     assert _soak.percentile([], 0.5) is None
     s = _soak.summary([(True, 0.2, 3, 4, None), (False, 1.0, 0, 0, "HTTP 500"), (True, 0.4, 3, 4, None)], 2.0)
-    assert (s["sent"], s["ok"], s["failed"], s["requests_per_s"], s["errors"]) == (3, 2, 1, 1.0, ["HTTP 500"])
+    assert (s["sent"], s["ok"], s["failed_requests"], s["requests_per_s"], s["errors"]) == (3, 2, 1, 1.0, ["HTTP 500"])
     assert s["latency_s"]["mean"] == 0.3 and s["completion_tokens"] == 8
 
 
