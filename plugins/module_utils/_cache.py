@@ -105,8 +105,17 @@ def inputs(stage, where, config_digest, facts, image_id):
     """What the stage's signature covers: the stage, its argv and cache environment, the model's config.json
     (``config_digest``, from model_digest), the library versions and GPU the container reports (``facts``, from
     _stages.VERSIONS_PROBE), the image id."""
-    return dict(stage=stage, argv=where["argv"], env=where["env"], model_config=config_digest,
+    return dict(stage=stage, argv=where["argv"], env=recorded_env(stage, where["env"]), model_config=config_digest,
                 versions=facts["versions"], gpu=facts["gpu"], image_id=image_id)
+
+
+def recorded_env(stage, env):
+    """The stage's environment as its signature records it (signature.json is 0644 on the host tree): the stage's own
+    cache variables as they are, every other value (what the user added: it may be a token) as its sha256 digest, so a
+    changed value still changes the signature and is named as changed, and no value is written."""
+    own = _stages.STAGES[stage]["env"]
+    return dict((key, value if key in own else "sha256:" + hashlib.sha256(value.encode("utf-8")).hexdigest())
+                for key, value in env.items())
 
 
 def assess(state, reset, stage_inputs, where):

@@ -1,7 +1,9 @@
 """_cache: which stages need nothing written, and a plan's stages and states checked before anything is read."""
+import json
+
 import pytest
 
-from ansible_collections.gh200.sglang.plugins.module_utils import _cache
+from ansible_collections.gh200.sglang.plugins.module_utils import _cache, _signature, _stages
 
 
 @pytest.mark.parametrize("action, old, check_mode, expected", [
@@ -47,3 +49,12 @@ def test_a_stage_folder_or_model_that_leaves_the_tree_is_refused(tmp_path):
 def test_limits_that_cannot_bound_a_stage_are_refused(timeout, lock_wait, retries, problem):
     assert _cache.limits_problem(timeout, lock_wait, retries).startswith(problem)
     assert _cache.limits_problem(3600, 30.0, 1) is None and _cache.limits_problem(1, 0.0, 0) is None
+
+
+def test_the_signature_records_a_digest_of_every_value_the_user_added_never_the_value():
+    env = _stages.stage_env("inductor", "/profiles", {"HF_TOKEN": "hf_secret_value", "EXTRA": "1"})
+    recorded = _cache.recorded_env("inductor", env)
+    assert recorded["TORCHINDUCTOR_CACHE_DIR"] == env["TORCHINDUCTOR_CACHE_DIR"]  # the stage's own: as it is
+    assert recorded["HF_TOKEN"].startswith("sha256:") and "hf_secret_value" not in json.dumps(recorded)
+    changed = _cache.recorded_env("inductor", dict(env, HF_TOKEN="hf_other"))
+    assert _signature.changed_inputs({"env": recorded}, {"env": changed}) == ["env.HF_TOKEN"]
