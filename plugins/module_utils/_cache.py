@@ -66,11 +66,15 @@ def layout(root, stage, model, command=None, stage_args=None, env=None, timeout=
            models_mount="/models"):
     """Where the stage's files are and what it runs: a dict of model_dir, stage_dir, cache_dir (as the container
     sees it), argv, env, log, sig and prep (paths on the host). Raises _tree.OptionProblem for a path that leaves
-    the tree and _stages.StageProblem for an argument or command that cannot be used; reads nothing under them."""
+    the tree and _stages.StageProblem for an argument or command that cannot be used. The MoE stage reads the model's
+    config.json (a regular file, never through a symlink) for its dtype; nothing else is read."""
     model_dir = _tree.confine(root, "model directory", "models/" + model)[0]
     stage_dir = _tree.confine(root, "stage folder", "profiles/" + _stages.STAGES[stage]["dir"])[0]
     cache_dir = _stages.cache_dir(stage, profiles_mount)
     values = dict(_stages.DEFAULT_ARGS, **_stages.check_args(stage_args or {}))
+    if stage == "moe":  # tuned for the weights the server runs: FP8 or INT8 from the model's quantization_config
+        config = _files.read_json(os.path.join(model_dir, "config.json"), quarantine=False)[0]
+        values["dtype"] = _stages.moe_dtype(values["dtype"], config)
     values.update(model_path="%s/%s" % (models_mount.rstrip("/"), model), cache_dir=cache_dir, timeout=str(timeout))
     return dict(model_dir=model_dir, stage_dir=stage_dir, cache_dir=cache_dir,
                 argv=_stages.render_argv(stage, command or _stages.DEFAULT_COMMANDS[stage], values),

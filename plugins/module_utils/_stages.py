@@ -225,14 +225,38 @@ DEFAULT_COMMANDS = {
 MOE_NAME_RE = re.compile(r"^E=(?P<E>\d+),N=(?P<N>\d+),device_name=(?P<device>[^,]+)(?:,dtype=(?P<dtype>[^,\[]+))?"
                          r"(?:,block_shape=\[(?P<bn>\d+), ?(?P<bk>\d+)\])?(?:,per_channel_quant=(?P<pcq>True|False))?\.json$")
 
+# The tuner's --dtype for a model's quantization_config quant_method, when the stage's dtype is "auto": the tuner
+# takes the block shape from the config's weight_block_size itself, but names the file after --dtype, and a
+# file tuned as "auto" (the model's bf16) is never read by a server running the FP8 or INT8 weights.
+MOE_DTYPES = {"fp8": "fp8_w8a8", "w8a8_fp8": "fp8_w8a8", "w8a8_int8": "int8_w8a8"}
+
+
+def moe_dtype(dtype, model_config):
+    """The MoE tuner's --dtype: ``dtype`` unless it is "auto", else the one the model's quantization_config (from its
+    config.json, a dict or None) calls for, else "auto"."""
+    if dtype != "auto" or not isinstance(model_config, dict):
+        return dtype
+    quant = model_config.get("quantization_config")
+    method = str(quant.get("quant_method", "")).lower() if isinstance(quant, dict) else ""
+    return MOE_DTYPES.get(method, "auto")
+
+
 # Run in the container: the names its own get_config_file_name gives to parameter sets (argv[1], JSON),
-# passing only the parameters that version accepts.
+# passing only the parameters that version accepts. The function has moved between SGLang versions: the
+# moe_runner package (0.5.2x), the fused_moe_triton package's re-export, and its older modules.
 MOE_NAME_PROBE = r"""
-import inspect, json, sys
-try:
-    from sglang.srt.layers.moe.fused_moe_triton.fused_moe_triton_config import get_config_file_name
-except ImportError:
-    from sglang.srt.layers.moe.fused_moe_triton.fused_moe import get_config_file_name
+import importlib, inspect, json, sys
+get_config_file_name, tried = None, []
+for where in ("sglang.srt.layers.moe.moe_runner.triton_utils.fused_moe_triton_config",
+              "sglang.srt.layers.moe.fused_moe_triton.fused_moe_triton_config",
+              "sglang.srt.layers.moe.fused_moe_triton", "sglang.srt.layers.moe.fused_moe_triton.fused_moe"):
+    try:
+        get_config_file_name = getattr(importlib.import_module(where), "get_config_file_name")
+        break
+    except (ImportError, AttributeError) as exc:
+        tried.append("%s (%s)" % (where, type(exc).__name__))
+if get_config_file_name is None:
+    sys.exit("no get_config_file_name in this SGLang: tried " + ", ".join(tried))
 accepted = inspect.signature(get_config_file_name).parameters
 print(json.dumps([get_config_file_name(**dict((k, v) for k, v in p.items() if k in accepted))
                   for p in json.loads(sys.argv[1])]))

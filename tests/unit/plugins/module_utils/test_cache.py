@@ -58,3 +58,16 @@ def test_the_signature_records_a_digest_of_every_value_the_user_added_never_the_
     assert recorded["HF_TOKEN"].startswith("sha256:") and "hf_secret_value" not in json.dumps(recorded)
     changed = _cache.recorded_env("inductor", dict(env, HF_TOKEN="hf_other"))
     assert _signature.changed_inputs({"env": recorded}, {"env": changed}) == ["env.HF_TOKEN"]
+
+
+def test_the_moe_stage_is_tuned_for_the_dtype_of_the_model_it_serves(tmp_path):
+    model = tmp_path / "models" / "org" / "fp8-moe"
+    model.mkdir(parents=True)
+    (model / "config.json").write_text(json.dumps({"quantization_config": {"quant_method": "fp8", "weight_block_size": [128, 128]}}))
+    argv = _cache.layout(str(tmp_path), "moe", "org/fp8-moe", stage_args={"dtype": "auto"})["argv"]
+    assert argv[argv.index("--dtype") + 1] == "fp8_w8a8"
+    (model / "config.json").write_text(json.dumps({"torch_dtype": "bfloat16"}))
+    argv = _cache.layout(str(tmp_path), "moe", "org/fp8-moe")["argv"]
+    assert argv[argv.index("--dtype") + 1] == "auto"
+    argv = _cache.layout(str(tmp_path), "inductor", "org/fp8-moe")["argv"]
+    assert "--dtype" not in argv

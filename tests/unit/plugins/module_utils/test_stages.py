@@ -1,5 +1,10 @@
 """Stages: cache folders and the variables that point SGLang at them, argv rendering that refuses
 unknown names and arguments that could climb out of a path or smuggle an option."""
+import json
+import os
+import subprocess
+import sys
+
 import pytest
 
 from ansible_collections.gh200.sglang.plugins.module_utils import _stages
@@ -135,3 +140,55 @@ def test_damaged_names_missing_changed_and_replaced_artifacts(tmp_path):
     (tmp_path / "k" / "unsized.so").write_bytes(b"")  # an older record without sizes: presence only
     assert _stages.damaged(str(tmp_path), record) == ["k/cut.so (4 -> 1 bytes)", "k/gone.so (missing)",
                                                       "k/link.so (not a regular file)"]
+
+
+# The quantization_config of an FP8 block-quantized model (Qwen3-Next-80B-A3B-Thinking-FP8's shape) and of an INT8 one.
+FP8_BLOCK = {"quant_method": "fp8", "fmt": "e4m3", "activation_scheme": "dynamic", "weight_block_size": [128, 128]}
+
+
+@pytest.mark.parametrize("dtype, config, expected", [
+    ("auto", {"quantization_config": FP8_BLOCK}, "fp8_w8a8"),
+    ("auto", {"quantization_config": {"quant_method": "w8a8_int8"}}, "int8_w8a8"),
+    ("auto", {"torch_dtype": "bfloat16"}, "auto"),
+    ("auto", None, "auto"),
+    ("auto", {"quantization_config": "fp8"}, "auto"),
+    ("int8_w8a16", {"quantization_config": FP8_BLOCK}, "int8_w8a16"),  # what the inventory says wins
+])
+def test_the_moe_tuner_dtype_follows_the_model_quantization(dtype, config, expected):
+    assert _stages.moe_dtype(dtype, config) == expected
+
+
+def fake_sglang(top, where):
+    """A sglang package whose get_config_file_name lives at ``where`` (a dotted module path), as one version has it."""
+    parts = where.split(".")
+    for i in range(1, len(parts) + 1):
+        folder = top.joinpath(*parts[:i])
+        folder.mkdir(parents=True, exist_ok=True)
+        init = folder / "__init__.py"
+        if not init.exists():
+            init.write_text("")
+    (top.joinpath(*parts) / "__init__.py").write_text(
+        "def get_config_file_name(E, N, dtype, block_shape=None, per_channel_quant=False):\n"
+        "    return 'E=%d,N=%d,device_name=GH200,dtype=%s%s.json' % (E, N, dtype, ',block_shape=%s' % block_shape if block_shape else '')\n")
+
+
+@pytest.mark.parametrize("where", [
+    "sglang.srt.layers.moe.moe_runner.triton_utils.fused_moe_triton_config",
+    "sglang.srt.layers.moe.fused_moe_triton.fused_moe_triton_config",
+    "sglang.srt.layers.moe.fused_moe_triton",
+])
+def test_the_moe_name_probe_finds_get_config_file_name_where_each_sglang_keeps_it(tmp_path, where):
+    fake_sglang(tmp_path, where)
+    params = [{"E": 8, "N": 64, "dtype": "fp8_w8a8", "block_shape": [128, 128], "per_channel_quant": False}]
+    out = subprocess.run([sys.executable, "-c", _stages.MOE_NAME_PROBE, json.dumps(params)], env=dict(os.environ, PYTHONPATH=str(tmp_path)),
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60, check=False)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout) == ["E=8,N=64,device_name=GH200,dtype=fp8_w8a8,block_shape=[128, 128].json"]
+
+
+def test_the_moe_name_probe_says_where_it_looked_when_no_sglang_has_it(tmp_path):
+    (tmp_path / "sglang").mkdir()
+    (tmp_path / "sglang" / "__init__.py").write_text("")
+    out = subprocess.run([sys.executable, "-c", _stages.MOE_NAME_PROBE, "[]"], env=dict(os.environ, PYTHONPATH=str(tmp_path)),
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60, check=False)
+    assert out.returncode == 1 and "no get_config_file_name in this SGLang: tried sglang.srt.layers.moe.moe_runner" in out.stderr
