@@ -14,7 +14,7 @@ import uuid
 import docker
 import pytest
 
-from conftest import REPO, bed_ids, chown_tree
+from conftest import IMAGE, REPO, bed_ids, chown_tree
 
 DEFAULTS = json.loads((REPO / "roles/inference/files/server_defaults.json").read_text())
 SECRET = "gh200-planted-key-" + uuid.uuid4().hex
@@ -36,7 +36,7 @@ def server_container(engine, tree):
     (tree / ("telemetry/logs/container-run-%s" % run_id)).mkdir(parents=True)
     chown_tree(tree / "telemetry", uid, gid)
     c = engine.containers.run(
-        "sglang-dev-standin:testbed", entrypoint=["sleep", "infinity"], name="gh200-engine-server-" + run_id[-8:], detach=True,
+        IMAGE, entrypoint=["sleep", "infinity"], name="gh200-engine-server-" + run_id[-8:], detach=True,
         network_mode="host", labels={RUN_LABEL: run_id}, environment={"PYTHONPATH": "/workspaces/sglang/python"},
         mounts=[docker.types.Mount("/models", str(tree / "models"), type="bind", read_only=True),
                 docker.types.Mount("/telemetry", str(tree / "telemetry"), type="bind")])
@@ -115,6 +115,12 @@ def test_start_answer_keep_and_stop_by_pid(module, tree, server_container):
     log = tree / started["log"].lstrip("/")
     assert started["log"] == "/telemetry/logs/container-run-%s/sglang-%d.log" % (run_id, port)
     assert "POST /v1/chat/completions HTTP/1.1" in log.read_text()
+    # The server had the key (it printed its server_args, as SGLang does) and the log shows it masked; no process in
+    # the container has it on its command line, and its --config FIFO is gone once read.
+    assert "'api_key': '********'" in log.read_text()
+    processes = container.exec_run(["ps", "-eo", "args"], user="0").output.decode()
+    assert SECRET not in processes and "--config /dev/shm/gh200-server-" in processes, processes
+    assert container.exec_run(["sh", "-c", "ls -A /dev/shm"], user="0").output.decode().strip() == ""
     record = json.loads((tree / ("telemetry/inference/sglang-%d.json" % port)).read_text())
     assert record["pid"] == started["pid"] and record["api_key"] is True and record["run_id"] == run_id
     config = (tree / ("telemetry/logs/container-run-%s/sglang-%d.config.yaml" % (run_id, port))).read_text()
@@ -225,7 +231,7 @@ def test_the_prometheus_target_is_written_never_through_a_planted_symlink(module
     os.symlink(str(canary), str(targets))  # planted from the container: the targets folder is a link out of the tree
     chown_tree(tree / "telemetry", uid, gid)
     rc, refused = module("sglang_server", args_for(tree, container, port, prometheus_target=True))
-    assert rc != 0 and "telemetry/prometheus/targets is a symlink; refusing to write through it" in refused["msg"], refused
+    assert rc != 0 and "telemetry/prometheus/targets is a symlink or not a directory; refusing to follow it" in refused["msg"], refused
     assert os.listdir(str(canary)) == []  # nothing written outside the tree
     assert not list((tree / "telemetry").glob("inference/*.json"))  # and no server record: nothing started
     os.unlink(str(targets))
