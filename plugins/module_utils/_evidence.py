@@ -17,6 +17,7 @@ import time
 
 from ansible.module_utils.urls import open_url
 from ansible.module_utils.six.moves.urllib.error import URLError
+from ansible.module_utils.six.moves.urllib.parse import urlparse
 
 from ansible_collections.gh200.sglang.plugins.module_utils import _manifest
 
@@ -150,6 +151,19 @@ BENIGN_LOG_LINES = (r"Ignore import error when loading sglang\.|"
 # What counts as an error in a server log, and in the container log.
 SERVER_ERROR_REGEX = r"(?i)(error\b|traceback|exception|unrecognized arguments)"
 CONTAINER_ERROR_REGEX = r"(?i)\b(error|fatal|traceback|panic)\b"
+
+
+def http_url(url):
+    """(the parsed ``url``, its port or None, None) when it is an http(s) URL with a host and a valid port, else
+    (None, None, one line naming the URL and the cause)."""
+    try:
+        parsed = urlparse(url)
+        port = parsed.port  # raises for a port out of range or not a number
+    except ValueError as exc:  # an unclosed [ in an IPv6 host, a bad port
+        return None, None, "url %r is not an http(s) URL: %s" % (url, exc)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        return None, None, "url %r is not an http(s) URL" % url
+    return parsed, port, None
 
 
 def is_loopback(host):

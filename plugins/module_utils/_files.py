@@ -344,23 +344,30 @@ def utc_stamp(now):
     return "%s%03dZ" % (time.strftime("%Y%m%dT%H%M%S.", time.gmtime(now)), int(now * 1000) % 1000)
 
 
-def keep_aside(path, now=None):
-    """Rename ``path`` to ``<path>.corrupt-<UTC time>`` (never overwriting it with a rebuilt file); the new path."""
+def keep_aside(path, now=None, root=None):
+    """Rename ``path`` to ``<path>.corrupt-<UTC time>`` (never overwriting it with a rebuilt file); the new path. With
+    ``root`` (the host tree), the rename acts relative to the folder's handle, reached from ``root`` without following
+    a symlink."""
     aside = "%s.corrupt-%s" % (path, utc_stamp(time.time() if now is None else now))
-    os.rename(path, aside)
+    dir_fd, name = parent_folder(path, root)
+    try:
+        os.rename(name, os.path.basename(aside), src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
+    finally:
+        os.close(dir_fd)
     return aside
 
 
-def read_json(path, quarantine=True, now=None):
+def read_json(path, quarantine=True, now=None, root=None):
     """(parsed JSON of ``path`` or None when it is missing or corrupt, the path a corrupt file was
     renamed to or None). A corrupt file, or anything that is not a regular file of a record's size (a planted
-    symlink, FIFO or huge file), is kept aside as ``<path>.corrupt-<UTC time>``, never overwritten or followed."""
+    symlink, FIFO or huge file), is kept aside as ``<path>.corrupt-<UTC time>``, never overwritten or followed
+    (through ``root``'s folder handles when a root is given: see keep_aside)."""
     try:
         raw = read_bytes(path)
     except PathProblem:  # planted: a symlink, a FIFO, a device or a file too large to be a record
         if not quarantine:
             return None, None
-        return None, keep_aside(path, now)
+        return None, keep_aside(path, now, root)
     if raw is None:
         return None, None
     try:
@@ -368,7 +375,7 @@ def read_json(path, quarantine=True, now=None):
     except (ValueError, UnicodeDecodeError):
         if not quarantine:
             return None, None
-        return None, keep_aside(path, now)
+        return None, keep_aside(path, now, root)
 
 
 def tree_problems(root, uid, user, subdirs):

@@ -83,23 +83,30 @@ def _holder_line(data):
     return data.decode("utf-8", "replace").strip().splitlines()[0] if data.strip() else ""
 
 
+def _holder_at(dir_fd, name):
+    """The holder line of the lock file ``name`` in the folder ``dir_fd``, or '' when it has none, is gone or is not a
+    regular file (opened without following a symlink or blocking: a planted FIFO never hangs the read)."""
+    try:
+        fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | _files.O_CLOEXEC, dir_fd=dir_fd)
+    except OSError:
+        return ""
+    try:
+        return _holder_line(os.read(fd, HOLDER_MAX_BYTES)) if stat.S_ISREG(os.fstat(fd).st_mode) else ""
+    finally:
+        os.close(fd)
+
+
 def read_holder(path, root=None):
-    """The holder line a lock file carries (``pid N since T``), or '' when it has none, is gone or is not a regular
-    file (opened without following a symlink or blocking: a planted FIFO never hangs the read)."""
+    """The holder line a lock file carries (``pid N since T``), or '' (see _holder_at); with ``root``, its folder is
+    reached from ``root`` without following a symlink."""
     try:
         dir_fd, name = _files.parent_folder(path, root)
     except (OSError, _files.PathProblem):
         return ""
     try:
-        fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | _files.O_CLOEXEC, dir_fd=dir_fd)
-    except OSError:
-        return ""
+        return _holder_at(dir_fd, name)
     finally:
         os.close(dir_fd)
-    try:
-        return _holder_line(os.read(fd, HOLDER_MAX_BYTES)) if stat.S_ISREG(os.fstat(fd).st_mode) else ""
-    finally:
-        os.close(fd)
 
 
 def kernel_holders(path, proc_locks="/proc/locks"):
@@ -180,7 +187,7 @@ def acquire(path, wait=30.0, interval=0.5, pid=None, clock=time.time, sleep=time
                 continue
             os.close(fd)
             if clock() >= deadline:
-                holder = read_holder(path, root) or "an unknown process"
+                holder = _holder_at(dir_fd, name) or "an unknown process"
                 raise LockHeld("%s is held by %s; gave up after %gs" % (path, holder, wait))
             sleep(interval)
     finally:

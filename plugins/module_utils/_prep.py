@@ -82,10 +82,10 @@ def update(path, stage, record, uid=None, gid=None, wait=30.0, now=None, root=No
     (the host tree), the lock and the write act through folder handles reached from it without following a symlink.
     Returns (the whole document written, the path a corrupt file was kept aside at, or None)."""
     with _locks.acquire(path + ".lock", wait=wait, root=root):
-        doc, aside = _files.read_json(path, now=now)
+        doc, aside = _files.read_json(path, now=now, root=root)
         if not isinstance(doc, dict) or not isinstance(doc.get("stages"), dict):
             if doc is not None and aside is None:  # valid JSON, wrong shape: keep it aside all the same
-                aside = _files.keep_aside(path, now)
+                aside = _files.keep_aside(path, now, root)
             doc = {"format": FORMAT, "stages": {}}
         doc["stages"][stage] = record
         _files.atomic_write(path, _files.json_bytes(doc), mode=0o644, uid=uid, gid=gid, root=root)

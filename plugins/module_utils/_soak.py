@@ -7,22 +7,15 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible.module_utils.six.moves.urllib.parse import urlparse
-
 from ansible_collections.gh200.sglang.plugins.module_utils import _evidence
 
 
 def loopback_problem(url):
     """One line when ``url`` is not http(s) to a loopback address (127.0.0.0/8, ::1, localhost), else None."""
-    try:
-        parsed = urlparse(url)
-        hostname = parsed.hostname
-        parsed.port  # pylint: disable=pointless-statement  # raises for a port out of range or not a number
-    except ValueError as exc:  # an unclosed [ in an IPv6 host, a bad port
-        return "url %r is not an http(s) URL: %s" % (url, exc)
-    if parsed.scheme not in ("http", "https") or not hostname:
-        return "url %r is not an http(s) URL" % url
-    if _evidence.is_loopback(hostname):
+    parsed, dummy, problem = _evidence.http_url(url)
+    if problem:
+        return problem
+    if _evidence.is_loopback(parsed.hostname):
         return None
     return "url %r does not point at loopback: a soak only goes to 127.0.0.0/8, ::1 or localhost" % url
 

@@ -140,7 +140,6 @@ import time
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible.module_utils.six.moves.urllib.parse import urlparse
 
 from ansible_collections.gh200.sglang.plugins.module_utils import _evidence, _files, _metrics, _tree
 
@@ -158,13 +157,9 @@ MAX_BYTES = 64 * 1024 * 1024
 
 def snapshot_name(name, url):
     """The snapshot's name (checked), or the endpoint's port; OptionProblem for a URL that is not http(s)."""
-    try:
-        parsed = urlparse(url)
-        port = parsed.port
-    except ValueError as exc:  # an unclosed [ in an IPv6 host, a port out of range
-        raise _tree.OptionProblem("url %r is not an http(s) URL: %s" % (url, exc))
-    if parsed.scheme not in ("http", "https") or not parsed.hostname:
-        raise _tree.OptionProblem("url %r is not an http(s) URL" % url)
+    parsed, port, problem = _evidence.http_url(url)
+    if problem:
+        raise _tree.OptionProblem(problem)
     if name is None:
         name = "port-%s" % (port or (443 if parsed.scheme == "https" else 80))
     if not NAME.match(name):

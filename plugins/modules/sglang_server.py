@@ -352,8 +352,9 @@ def main():
     except _tree.OptionProblem as exc:
         module.fail_json(msg=str(exc))
     port = dict(p["defaults"], **p["overrides"]).get("port", 30000)
-    if sa.port_number_problem(port):  # before anything, the parser included: no server can listen there
-        module.fail_json(msg=sa.port_number_problem(port), problems=[sa.port_number_problem(port)])
+    problem = sa.port_number_problem(port)
+    if problem:  # before anything, the parser included: no server can listen there
+        module.fail_json(msg=problem, problems=[problem])
     name = p["server_name"] or "sglang-%s" % port
     if _manifest.name_problem(name):
         module.fail_json(msg="server_name: %s" % _manifest.name_problem(name))

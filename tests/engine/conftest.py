@@ -33,16 +33,25 @@ def chown_tree(path, uid, gid):
             os.lchown(os.path.join(dirpath, name), uid, gid)
 
 
-@pytest.fixture
-def tree():
-    """A host tree with the tiny model and empty stage folders, owned by the host user; removed afterwards."""
+def make_tree(top, extra=None):
+    """<top>/sglang-observability: the tiny model, empty stage folders and telemetry/, after ``extra(root)`` has added
+    what a suite needs, everything under ``top`` owned by the host user. Returns the root."""
     uid, gid = bed_ids()
-    root = BASE / uuid.uuid4().hex[:12] / "sglang-observability"
+    root = top / "sglang-observability"
     shutil.copytree(str(REPO / ".cache" / "tiny-model"), str(root / "models" / MODEL))
     for stage in ("flashinfer", "inductor", "deep_gemm", "moe_configs"):
         (root / "profiles" / stage).mkdir(parents=True)
     (root / "telemetry").mkdir()
-    chown_tree(root.parent, uid, gid)
+    if extra:
+        extra(root)
+    chown_tree(top, uid, gid)
+    return root
+
+
+@pytest.fixture
+def tree():
+    """A host tree with the tiny model and empty stage folders, owned by the host user; removed afterwards."""
+    root = make_tree(BASE / uuid.uuid4().hex[:12])
     yield root
     shutil.rmtree(str(root.parent), ignore_errors=True)
 

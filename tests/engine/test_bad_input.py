@@ -16,7 +16,7 @@ import uuid
 import docker
 import pytest
 
-from conftest import BASE, IMAGE, MODEL, REPO, bed_ids, chown_tree
+from conftest import BASE, IMAGE, MODEL, REPO, make_tree
 
 USER = "gh200dry"  # the test bed's host user (scripts/setup.sh)
 LONG = "a" * 5000
@@ -25,16 +25,13 @@ LONG = "a" * 5000
 @pytest.fixture(scope="module")
 def bed():
     """(root, container name): a host tree and a running dev container for every case of the table."""
-    uid, gid = bed_ids()
-    root = BASE / ("bad-input-" + uuid.uuid4().hex[:8]) / "sglang-observability"
-    shutil.copytree(str(REPO / ".cache" / "tiny-model"), str(root / "models" / MODEL))
-    for stage in ("flashinfer", "inductor", "deep_gemm", "moe_configs"):
-        (root / "profiles" / stage).mkdir(parents=True)
-    (root / "profiles" / "inductor" / "kernel.so").write_text("a cached kernel a reset would remove\n")
-    (root / "telemetry" / "logs").mkdir(parents=True)
-    (root.parent / "image").mkdir()
-    (root.parent / "image" / "Dockerfile").write_text("FROM scratch\n")  # an image_build context, beside the tree
-    chown_tree(root.parent, uid, gid)
+    def extra(root):
+        (root / "profiles" / "inductor" / "kernel.so").write_text("a cached kernel a reset would remove\n")
+        (root / "telemetry" / "logs").mkdir()
+        (root.parent / "image").mkdir()
+        (root.parent / "image" / "Dockerfile").write_text("FROM scratch\n")  # an image_build context, beside the tree
+
+    root = make_tree(BASE / ("bad-input-" + uuid.uuid4().hex[:8]), extra)
     engine = docker.from_env()
     name = "gh200-bad-input-" + uuid.uuid4().hex[:8]
     container = engine.containers.run(

@@ -129,3 +129,17 @@ def test_a_port_from_the_container_environment_must_be_a_port():
     for bad in ("nine", "70000", "-1", "90 90"):
         with pytest.raises(_manifest.SpecError, match="the container's PROMETHEUS_PORT=.* is not a port number"):
             _evidence.port_from_env({"PROMETHEUS_PORT": bad}, "PROMETHEUS_PORT", 9090)
+
+
+@pytest.mark.parametrize("url, port, problem", [
+    ("http://127.0.0.1:30000/metrics", 30000, None),
+    ("https://localhost/x", None, None),
+    ("http://[::1", None, "url 'http://[::1' is not an http(s) URL: Invalid IPv6 URL"),
+    ("http://127.0.0.1:99999", None, "url 'http://127.0.0.1:99999' is not an http(s) URL: Port out of range 0-65535"),
+    ("ftp://127.0.0.1/", None, "url 'ftp://127.0.0.1/' is not an http(s) URL"),
+    ("http:///nohost", None, "url 'http:///nohost' is not an http(s) URL"),
+])
+def test_an_http_url_is_parsed_once_for_every_module_that_takes_one(url, port, problem):
+    parsed, found_port, found_problem = _evidence.http_url(url)
+    assert (found_port, found_problem) == (port, problem)
+    assert (parsed is None) == (problem is not None)

@@ -258,3 +258,19 @@ def test_unlink_under_walks_by_handles_and_never_follows_a_swapped_folder(tmp_pa
     assert (canary / "lock").read_text() == "keep me"
     with pytest.raises(_files.PathProblem):
         _files.unlink_under(str(root), "../outside/lock")
+
+
+def test_a_corrupt_record_is_kept_aside_through_the_root_s_handles_never_through_a_swapped_folder(tmp_path):
+    root, canary = tmp_path / "root", tmp_path / "canary"
+    (root / "profiles").mkdir(parents=True)
+    (root / "profiles" / "prep_result.json").write_text("{not json")
+    data, aside = _files.read_json(str(root / "profiles" / "prep_result.json"), now=1795348800.25, root=str(root))
+    assert data is None and aside == str(root / "profiles" / "prep_result.json.corrupt-20261122T120000.250Z")
+    assert (root / "profiles" / "prep_result.json.corrupt-20261122T120000.250Z").read_text() == "{not json"
+    canary.mkdir()
+    (canary / "prep_result.json").write_text("{outside")
+    os.rename(str(root / "profiles"), str(tmp_path / "aside"))
+    (root / "profiles").symlink_to(canary)  # the folder swapped for a link after the read
+    with pytest.raises(_files.PathProblem, match="profiles is a symlink or not a directory"):
+        _files.keep_aside(str(root / "profiles" / "prep_result.json"), now=1, root=str(root))
+    assert sorted(p.name for p in canary.iterdir()) == ["prep_result.json"]
