@@ -9,6 +9,7 @@ __metaclass__ = type
 
 import hashlib
 import io
+import socket as pysocket
 import tarfile
 import time
 import traceback
@@ -19,6 +20,7 @@ try:
     import docker
     from docker.errors import DockerException, ImageNotFound, NotFound
     from docker.types import DeviceRequest, Mount
+    from docker.utils import socket as docker_socket
     HAS_DOCKER = True
     DOCKER_IMPORT_ERROR = None
 except ImportError:
@@ -101,21 +103,43 @@ class ExecTimeout(Exception):
 TIMEOUT_CODES = (124, 137)
 
 
-def exec_as(container, user, argv, env=None, workdir=None, timeout=None):
+def exec_as(container, user, argv, env=None, workdir=None, timeout=None, stdin=None):
     """Run argv (a list, never a shell string) in a running container as user; (rc, stdout, stderr).
 
     With ``timeout`` (seconds) the command runs under the container's coreutils ``timeout`` (TERM at the limit, KILL
-    5 s later), the engine connection waits long enough for it, and a command the limit ended raises ExecTimeout."""
+    5 s later), the engine connection waits long enough for it, and a command the limit ended raises ExecTimeout.
+    With ``stdin`` (bytes) the command reads them on its standard input, then end of file: a secret passed so is in
+    no argv and no environment (``docker exec`` keeps an exec's environment in the engine, and /proc shows it)."""
     if timeout:
         argv = ["timeout", "--kill-after=5", "%gs" % timeout] + list(argv)
         api = container.client.api
         api.timeout = max(api.timeout or 0, timeout + 30)
         started = time.time()
-    result = container.exec_run(argv, user=user, environment=env or {}, workdir=workdir, demux=True)
-    out, err = result.output if isinstance(result.output, tuple) else (result.output, b"")
-    if timeout and result.exit_code in TIMEOUT_CODES and time.time() - started >= timeout:
+    if stdin is None:
+        result = container.exec_run(argv, user=user, environment=env or {}, workdir=workdir, demux=True)
+        code, (out, err) = result.exit_code, result.output if isinstance(result.output, tuple) else (result.output, b"")
+    else:
+        code, out, err = _exec_with_input(container, user, argv, env, workdir, stdin)
+    if timeout and code in TIMEOUT_CODES and time.time() - started >= timeout:
         raise ExecTimeout("%s did not answer in %g s" % (argv[3].rsplit("/", 1)[-1], timeout))
-    return result.exit_code, (out or b"").decode("utf-8", "replace"), (err or b"").decode("utf-8", "replace")
+    return code, (out or b"").decode("utf-8", "replace"), (err or b"").decode("utf-8", "replace")
+
+
+def _exec_with_input(container, user, argv, env, workdir, data):
+    """exec_run with bytes on the command's stdin: the engine's attach socket takes them, then a half-close (the
+    command sees end of file), then its multiplexed output is read to the end; (rc, stdout, stderr)."""
+    api = container.client.api
+    exec_id = api.exec_create(container.id, argv, stdin=True, user=user, environment=env or {}, workdir=workdir)["Id"]
+    sock = api.exec_start(exec_id, socket=True)
+    raw = getattr(sock, "_sock", sock)
+    try:
+        raw.sendall(data)
+        raw.shutdown(pysocket.SHUT_WR)
+        frames = (docker_socket.demux_adaptor(*frame) for frame in docker_socket.frames_iter(raw, tty=False))
+        out, err = docker_socket.consume_socket_output(frames, demux=True)
+    finally:
+        sock.close()
+    return api.exec_inspect(exec_id)["ExitCode"], out, err
 
 
 # Where secret_files land in the dev container: a folder of the container's own (never bind-mounted, so nothing on the

@@ -214,15 +214,15 @@ def redact(argv, secret_flags=("--api-key",)):
 # Run as ``python3 -c LAUNCHER <log file> <argv...>`` (as the server's user): starts argv detached in a session of
 # its own (so its PID is its process group), stdout and stderr appended to the log, and prints {"pid", "start"}
 # (start: the process's start time in clock ticks, /proc/<pid>/stat field 22, so a reused PID is never taken
-# for it). The API key, when set, comes in the launcher's environment (GH200_SERVER_API_KEY: readable by the
-# server's user and root only, for the moment the launcher lives) and reaches the server through a FIFO in a 0700
-# folder on /dev/shm, passed as ``--config``: SGLang reads it once at start-up and the relay removes it, so the key is
+# for it). The API key, when set, is all the launcher reads on its stdin (nothing there: no key), so it is in no
+# process's environment, not even the launcher's, and reaches the server through a FIFO in a 0700 folder on /dev/shm,
+# passed as ``--config``: SGLang reads it once at start-up and the relay removes it, so the key is
 # in no process's argv or environment and never on disk. The relay (RELAY, started with a clean environment, the key
 # on a pipe) then carries the server's output into the log with the key masked, as SGLang prints its server_args.
 LAUNCHER = r"""
 import json, os, subprocess, sys, tempfile
 env = dict(os.environ)
-key = env.pop("GH200_SERVER_API_KEY", None)
+key = sys.stdin.buffer.read().decode("utf-8")
 argv = sys.argv[2:]
 if key:
     open(sys.argv[1], "ab").close()  # the log is there when the launcher returns, as without a key

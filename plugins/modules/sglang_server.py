@@ -28,8 +28,9 @@ description:
   - V(stopped) ends the recorded process group only (TERM, then KILL after O(stop_timeout)), never processes found
     by name, then waits until the port is free.
   - The API key (O(api_key)) reaches the server as SGLang's C(--config) file, a FIFO in a private folder on
-    C(/dev/shm) in the container that SGLang reads once at start-up and that is then removed, so the key is in no
-    process's command line or environment (C(ps) on the host shows none) and never on disk. A relay carries the
+    C(/dev/shm) in the container that SGLang reads once at start-up and that is then removed; the launcher gets the
+    key on its stdin, so the key is in no process's command line or environment (C(ps) and C(/proc/*/environ) show
+    none) and never on disk. A relay carries the
     server's output into its log with the key masked (SGLang prints its server_args, api_key included, at start-up).
     An SGLang that reads no C(--config) file is refused when a key is set. The key is in no record, log or result. A
     key given in O(defaults), O(overrides) or O(extra_args) instead is refused before anything starts, and the
@@ -232,10 +233,11 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.gh200.sglang.plugins.module_utils import _docker, _evidence, _files, _manifest, _server_args as sa, _tree
 
 
-def run_program(module, container, user, python, program, args, env=None):
+def run_program(module, container, user, python, program, args, env=None, stdin=None):
     """The JSON a probe program printed last, or fail_json with its error output. It runs in /, so that no package in
     the image's working directory (a checkout's python/ folder) shadows the installed one on ``python -c``'s path."""
-    rc, out, err = _docker.exec_as(container, user, [python, "-c", program] + [str(a) for a in args], env=env, workdir="/")
+    rc, out, err = _docker.exec_as(container, user, [python, "-c", program] + [str(a) for a in args], env=env, workdir="/",
+                                   stdin=stdin)
     lines = [line for line in out.splitlines() if line.startswith("{")]
     if rc != 0 or not lines:
         module.fail_json(msg="%s: %s exited %s: %s" % (container.name, python, rc, _first_error(err or out)))
@@ -420,8 +422,8 @@ def main():
                                 mode=0o644, uid=account.pw_uid, gid=account.pw_gid, root=root)
         _files.atomic_write(config, sa.config_yaml(answer["argv"] + list(p["extra_args"])).encode("utf-8"), mode=0o644,
                             uid=account.pw_uid, gid=account.pw_gid, root=root)
-        env = dict(p["env"], GH200_SERVER_API_KEY=p["api_key"]) if p["api_key"] else dict(p["env"])
-        started = run_program(module, container, p["user"], "python3", sa.LAUNCHER, [log] + argv, env=env)
+        started = run_program(module, container, p["user"], "python3", sa.LAUNCHER, [log] + argv, env=p["env"],
+                              stdin=(p["api_key"] or "").encode("utf-8"))
         record = sa.server_record(name, started["pid"], started["start"], argv, values.get("host"), values.get("port"), log, run_id,
                                   answer["version"], p["api_key"], time.time())
         _files.atomic_write(record_path, _files.json_bytes(record), mode=0o644, uid=account.pw_uid, gid=account.pw_gid,

@@ -90,7 +90,14 @@ def everything_under(root):
 def test_start_answer_keep_and_stop_by_pid(module, tree, server_container):
     container, run_id = server_container
     port = free_port()
+    # A python3 first on the launcher's PATH that appends its environment to a file, then runs the image's own: the
+    # launcher (the one python3 given the module's env) must hold the key in no environment, not even for a moment.
+    shim = "#!/bin/sh\nenv >> /tmp/launcher.env\nPATH=${PATH#/tmp/gh200-shim:} exec python3 \"$@\"\n"
+    assert container.exec_run(["sh", "-c", 'mkdir -p /tmp/gh200-shim && printf "%s" "$0" > /tmp/gh200-shim/python3 && '
+                                           'chmod 755 /tmp/gh200-shim /tmp/gh200-shim/python3', shim], user="0").exit_code == 0
+    image_path = [e.split("=", 1)[1] for e in container.attrs["Config"]["Env"] if e.startswith("PATH=")][0]
     args = args_for(tree, container, port, api_key=SECRET)
+    args["env"] = dict(args["env"], PATH="/tmp/gh200-shim:" + image_path)
 
     rc, validated = module("sglang_server", dict(args, state="validated"))
     assert rc == 0 and not validated["changed"], validated
@@ -121,6 +128,11 @@ def test_start_answer_keep_and_stop_by_pid(module, tree, server_container):
     processes = container.exec_run(["ps", "-eo", "args"], user="0").output.decode()
     assert SECRET not in processes and "--config /dev/shm/gh200-server-" in processes, processes
     assert container.exec_run(["sh", "-c", "ls -A /dev/shm"], user="0").output.decode().strip() == ""
+    launcher_env = container.exec_run(["cat", "/tmp/launcher.env"], user="0").output.decode()
+    assert "STANDIN_LOAD_SECONDS=1" in launcher_env and SECRET not in launcher_env, launcher_env
+    environs = container.exec_run(["sh", "-c", "cat /proc/[0-9]*/environ"],  # the server's user reads its processes'
+                                  user=str(bed_ids()[0])).output.decode("utf-8", "replace")
+    assert "STANDIN_LOAD_SECONDS=1" in environs and SECRET not in environs
     record = json.loads((tree / ("telemetry/inference/sglang-%d.json" % port)).read_text())
     assert record["pid"] == started["pid"] and record["api_key"] is True and record["run_id"] == run_id
     config = (tree / ("telemetry/logs/container-run-%s/sglang-%d.config.yaml" % (run_id, port))).read_text()

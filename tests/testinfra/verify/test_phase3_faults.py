@@ -101,12 +101,13 @@ def test_the_api_key_gates_the_server_and_is_found_nowhere_at_vvvv(verify, engin
     def watch_command_lines():  # every process on this machine (the host containers' and the dev containers' too)
         while not stop.is_set():
             for pid in [p for p in os.listdir("/proc") if p.isdigit()]:
-                try:
-                    with open("/proc/%s/cmdline" % pid, "rb") as handle:
-                        if key.encode() in handle.read():
-                            seen.append(pid)
-                except OSError:
-                    pass
+                for what in ("cmdline", "environ"):
+                    try:
+                        with open("/proc/%s/%s" % (pid, what), "rb") as handle:
+                            if key.encode() in handle.read():
+                                seen.append("%s (%s)" % (pid, what))
+                    except OSError:
+                        pass
             time.sleep(0.1)
 
     watcher = threading.Thread(target=watch_command_lines, daemon=True)
@@ -118,7 +119,7 @@ def test_the_api_key_gates_the_server_and_is_found_nowhere_at_vvvv(verify, engin
     stop.set()
     watcher.join()
     assert run.rc == 0, run.output[-3000:]
-    assert not seen, "the key was on the command line of pid %s" % seen[0]
+    assert not seen, "the key was in the command line or environment of pid %s" % seen[0]
     assert key not in json.dumps(engine.containers.get(container_name(HOST)).attrs)  # docker inspect
     assert run.checks(HOST, "phase3")["smoke prompt answered"]["status"] == "passed"  # the prompt carried the key
     assert key not in run.output

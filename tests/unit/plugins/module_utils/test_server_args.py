@@ -252,9 +252,8 @@ FAKE_SERVER = textwrap.dedent("""
 
 def launch(tmp_path, key, sleep="0"):
     log = tmp_path / "server.log"
-    env = dict(os.environ, GH200_SERVER_API_KEY=key) if key else dict(os.environ)
     out = subprocess.run([sys.executable, "-c", sa.LAUNCHER, str(log), sys.executable, "-c", FAKE_SERVER, "--sleep", sleep],
-                         env=env, stdout=subprocess.PIPE, check=True, timeout=30)
+                         input=(key or "").encode(), stdout=subprocess.PIPE, check=True, timeout=30)
     return log, json.loads(out.stdout.decode().splitlines()[-1])
 
 
@@ -275,10 +274,12 @@ def test_the_key_reaches_the_server_through_a_fifo_and_the_log_masks_it(tmp_path
     fifo = cmdline.split(b"\0")[cmdline.split(b"\0").index(b"--config") + 1].decode()
     assert wait_for(lambda: not os.path.exists(os.path.dirname(fifo)))
     for pid in [p for p in os.listdir("/proc") if p.isdigit()]:
-        try:
-            assert key.encode() not in open("/proc/%s/cmdline" % pid, "rb").read()
-        except OSError:
-            pass
+        for what in ("cmdline", "environ"):
+            try:
+                seen = open("/proc/%s/%s" % (pid, what), "rb").read()
+            except OSError:
+                continue
+            assert key.encode() not in seen, "pid %s has the key in its %s" % (pid, what)
     assert wait_for(lambda: not os.path.exists("/proc/%d" % started["pid"]) or
                     open("/proc/%d/stat" % started["pid"]).read().split(")")[1].split()[0] == "Z", 10)
     text = log.read_text()
