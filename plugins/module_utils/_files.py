@@ -297,6 +297,15 @@ def unlink_under(root, rel):
         os.close(fd)
 
 
+def realpath(path):
+    """os.path.realpath, or None when a component changed under it (Python's readlink after its lstat raises EINVAL
+    when a link was swapped for a folder in between)."""
+    try:
+        return os.path.realpath(path)
+    except OSError:
+        return None
+
+
 def symlink_problem(root, path):
     """Why ``path`` (at or under ``root``) is unsafe, or None.
 
@@ -308,7 +317,9 @@ def symlink_problem(root, path):
     path = os.path.normpath(path)
     if path != root and not path.startswith(root + os.sep):
         return "%s is outside the host tree root %s" % (path, root)
-    real_root = os.path.realpath(root)
+    real_root = realpath(root)
+    if real_root is None:
+        return "%s changed while it was checked" % root
     current = root
     parts = [] if path == root else os.path.relpath(path, root).split(os.sep)
     for part in [None] + parts:
@@ -318,7 +329,9 @@ def symlink_problem(root, path):
         if info is None:
             return None
         if stat.S_ISLNK(info.st_mode):
-            target = os.path.realpath(current)
+            target = realpath(current)
+            if target is None:  # it was a link at lstat and is not at readlink: someone is swapping it
+                return "%s changed while it was checked" % current
             if current == root:
                 return "%s is a symlink (to %s); the host tree root must be a real directory" % (current, target)
             if target != real_root and not target.startswith(real_root + os.sep):

@@ -14,7 +14,7 @@ import os
 import pwd
 import stat
 
-from ansible_collections.gh200.sglang.plugins.module_utils._files import PathProblem, read_json, symlink_problem
+from ansible_collections.gh200.sglang.plugins.module_utils._files import PathProblem, read_json, realpath, symlink_problem
 from ansible_collections.gh200.sglang.plugins.module_utils._signature import verdict
 
 # Options of every module that reads or writes the host tree (documented in doc_fragments/docker.py, HOST_TREE).
@@ -202,7 +202,7 @@ def audit(root, uid, gid, required=(), model=None, scaffolding=None, inventory=(
             if len(out["wrong_owner"]) < max_listed:
                 out["wrong_owner"].append("%s (%d:%d)" % (path, info.st_uid, info.st_gid))
         if stat.S_ISLNK(info.st_mode):
-            target = os.path.realpath(path)
+            target = realpath(path) or "(changed while read)"  # a link swapped during the walk counts as leaving
             if not inside(target, real_root):
                 out["symlinks_out"].append({"path": path, "target": target})
         if scaffolding is not None and _under(rel, "profiles") and rel != "profiles":

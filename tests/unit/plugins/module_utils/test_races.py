@@ -4,79 +4,23 @@ canary's files, modes and owners must be unchanged, and every run must end in su
 (PathProblem, or 'No such file or directory' while the folder is away), never anything else. Each operation must
 meet the link several times and also succeed, or the race did not happen and the test fails."""
 import errno
-import hashlib
 import multiprocessing
 import os
-import shutil
+import sys
 import time
 
 import pytest
 
 from ansible_collections.gh200.sglang.plugins.module_utils import _files, _locks, _prep
+from ansible_collections.gh200.sglang.plugins.modules import lock_cleanup, prometheus_scrape
 
 REFUSALS = 10  # times each operation must meet the link (and be refused) for the race to count
 DEADLINE = 30  # seconds at most per swapped folder
+PASSING_TIME = 3  # seconds an operation that is never refused (it passes links by) races at least, per folder
 OWNER = (4242, 4242)  # the host user the writes give files to; the canary belongs to root
 
-
-def canary_state(folder):
-    """(path, mode, uid, gid, content digest) of everything under the canary."""
-    out = []
-    for dirpath, dirnames, filenames in os.walk(folder):
-        for name in sorted(dirnames + filenames):
-            path = os.path.join(dirpath, name)
-            info = os.lstat(path)
-            digest = None
-            if os.path.isfile(path) and not os.path.islink(path):
-                with open(path, "rb") as handle:
-                    digest = hashlib.sha256(handle.read()).hexdigest()
-            out.append((os.path.relpath(path, folder), info.st_mode, info.st_uid, info.st_gid, digest))
-    return sorted(out)
-
-
-def plant_canary(folder):
-    """Files named as the tree's own (a lock, a signature, a log, a record, a build folder), root's, 0600."""
-    os.makedirs(os.path.join(folder, "build", "deep"))
-    for rel in (".lock", "signature.json", "compile.log", "prep_result.json", "prep_result.json.lock", "pointer.env",
-                "x.lock", "build/deep/kernel.so", "build/deep/lock"):
-        with open(os.path.join(folder, rel), "w") as handle:
-            handle.write("canary %s\n" % rel)
-        os.chmod(os.path.join(folder, rel), 0o600)
-    os.chmod(folder, 0o700)
-
-
-def _put_back(folder, aside):
-    """Move the real folder back in place of the link (a folder the code under test made meanwhile goes)."""
-    while True:
-        try:
-            if os.path.islink(folder):
-                os.unlink(folder)
-            elif os.path.isdir(folder):
-                shutil.rmtree(folder)
-            os.rename(aside, folder)
-            return
-        except OSError:
-            continue
-
-
-def swap_loop(folder, canary, stop, swaps):
-    """Swap ``folder`` for a symlink to ``canary`` and back, as fast as it goes, until ``stop`` is set; ``swaps``
-    counts the times the link was in place."""
-    aside = folder + ".aside"
-    while not stop.is_set():
-        try:
-            os.rename(folder, aside)
-        except OSError:
-            continue
-        try:
-            if os.path.isdir(folder) and not os.path.islink(folder):
-                shutil.rmtree(folder)  # the code under test made the folder again while it was away
-            os.symlink(canary, folder)
-            swaps.value += 1
-        except OSError:
-            pass
-        _put_back(folder, aside)
-        time.sleep(0.001)  # the real folder stays a moment, so an operation also meets it whole
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", ".."))  # tests/: the harness the engine suite shares
+from race_harness import canary_state, plant_canary, swap_loop  # noqa: E402
 
 
 @pytest.fixture
@@ -92,7 +36,9 @@ def race(tmp_path):
     plant_canary(str(canary))
     before = canary_state(str(canary))
 
-    def run(operation, swapped):
+    def run(operation, swapped, refusals=REFUSALS):
+        """``refusals``: how many times the operation must be refused; 0 for one that passes a link by (a walk
+        that does not follow it), which must then have run REFUSALS times while the link was put in place."""
         for folder in swapped:
             outcomes = {"ok": 0, "refused": 0, "os error": 0}
             stop, swaps = multiprocessing.Event(), multiprocessing.Value("i", 0)
@@ -100,7 +46,9 @@ def race(tmp_path):
             swapper.start()
             deadline = time.time() + DEADLINE
             try:
-                while (outcomes["refused"] < REFUSALS or not outcomes["ok"]) and time.time() < deadline:
+                at_least = time.time() + (0 if refusals else PASSING_TIME)
+                while (outcomes["refused"] < refusals or not outcomes["ok"] or sum(outcomes.values()) < REFUSALS
+                       or swaps.value < REFUSALS or time.time() < at_least) and time.time() < deadline:
                     try:
                         operation()
                         outcomes["ok"] += 1
@@ -115,7 +63,7 @@ def race(tmp_path):
                 swapper.join(10)
             assert canary_state(str(canary)) == before, "the canary outside the tree changed"
             assert not os.path.islink(str(folder)) and os.path.isdir(str(folder))
-            assert outcomes["refused"] >= REFUSALS and outcomes["ok"], (folder, outcomes, swaps.value)
+            assert outcomes["refused"] >= refusals and outcomes["ok"] and swaps.value >= REFUSALS, (folder, outcomes, swaps.value)
 
     return str(root), str(stage), run
 
@@ -160,3 +108,63 @@ def test_logs_records_and_unlinks_never_reach_outside_the_tree(race):
         _files.unlink_under(root, rel + "/build/deep/lock")
 
     run(stage_writes, swapped=(stage, os.path.dirname(stage)))
+
+
+# The modules end to end, as Ansible runs them (main() with its arguments): a failed run is one line.
+def module_run(run_module, main, args):
+    """An operation for ``run``: the module's main(); a failure must be one line, raised as the harness counts it."""
+    def operation():
+        code, result = run_module(main, args)
+        if code == 0:
+            return
+        msg = result["msg"]
+        assert "\n" not in msg and "Traceback" not in msg, msg
+        if "No such file or directory" in msg:
+            raise OSError(errno.ENOENT, msg)
+        raise _files.PathProblem(msg)
+    return operation
+
+
+def test_lock_cleanup_never_removes_a_lock_outside_the_tree(race, run_module):
+    root, stage, run = race
+    cleanup = module_run(run_module, lock_cleanup.main, {"root": root})
+
+    def orphan_then_cleanup():
+        try:
+            _files.open_for_write(os.path.join(stage, "x.lock"), root, *OWNER).close()  # an orphan for it to remove
+        except (_files.PathProblem, OSError):
+            pass  # the stage folder was a link or away at that moment: the walk below meets it so
+        cleanup()
+
+    # The walk passes a linked folder by (it follows no link), so it is never refused: it must run while links are
+    # put in place, and the canary's own *.lock files, orphans all, must still be there.
+    run(orphan_then_cleanup, swapped=(stage, os.path.dirname(stage)), refusals=0)
+
+
+@pytest.fixture
+def metrics_endpoint():
+    import http.server
+    import threading
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802  (the http.server name)
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain; version=0.0.4")
+            self.end_headers()
+            self.wfile.write(b'sglang:num_requests_total{model_name="m"} 3\n')
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield "http://127.0.0.1:%d/metrics" % server.server_address[1]
+    server.shutdown()
+
+
+def test_metrics_snapshots_never_land_outside_the_tree(race, run_module, metrics_endpoint):
+    root, stage, run = race
+    snapshots = os.path.join(root, "telemetry", "prometheus", "snapshots")
+    os.makedirs(snapshots)
+    scrape = module_run(run_module, prometheus_scrape.main, {"url": metrics_endpoint, "root": root, "name": "sglang"})
+    run(scrape, swapped=(snapshots, os.path.dirname(snapshots)))
