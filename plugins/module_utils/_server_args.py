@@ -306,6 +306,7 @@ LAUNCHER = LAUNCHER.replace("RELAY_SOURCE", repr(RELAY))
 PROCESS_PROBE = r"""
 import json, os, signal, sys, time
 pid, start, sig, wait = int(sys.argv[1]), sys.argv[2], sys.argv[3], float(sys.argv[4])
+names = [n for n in (sys.argv[5] if len(sys.argv) > 5 else "").split(",") if n]
 def alive():
     try:
         with open("/proc/%d/stat" % pid) as handle:
@@ -314,6 +315,15 @@ def alive():
         return False
     return fields[19] == start and fields[0] != "Z"
 was = alive()
+env = {}
+if was and names:  # only the variables asked for, from the process's own environment (its user reads it)
+    try:
+        with open("/proc/%d/environ" % pid, "rb") as handle:
+            pairs = [item.split(b"=", 1) for item in handle.read(1 << 20).split(b"\0") if b"=" in item]
+        held = dict((k.decode("utf-8", "replace"), v.decode("utf-8", "replace")) for k, v in pairs)
+        env = dict((n, held.get(n)) for n in names)
+    except OSError as exc:
+        env = {"error": "%s: %s" % (exc.filename, exc.strerror)}
 if was and sig != "none":
     try:
         os.killpg(pid, getattr(signal, sig))
@@ -322,14 +332,16 @@ if was and sig != "none":
     deadline = time.time() + wait
     while alive() and time.time() < deadline:
         time.sleep(0.2)
-print(json.dumps(dict(alive=was, ended=not alive())))
+print(json.dumps(dict(alive=was, ended=not alive(), env=env)))
 """
 
 
-def server_record(name, pid, start, argv, host, port, log, run_id, version, api_key, started_at):
-    """What the host tree keeps about a started server: never the API key, only whether one is set."""
+def server_record(name, pid, start, argv, host, port, log, run_id, version, api_key, started_at, cache_env=None):
+    """What the host tree keeps about a started server: never the API key, only whether one is set; the cache
+    variables it was started with (paths), so that a later status reads them back from the process."""
     return {"name": name, "pid": pid, "start": start, "argv": list(argv), "host": host, "port": port, "log": log,
-            "run_id": run_id, "sglang_version": version, "api_key": bool(api_key), "started_at": started_at}
+            "run_id": run_id, "sglang_version": version, "api_key": bool(api_key), "started_at": started_at,
+            "cache_env": dict(cache_env or {})}
 
 
 # What a server record must hold, and of which type, before a PID from it is signalled or a log path read.
@@ -349,6 +361,9 @@ def record_problem(record):
             return "its %s is %r" % (key, record[key])
     if not 0 < record["port"] < 65536 or record["pid"] <= 1:
         return "its pid %r or port %r is out of range" % (record["pid"], record["port"])
+    env = record.get("cache_env", {})
+    if not isinstance(env, dict) or not all(isinstance(k, str) and isinstance(v, str) and "," not in k for k, v in env.items()):
+        return "its cache_env is not a map of variable names to paths"
     return None
 
 
@@ -373,10 +388,11 @@ def reusable_answer(validation, key):
     return answer
 
 
-def same_server(record, argv, run_id, api_key):
-    """Whether the recorded server was started with this argv in this container run (and an API key when one is set)."""
+def same_server(record, argv, run_id, api_key, cache_env=None):
+    """Whether the recorded server was started with this argv and cache environment in this container run (and an API
+    key when one is set)."""
     return bool(record) and record.get("argv") == list(argv) and record.get("run_id") == run_id \
-        and record.get("api_key") == bool(api_key)
+        and record.get("api_key") == bool(api_key) and record.get("cache_env", {}) == dict(cache_env or {})
 
 
 def log_evidence(text, error_regex, request_regex, limit=5, ignore_regex=""):

@@ -102,6 +102,30 @@ def stage_env(stage, profiles="/profiles", extra=None):
     return env
 
 
+def server_cache_env(profiles="/profiles", extra=None):
+    """The environment a server runs with so that it finds every cache phase 2 built: each stage's cache variables
+    (the same definition the stages run with), then ``extra`` (never overriding them)."""
+    env = {}
+    for stage in STAGE_NAMES:
+        env.update(stage_env(stage, profiles))
+    for key, value in (extra or {}).items():
+        env.setdefault(str(key), str(value))
+    return env
+
+
+def env_problems(expected, found):
+    """What differs between the cache variables a process should have (``expected``) and what its environment holds
+    (``found``: name -> value, None when unset), one phrase each, sorted by name."""
+    problems = []
+    for name in sorted(expected):
+        value = (found or {}).get(name)
+        if value is None:
+            problems.append("%s is not set" % name)
+        elif value != expected[name]:
+            problems.append("%s is %s, not %s" % (name, value, expected[name]))
+    return problems
+
+
 def moe_config_path(config_dir, triton_version, file_name):
     """Where SGLang reads a tuned MoE config: <dir>/configs/triton_<version, dots as underscores>/<file>
     (a local version such as ``3.6.0+git1`` keeps only its release part, as triton.__version__ has it)."""

@@ -90,9 +90,21 @@ options:
     description: The model's C(max_position_embeddings) (phase 0's model facts); the context length may not exceed it.
     type: int
   env:
-    description: Environment of the server process.
+    description: Environment of the server process. The cache variables of O(cache_env) win over the same names here.
     type: dict
     default: {}
+  cache_env:
+    description:
+      - Start the server with every phase-2 cache stage's variables (C(FLASHINFER_WORKSPACE_BASE),
+        C(TORCHINDUCTOR_CACHE_DIR), C(TRITON_CACHE_DIR), C(SGLANG_DG_CACHE_DIR), C(SGLANG_MOE_CONFIG_DIR)), pointing
+        under O(caches_mount) exactly as M(gh200.sglang.cache_stage) sets them, so the server finds the kernels phase 2
+        built. They are kept in the server's record, and V(status) reads them back from the process's own environment.
+    type: bool
+    default: true
+  caches_mount:
+    description: Where the container sees the host tree's C(profiles) folder (the stages' C(profiles_mount) in M(gh200.sglang.cache_stage)).
+    type: str
+    default: /profiles
   stop_timeout:
     description: Seconds between TERM and KILL when stopping, and to wait for the port afterwards.
     type: int
@@ -222,6 +234,21 @@ log_evidence:
   returned: when O(state=status)
   type: dict
   sample: {"lines": 12, "errors": [], "requests": 1, "tail": ["... \"POST /v1/chat/completions HTTP/1.1\" 200"]}
+cache_env:
+  description: The cache variables the server was started with (from its record; empty with O(cache_env=false)).
+  returned: when O(state=status)
+  type: dict
+  sample: {"TORCHINDUCTOR_CACHE_DIR": "/profiles/inductor", "TRITON_CACHE_DIR": "/profiles/inductor/triton"}
+server_env:
+  description: Those variables as the running process's own environment holds them (null when unset).
+  returned: when O(state=status)
+  type: dict
+cache_env_problems:
+  description: Each cache variable the running process lacks or has pointing elsewhere; empty when it is not running.
+  returned: when O(state=status)
+  type: list
+  elements: str
+  sample: ["TORCHINDUCTOR_CACHE_DIR is not set"]
 """
 
 import json
@@ -230,7 +257,7 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.gh200.sglang.plugins.module_utils import _docker, _evidence, _files, _manifest, _server_args as sa, _tree
+from ansible_collections.gh200.sglang.plugins.module_utils import _docker, _evidence, _files, _manifest, _server_args as sa, _stages, _tree
 
 
 def run_program(module, container, user, python, program, args, env=None, stdin=None):
@@ -279,8 +306,13 @@ def status(module, cli, p, name, record, record_path, root):
     if not record:
         module.fail_json(msg="server %s: no record at %s: it was never started by this module" % (name, record_path))
     container = _docker.get_container(cli, p["name"])
-    alive = bool(container and container.status == "running" and not record.get("stopped_at")) and run_program(
-        module, container, p["user"], "python3", sa.PROCESS_PROBE, [record["pid"], record["start"], "none", 0])["alive"]
+    expected = record.get("cache_env", {})
+    probe = run_program(module, container, p["user"], "python3", sa.PROCESS_PROBE,
+                        [record["pid"], record["start"], "none", 0, ",".join(sorted(expected))]) \
+        if container and container.status == "running" and not record.get("stopped_at") else {"alive": False, "env": {}}
+    alive = probe["alive"]
+    if "error" in probe["env"]:
+        module.fail_json(msg="server %s: cannot read its environment: %s" % (name, probe["env"]["error"]))
     try:
         path = _tree.confine(root, "log", record["log"].lstrip("/"))[0]
         raw = _files.read_bytes(path, tail=True)
@@ -289,7 +321,8 @@ def status(module, cli, p, name, record, record_path, root):
     except (_tree.OptionProblem, _files.PathProblem, re.error) as exc:
         module.fail_json(msg="server %s: %s" % (name, exc))
     module.exit_json(changed=False, server_name=name, record=record_path, alive=alive, log=record["log"], pid=record["pid"],
-                     log_evidence=evidence)
+                     log_evidence=evidence, cache_env=expected, server_env=probe["env"],
+                     cache_env_problems=_stages.env_problems(expected, probe["env"]) if alive else [])
 
 
 def validate(module, container, p):
@@ -332,6 +365,8 @@ def main():
         models_dir=dict(type="str", default="/models"),
         max_position_embeddings=dict(type="int"),
         env=dict(type="dict", default={}),
+        cache_env=dict(type="bool", default=True),
+        caches_mount=dict(type="str", default="/profiles"),
         stop_timeout=dict(type="int", default=30),
         validation=dict(type="dict"),
         prometheus_target=dict(type="bool", default=False),
@@ -394,7 +429,9 @@ def main():
     result = dict(server_name=name, sglang_version=answer["version"], argv=sa.redact(argv), parsed=values, record=record_path)
     running = bool(record) and not record.get("stopped_at") and run_program(
         module, container, p["user"], "python3", sa.PROCESS_PROBE, [record["pid"], record["start"], "none", 0])["alive"]
-    if running and sa.same_server(record, argv, run_id, p["api_key"]) and p["state"] == "started":
+    # The caches phase 2 built, by the one definition the stages run with (their variables win over O(env)).
+    cache_env = _stages.server_cache_env(p["caches_mount"]) if p["cache_env"] else {}
+    if running and sa.same_server(record, argv, run_id, p["api_key"], cache_env) and p["state"] == "started":
         module.exit_json(changed=False, pid=record["pid"], log=record["log"], **result)
     if not running:
         problems += [x for x in [sa.port_problem(values.get("host") or "127.0.0.1", values.get("port") or port)] if x]
@@ -422,10 +459,11 @@ def main():
                                 mode=0o644, uid=account.pw_uid, gid=account.pw_gid, root=root)
         _files.atomic_write(config, sa.config_yaml(answer["argv"] + list(p["extra_args"])).encode("utf-8"), mode=0o644,
                             uid=account.pw_uid, gid=account.pw_gid, root=root)
-        started = run_program(module, container, p["user"], "python3", sa.LAUNCHER, [log] + argv, env=p["env"],
+        env = dict(dict((str(k), str(v)) for k, v in p["env"].items()), **cache_env)
+        started = run_program(module, container, p["user"], "python3", sa.LAUNCHER, [log] + argv, env=env,
                               stdin=(p["api_key"] or "").encode("utf-8"))
         record = sa.server_record(name, started["pid"], started["start"], argv, values.get("host"), values.get("port"), log, run_id,
-                                  answer["version"], p["api_key"], time.time())
+                                  answer["version"], p["api_key"], time.time(), cache_env)
         _files.atomic_write(record_path, _files.json_bytes(record), mode=0o644, uid=account.pw_uid, gid=account.pw_gid,
                             root=root)
     except (OSError, _files.PathProblem) as exc:

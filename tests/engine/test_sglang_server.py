@@ -29,8 +29,8 @@ def free_port():
 
 @pytest.fixture
 def server_container(engine, tree):
-    """A running dev container on the host network (as container_run starts it) with /models and /telemetry mounted
-    and a run id label; removed afterwards, with whatever runs in it."""
+    """A running dev container on the host network (as container_run starts it) with /models, /telemetry and
+    /profiles mounted and a run id label; removed afterwards, with whatever runs in it."""
     uid, gid = bed_ids()
     run_id = "enginetest-" + uuid.uuid4().hex[:8]
     (tree / ("telemetry/logs/container-run-%s" % run_id)).mkdir(parents=True)
@@ -39,7 +39,8 @@ def server_container(engine, tree):
         IMAGE, entrypoint=["sleep", "infinity"], name="gh200-engine-server-" + run_id[-8:], detach=True,
         network_mode="host", labels={RUN_LABEL: run_id}, environment={"PYTHONPATH": "/workspaces/sglang/python"},
         mounts=[docker.types.Mount("/models", str(tree / "models"), type="bind", read_only=True),
-                docker.types.Mount("/telemetry", str(tree / "telemetry"), type="bind")])
+                docker.types.Mount("/telemetry", str(tree / "telemetry"), type="bind"),
+                docker.types.Mount("/profiles", str(tree / "profiles"), type="bind")])  # the caches the server is pointed at
     yield c, run_id
     c.remove(force=True)
 
@@ -146,6 +147,9 @@ def test_start_answer_keep_and_stop_by_pid(module, tree, server_container):
     rc, status = module("sglang_server", dict(args, state="status"))
     assert rc == 0 and not status["changed"] and status["alive"] is True, status
     assert status["log_evidence"]["requests"] == 1 and status["log_evidence"]["errors"] == [], status["log_evidence"]
+    # The server runs with every stage's cache variable, read back from its own environment.
+    assert status["server_env"] == status["cache_env"] and status["cache_env_problems"] == [], status
+    assert status["cache_env"]["TORCHINDUCTOR_CACHE_DIR"] == "/profiles/inductor" and len(status["cache_env"]) == 5
 
     rc, stop_predicted = module("sglang_server", dict(args, state="stopped"), check=True)
     assert rc == 0 and stop_predicted["changed"] and get("http://127.0.0.1:%d/health" % port)[0] == 200
@@ -255,3 +259,18 @@ def test_the_prometheus_target_is_written_never_through_a_planted_symlink(module
         assert (targets / ("sglang-%d.json" % port)).stat().st_uid == uid
     finally:
         module("sglang_server", args_for(tree, container, port, state="stopped", server_name="sglang-%d" % port))
+
+
+def test_a_server_without_a_cache_variable_is_named_by_status(module, tree, server_container):
+    container, run_id = server_container
+    port = free_port()
+    args = args_for(tree, container, port, launch_command=["env", "-u", "SGLANG_DG_CACHE_DIR", "/usr/local/bin/standin-sglang-server"])
+    rc, started = module("sglang_server", args)
+    assert rc == 0 and started["changed"], started
+    rc, status = module("sglang_server", dict(args, state="status"))
+    assert rc == 0 and status["alive"] and status["cache_env_problems"] == ["SGLANG_DG_CACHE_DIR is not set"], status
+    rc, unchanged = module("sglang_server", dict(args, cache_env=False))  # another environment: another server
+    assert rc == 0 and unchanged["changed"] and unchanged["pid"] != started["pid"], unchanged
+    rc, status = module("sglang_server", dict(args, state="status", cache_env=False))
+    assert rc == 0 and status["alive"] and status["cache_env"] == {} and status["cache_env_problems"] == [], status
+    assert module("sglang_server", dict(args, state="stopped"))[0] == 0

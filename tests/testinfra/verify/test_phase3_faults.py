@@ -55,9 +55,10 @@ def test_bad_server_arguments_are_each_named_and_nothing_starts(verify):
 
 
 def test_a_server_that_dies_loading_a_refused_prompt_and_no_metrics_fail_their_checks(verify, tmp_path):
-    """One run, two hosts, three faults whose checks differ. On gh200-vb the server dies loading (its model lost the
-    tokenizer): start and warmup fail with its log. On gh200-va the server refuses the prompt (longer than its context)
-    and serves no /metrics (started without --enable-metrics): the answer, the log and both counters fail."""
+    """One run, two hosts, four faults whose checks differ. On gh200-vb the server dies loading (its model lost the
+    tokenizer): start and warmup fail with its log. On gh200-va the server refuses the prompt (longer than its context),
+    serves no /metrics (started without --enable-metrics) and runs without one of the caches phase 2 built (its launch
+    command drops TORCHINDUCTOR_CACHE_DIR): the answer, the log, both counters and the caches check fail."""
     tokenizer = os.path.join(root_of(HOST), "models/standin/tiny-model/tokenizer.json")
     saved = os.path.join(tempfile.mkdtemp(prefix="gh200-tokenizer-"), "tokenizer.json")
     shutil.copy2(tokenizer, saved)
@@ -65,7 +66,8 @@ def test_a_server_that_dies_loading_a_refused_prompt_and_no_metrics_fail_their_c
     os.unlink(tokenizer)
     per_host = {HOST: {"inference_warmup_max_wait": 30, "inference_warmup_interval": 3},
                 OTHER: {"inference_prompt": "the GH200 " * 200, "inference_prometheus_wait": 10,
-                        "inference_server_args": {"port": OTHER_PORT, "enable_metrics": False}}}
+                        "inference_server_args": {"port": OTHER_PORT, "enable_metrics": False},
+                        "inference_launch_command": ["env", "-u", "TORCHINDUCTOR_CACHE_DIR", "/usr/local/bin/standin-sglang-server"]}}
     try:
         run = verify("--limit", ",".join(per_host), "--tags", "phase3", *host_vars_inventory(tmp_path, per_host))
     finally:
@@ -80,6 +82,9 @@ def test_a_server_that_dies_loading_a_refused_prompt_and_no_metrics_fail_their_c
     assert "answered HTTP 404, not 200" in failed(run, "server metrics counted the request", OTHER)
     failed(run, "Prometheus scraped the server's request counter", OTHER)
     assert run.checks(OTHER, "phase3")["server starts without CLI or context-length errors"]["status"] == "passed"
+    assert failed(run, "server uses the phase-2 caches", OTHER).endswith(": TORCHINDUCTOR_CACHE_DIR is not set")
+    assert run.checks(HOST, "phase3")["server uses the phase-2 caches"]["status"] == \
+        "skipped: the server exited before its environment could be read"
 
 
 def test_a_server_that_leaves_its_process_group_fails_the_stop(verify, engine):

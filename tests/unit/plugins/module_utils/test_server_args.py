@@ -296,3 +296,32 @@ def test_without_a_key_the_server_writes_its_log_itself_and_gets_no_config(tmp_p
 def test_the_parser_says_whether_sglang_reads_a_config_file(fake_sglang):
     answer = probe(fake_sglang, {"model_path": "/models/m"})
     assert answer["config_file"] is False  # the fake sglang package has no server_args_config_parser
+
+
+def test_a_record_with_a_planted_cache_env_is_refused():
+    record = sa.server_record("sglang-30000", 4242, "123456", ["x"], "127.0.0.1", 30000, "/telemetry/logs/x.log", "run",
+                              "0.5.5", None, 1.0, {"TRITON_CACHE_DIR": "/profiles/inductor/triton"})
+    assert sa.record_problem(record) is None
+    for planted in (["x"], {"A": 1}, {"A,B": "/x"}):
+        assert sa.record_problem(dict(record, cache_env=planted)) == "its cache_env is not a map of variable names to paths"
+
+
+def test_the_same_server_needs_the_same_cache_env():
+    record = sa.server_record("s", 4242, "1", ["x"], "127.0.0.1", 30000, "/l", "run", "0.5.5", None, 1.0, {"A": "/p"})
+    assert sa.same_server(record, ["x"], "run", None, {"A": "/p"})
+    assert not sa.same_server(record, ["x"], "run", None, {})
+    assert not sa.same_server(record, ["x"], "run", None, {"A": "/q"})
+
+
+def test_the_process_probe_reads_only_the_variables_asked_for(tmp_path):
+    env = dict(os.environ, GH200_A="/profiles/a", GH200_SECRET="s3cret")
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"], env=env)
+    try:
+        start = open("/proc/%d/stat" % proc.pid).read().rsplit(")", 1)[1].split()[19]
+        out = subprocess.run([sys.executable, "-c", sa.PROCESS_PROBE, str(proc.pid), start, "none", "0", "GH200_A,GH200_B"],
+                             stdout=subprocess.PIPE, check=True, timeout=30).stdout.decode()
+    finally:
+        proc.kill()
+        proc.wait()
+    answer = json.loads(out.splitlines()[-1])
+    assert answer["alive"] and answer["env"] == {"GH200_A": "/profiles/a", "GH200_B": None} and "s3cret" not in out

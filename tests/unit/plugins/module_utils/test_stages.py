@@ -192,3 +192,19 @@ def test_the_moe_name_probe_says_where_it_looked_when_no_sglang_has_it(tmp_path)
     out = subprocess.run([sys.executable, "-c", _stages.MOE_NAME_PROBE, "[]"], env=dict(os.environ, PYTHONPATH=str(tmp_path)),
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60, check=False)
     assert out.returncode == 1 and "no get_config_file_name in this SGLang: tried sglang.srt.layers.moe.moe_runner" in out.stderr
+
+
+def test_the_server_gets_every_stage_s_cache_variables_from_the_stages_own_definition():
+    env = _stages.server_cache_env("/profiles", extra={"TORCHINDUCTOR_CACHE_DIR": "/elsewhere", "HF_HOME": "/hf"})
+    for stage in _stages.STAGE_NAMES:
+        for key, value in _stages.stage_env(stage, "/profiles").items():
+            assert env[key] == value  # the same value the stage ran with; the server's own env never overrides it
+    assert env["TRITON_CACHE_DIR"] == "/profiles/inductor/triton" and env["HF_HOME"] == "/hf"
+    assert len(env) == 6
+
+
+def test_env_problems_name_each_missing_or_misdirected_variable():
+    expected = {"A": "/profiles/a", "B": "/profiles/b", "C": "/profiles/c"}
+    assert _stages.env_problems(expected, dict(expected)) == []
+    assert _stages.env_problems(expected, {"A": "/profiles/a", "B": "/tmp/b"}) == ["B is /tmp/b, not /profiles/b", "C is not set"]
+    assert _stages.env_problems(expected, {"A": None}) == ["A is not set", "B is not set", "C is not set"]
