@@ -3,10 +3,11 @@
 # files git knows about (tracked or new, not ignored) there and run it with this venv's Python.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
-# Outside this checkout: inside it, ansible-test would ask this repo's git and see an ignored dir.
-work=${TMPDIR:-/tmp}/gh200-sglang-sanity
+# Outside this checkout: inside it, ansible-test would ask this repo's git and see an ignored dir. A folder of this
+# run's own, so that two runs on one machine (a developer's beside a CI run) never delete each other's files.
+work=$(mktemp -d "${TMPDIR:-/tmp}/gh200-sglang-sanity.XXXXXX")
+trap 'rm -rf "$work"' EXIT
 dest=$work/ansible_collections/gh200/sglang
-rm -rf "$work"
 mkdir -p "$dest"
 (cd "$repo" && git ls-files -co --exclude-standard -z | xargs -0 -I{} sh -c 'test -e "{}" && printf "%s\0" "{}"' \
   | tar --null -cf - -T -) | tar -xf - -C "$dest"
