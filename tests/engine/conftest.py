@@ -98,3 +98,15 @@ def finish(proc, timeout=600):
     except (ValueError, KeyError, IndexError):
         raise AssertionError("no JSON result (rc=%s):\n%s\n%s" % (proc.returncode, out[-3000:], err[-3000:]))
     return proc.returncode, result
+
+
+def dryrun_playbook(*args):
+    """(rc, output) of ansible-playbook on the local dry-run inventory (this machine, the stand-in image), run from the
+    checkout; skipped outside scripts/test.sh, which loads the dry-run's user from .cache/testbed.env."""
+    if "GH200_DRYRUN_USER" not in os.environ:
+        pytest.skip("GH200_DRYRUN_USER unset: run through scripts/test.sh (it loads .cache/testbed.env)")
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(REPO / "collections"), ANSIBLE_FORCE_COLOR="0")
+    cmd = [str(pathlib.Path(sys.executable).parent / "ansible-playbook"), "-i", "inventory/local.yml"] + list(args)
+    proc = subprocess.run(cmd, cwd=str(REPO), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=900,
+                          check=False)
+    return proc.returncode, proc.stdout

@@ -3,27 +3,13 @@ answered in full, the figures before and after side by side in the Markdown tabl
 the server it started ended, by PID, with its port free afterwards."""
 import glob
 import os
-import pathlib
 import pwd
 import socket
-import subprocess
-import sys
 import tempfile
 
 import docker
-import pytest
 
-from conftest import REPO
-
-
-def playbook(*args):
-    if "GH200_DRYRUN_USER" not in os.environ:
-        pytest.skip("GH200_DRYRUN_USER unset: run through scripts/test.sh (it loads .cache/testbed.env)")
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(REPO / "collections"), ANSIBLE_FORCE_COLOR="0")
-    cmd = [str(pathlib.Path(sys.executable).parent / "ansible-playbook"), "-i", "inventory/local.yml"] + list(args)
-    proc = subprocess.run(cmd, cwd=str(REPO), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=900,
-                          check=False)
-    return proc.returncode, proc.stdout
+from conftest import dryrun_playbook as playbook
 
 
 def port_free(port):
