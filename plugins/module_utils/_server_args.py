@@ -315,7 +315,7 @@ def alive():
         return False
     return fields[19] == start and fields[0] != "Z"
 was = alive()
-env = {}
+env, env_error = {}, None
 if was and names:  # only the variables asked for, from the process's own environment (its user reads it)
     try:
         with open("/proc/%d/environ" % pid, "rb") as handle:
@@ -323,7 +323,7 @@ if was and names:  # only the variables asked for, from the process's own enviro
         held = dict((k.decode("utf-8", "replace"), v.decode("utf-8", "replace")) for k, v in pairs)
         env = dict((n, held.get(n)) for n in names)
     except OSError as exc:
-        env = {"error": "%s: %s" % (exc.filename, exc.strerror)}
+        env_error = "%s: %s" % (exc.filename, exc.strerror)
 if was and sig != "none":
     try:
         os.killpg(pid, getattr(signal, sig))
@@ -332,7 +332,7 @@ if was and sig != "none":
     deadline = time.time() + wait
     while alive() and time.time() < deadline:
         time.sleep(0.2)
-print(json.dumps(dict(alive=was, ended=not alive(), env=env)))
+print(json.dumps(dict(alive=was, ended=not alive(), env=env, env_error=env_error)))
 """
 
 

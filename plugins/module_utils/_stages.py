@@ -94,12 +94,19 @@ def render_argv(stage, templates, values):
     return argv
 
 
-def stage_env(stage, profiles="/profiles", extra=None):
-    """The environment the stage runs with: its cache variables, then ``extra`` (never overriding them)."""
-    env = dict((k, v.format(cache_dir=cache_dir(stage, profiles))) for k, v in STAGES[stage]["env"].items())
+def with_extra(env, extra=None):
+    """``env`` (cache variables), then ``extra``'s names as strings, never overriding a cache variable: what a user
+    adds cannot point a stage or the server away from the caches."""
+    env = dict(env)
     for key, value in (extra or {}).items():
         env.setdefault(str(key), str(value))
     return env
+
+
+def stage_env(stage, profiles="/profiles", extra=None):
+    """The environment the stage runs with: its cache variables, then ``extra`` (never overriding them)."""
+    return with_extra(dict((k, v.format(cache_dir=cache_dir(stage, profiles))) for k, v in STAGES[stage]["env"].items()),
+                      extra)
 
 
 def server_cache_env(profiles="/profiles", extra=None):
@@ -108,9 +115,7 @@ def server_cache_env(profiles="/profiles", extra=None):
     env = {}
     for stage in STAGE_NAMES:
         env.update(stage_env(stage, profiles))
-    for key, value in (extra or {}).items():
-        env.setdefault(str(key), str(value))
-    return env
+    return with_extra(env, extra)
 
 
 def env_problems(expected, found):

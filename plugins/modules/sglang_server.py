@@ -311,8 +311,8 @@ def status(module, cli, p, name, record, record_path, root):
                         [record["pid"], record["start"], "none", 0, ",".join(sorted(expected))]) \
         if container and container.status == "running" and not record.get("stopped_at") else {"alive": False, "env": {}}
     alive = probe["alive"]
-    if "error" in probe["env"]:
-        module.fail_json(msg="server %s: cannot read its environment: %s" % (name, probe["env"]["error"]))
+    if probe.get("env_error"):
+        module.fail_json(msg="server %s: cannot read its environment: %s" % (name, probe["env_error"]))
     try:
         path = _tree.confine(root, "log", record["log"].lstrip("/"))[0]
         raw = _files.read_bytes(path, tail=True)
@@ -459,7 +459,7 @@ def main():
                                 mode=0o644, uid=account.pw_uid, gid=account.pw_gid, root=root)
         _files.atomic_write(config, sa.config_yaml(answer["argv"] + list(p["extra_args"])).encode("utf-8"), mode=0o644,
                             uid=account.pw_uid, gid=account.pw_gid, root=root)
-        env = dict(dict((str(k), str(v)) for k, v in p["env"].items()), **cache_env)
+        env = _stages.with_extra(cache_env, p["env"])  # the cache variables win over O(env)
         started = run_program(module, container, p["user"], "python3", sa.LAUNCHER, [log] + argv, env=env,
                               stdin=(p["api_key"] or "").encode("utf-8"))
         record = sa.server_record(name, started["pid"], started["start"], argv, values.get("host"), values.get("port"), log, run_id,
