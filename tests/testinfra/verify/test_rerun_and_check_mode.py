@@ -28,25 +28,6 @@ def test_a_second_run_over_the_healthy_hosts_leaves_the_same_state(fleet_run, ve
         assert (now["status"], now["image"]) == (containers[h]["status"], containers[h]["image"]) == ("exited", "sglang-dev-standin:testbed")
 
 
-def test_check_mode_on_a_verified_host_changes_nothing_and_skips_what_it_cannot_run(fleet_run, verify, engine):
-    host = "gh200-va"
-    tree, container = tree_state(root_of(host)), container_state(engine, host)
-    run = verify("--check", "--limit", host)
-    assert run.rc == 0, run.output[-3000:]
-    assert tree_state(root_of(host)) == tree and container_state(engine, host) == container
-    checks = run.checks(host)
-    assert checks["host tree owned by ubuntu"]["status"] == "passed"
-    assert checks["validate-only preflight"]["status"] == "passed"
-    for name in ("container runs", "pointer names the current run", "Prometheus ready, TSDB written by this run",
-                 "restart: container runs", "telemetry survives the stop", "restart tolerates the existing caches and logs",
-                 "inductor: prep_result.json marks the stage ok", "deep_gemm: cache artifacts owned by devuser",
-                 "after restart: moe: ensure keeps the signed cache", "server arguments valid for the container's SGLang",
-                 "smoke prompt answered", "Prometheus scraped the server's request counter"):
-        assert checks[name]["status"].startswith("skipped: check mode"), (name, checks[name])
-    assert checks["no .lock left under profiles"]["status"] == "passed"
-    assert not [c for c in checks.values() if c["status"] == "passed" and "check mode" in c["detail"]]
-
-
 def test_too_many_failed_hosts_stop_the_fleet_run_before_the_next_phase(fleet_run, verify):
     run = verify("-e", "gh200_max_fail_percentage=20")
     assert run.rc != 0
@@ -70,32 +51,51 @@ def test_a_phase_that_fails_after_the_start_stops_the_container_it_started(fleet
     assert engine.containers.get(container_name(host)).status == "exited"
 
 
-def test_with_the_container_running_check_mode_writes_nothing_and_phase1_judges_a_run_it_starts(fleet_run, verify, engine):
-    """start.yml leaves the container running; verify.yml --check then writes nothing (the running services' own
-    TSDB and logs aside) and fails nothing; a real phase 1 starts a new run instead of judging the one it found."""
-    host = "gh200-vb"
-    started = verify("--limit", host, playbook="playbooks/start.yml")
+def test_check_mode_changes_nothing_on_a_verified_host_or_beside_a_running_container(fleet_run, verify, engine):
+    """One check-mode run over two hosts. gh200-va, verified and stopped: nothing changes and every check that needs a
+    real run is skipped for check mode. gh200-vb, left running by start.yml: check mode writes nothing (the running
+    services' own TSDB and logs aside) and fails nothing; then a real phase 1 starts a new run instead of judging the
+    one it found."""
+    stopped, running = "gh200-va", "gh200-vb"
+    started = verify("--limit", running, playbook="playbooks/start.yml")
     try:
         assert started.rc == 0, started.output[-3000:]
-        found = container_state(engine, host)
+        found = container_state(engine, running)
         assert found["status"] == "running"
         found_run = found["labels"]["org.gh200-sglang.run-id"]
         volatile = ("telemetry/prometheus", "telemetry/logs/container-run-" + found_run)
-        tree = tree_state(root_of(host), volatile)
+        trees = {stopped: tree_state(root_of(stopped)), running: tree_state(root_of(running), volatile)}
+        containers = {stopped: container_state(engine, stopped), running: found}
         # With the workspace's tests on: before, check mode ran them, and pytest wrote its JUnit into the tree.
-        checked = verify("--check", "--limit", host, "-e", "editable_install_run_tests=true")
+        checked = verify("--check", "--limit", "%s,%s" % (stopped, running), "-e", "editable_install_run_tests=true")
         assert checked.rc == 0, checked.output[-3000:]
-        assert tree_state(root_of(host), volatile) == tree  # no pytest JUnit, no snapshot, no record written
-        assert container_state(engine, host) == found
-        statuses = dict((c["name"], c["status"]) for c in checked.host(host)["checks"])
+        assert tree_state(root_of(stopped)) == trees[stopped]
+        assert tree_state(root_of(running), volatile) == trees[running]  # no pytest JUnit, no snapshot, no record written
+        assert dict((h, container_state(engine, h)) for h in containers) == containers
+
+        checks = checked.checks(stopped)
+        assert checks["host tree owned by ubuntu"]["status"] == "passed"
+        assert checks["validate-only preflight"]["status"] == "passed"
+        for name in ("container runs", "pointer names the current run", "Prometheus ready, TSDB written by this run",
+                     "restart: container runs", "telemetry survives the stop", "restart tolerates the existing caches and logs",
+                     "inductor: prep_result.json marks the stage ok", "deep_gemm: cache artifacts owned by devuser",
+                     "after restart: moe: ensure keeps the signed cache", "server arguments valid for the container's SGLang",
+                     "smoke prompt answered", "Prometheus scraped the server's request counter",
+                     "workspace tests pass in the container"):
+            assert checks[name]["status"].startswith("skipped: check mode"), (name, checks[name])
+        assert checks["no .lock left under profiles"]["status"] == "passed"
+        assert not [c for c in checks.values() if c["status"] == "passed" and "check mode" in c["detail"]]
+
+        statuses = dict((c["name"], c["status"]) for c in checked.host(running)["checks"])
         assert [n for n, s in statuses.items() if s == "failed"] == [], statuses
         assert statuses["workspace tests pass in the container"].startswith("skipped: check mode")
         assert statuses["smoke prompt answered"].startswith("skipped: check mode")
-        real = verify("--limit", host, "--tags", "phase1")
+
+        real = verify("--limit", running, "--tags", "phase1")
         assert real.rc == 0, real.output[-3000:]
-        phase1 = real.checks(host, "phase1")
+        phase1 = real.checks(running, "phase1")
         assert phase1["pointer names the current run"]["status"] == "passed"
         assert found_run not in phase1["pointer names the current run"]["detail"], phase1["pointer names the current run"]
-        assert container_state(engine, host)["status"] == "exited"  # the lifecycle ends with its stop
+        assert container_state(engine, running)["status"] == "exited"  # the lifecycle ends with its stop
     finally:
-        verify("--limit", host, playbook="playbooks/stop.yml")
+        verify("--limit", running, playbook="playbooks/stop.yml")
