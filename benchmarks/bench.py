@@ -20,6 +20,9 @@ against fleet size), and prints the table.
 4. per_task: 20 tasks each of gpu_facts, container_probe and ansible.builtin.stat, pipelining on and off, over the
    local and the community.docker.docker connections; the cost per task.
 5. cache_skip: each stage's ensure with a valid signature against its rebuild (the real CPU stage).
+7. report: the report of a synthetic fleet (1, 16 and 256 hosts, each with every check of a real dry-run host,
+   tests/synthetic_fleet.py) built and written as the report plugin writes it: each file's size, the writing time,
+   and whether report.html renders in headless Chromium (its DOM dumped, the host matrix in it).
 6. strategies: verify.yml over the largest fleet size under the stock linear strategy and under Mitogen's
    (mitogen_linear, requirements/mitogen.txt), alternating, in the same run: the wall and CPU ratios, and whether every
    host's verdict and every phase's verdict came out the same.
@@ -57,6 +60,8 @@ TARGETS = {
     "container_start": 1.1,     # container_run start <= 1.1 x docker_container start
     "cache_skip_s": 1.0,        # ensure with a valid signature <= 1 s per stage per host
     "cache_skip_ratio": 0.02,   # and <= 2 % of the rebuild
+    "report_html_mb": 2.0,      # report.html of 256 hosts <= 2 MB (issue 25)
+    "report_json_mb": 8.0,      # report.json of 256 hosts <= 8 MB
 }
 
 
@@ -319,6 +324,39 @@ def bench_cache_skip(reps):
             "ratio": summary(per_stage_ratio), "stages": ["flashinfer", "inductor", "deep_gemm", "moe"]}
 
 
+def bench_report(sizes=(1, 16, 256)):
+    """The report of synthetic fleets, written as the report plugin writes it: sizes in bytes, the time to build and
+    write it, and whether headless Chromium renders report.html."""
+    sys.path[:0] = [str(REPO / "collections"), str(REPO / "tests")]
+    import synthetic_fleet  # pylint: disable=import-outside-toplevel
+    from ansible_collections.gh200.sglang.plugins.module_utils import _files  # pylint: disable=import-outside-toplevel
+    from ansible_collections.gh200.sglang.plugins.plugin_utils import _report  # pylint: disable=import-outside-toplevel
+
+    out = {}
+    for size in sizes:
+        facts, hosts, started = synthetic_fleet.fleet(size)
+        folder = tempfile.mkdtemp(prefix="gh200-bench-report-")
+        began = time.monotonic()
+        data = _report.build(hosts, facts, synthetic_fleet.PHASES, "2026-11-30T00:00:00+00:00", run_started=started)
+        for name, render in _report.RENDERERS:
+            _files.atomic_write(os.path.join(folder, name), render(data).encode("utf-8"), mode=0o644)
+        written = round(time.monotonic() - began, 3)
+        files = dict((name, os.path.getsize(os.path.join(folder, name))) for name, dummy in _report.RENDERERS)
+        began = time.monotonic()
+        try:
+            dom = subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom",
+                                  "file://%s/report.html" % folder], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                 text=True, timeout=300, check=False).stdout
+            rendered = 'id="matrix"' in dom and dom.count('class="host"') == size
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            rendered = "not rendered: %s" % exc
+        out[str(size)] = {"checks": sum(len(e["checks"]) for e in data["hosts"].values()), "bytes": files, "write_s": written,
+                          "render_s": round(time.monotonic() - began, 2), "rendered": rendered}
+        subprocess.run(["rm", "-rf", folder], check=False)
+        log("report of %d host(s): %s in %s s" % (size, files, written))
+    return out
+
+
 def bench_strategies(size, reps, strategies=("linear", "mitogen_linear")):
     """verify.yml over ``size`` hosts under each strategy, alternating, on a fleet already warm (its caches built)."""
     runs = dict((name, {"wall": [], "cpu": [], "verdicts": []}) for name in strategies)
@@ -369,6 +407,12 @@ def judge(results):
     if s:
         out.append(("cache skip <= 1 s per stage per host", s["skip_per_stage"]["max"], verdict(s["skip_per_stage"]["max"], TARGETS["cache_skip_s"])))
         out.append(("cache skip <= 2% of the rebuild", s["ratio"]["max"], verdict(s["ratio"]["max"], TARGETS["cache_skip_ratio"])))
+    r = results.get("report", {}).get("256")
+    if r:
+        html_mb, json_mb = r["bytes"]["report.html"] / 1e6, r["bytes"]["report.json"] / 1e6
+        out.append(("report.html of 256 hosts <= 2 MB", round(html_mb, 2), verdict(html_mb, TARGETS["report_html_mb"])))
+        out.append(("report.json of 256 hosts <= 8 MB", round(json_mb, 2), verdict(json_mb, TARGETS["report_json_mb"])))
+        out.append(("report.html of 256 hosts renders in headless Chromium", r["rendered"], "held" if r["rendered"] is True else "not held"))
     g = results.get("strategies")
     if g:
         for name, s in g["strategies"].items():
@@ -413,6 +457,12 @@ def notes(results):
                    "stages per phase pay a larger share of it." % (
                        fmt(s["skip_per_stage"]["median"]), fmt(s["skip_ask_task"]["median"]),
                        fmt(s["skip_start_task"]["median"]), fmt(s["skip_wait_task"]["median"])))
+    r = results.get("report", {}).get("256")
+    if r and r["bytes"]["report.json"] / 1e6 > TARGETS["report_json_mb"]:
+        out.append("report.json of 256 hosts is %s MB: each of the %d checks is written once, on one line per host, "
+                   "with its evidence (about %d bytes a check, most of it the detail and the name); under 8 MB needs the "
+                   "hosts' checks in files of their own or a shorter form of each check." % (
+                       fmt(r["bytes"]["report.json"] / 1e6), r["checks"], r["bytes"]["report.json"] // max(r["checks"], 1)))
     return out
 
 
@@ -459,6 +509,15 @@ def markdown(results):
                   "skip per stage %s s (max %s), rebuild per stage %s s; skip/rebuild %s (max %s)" % (
                       fmt(s["skip_per_stage"]["median"]), fmt(s["skip_per_stage"]["max"]), fmt(s["rebuild_per_stage"]["median"]),
                       fmt(s["ratio"]["median"]), fmt(s["ratio"]["max"])), ""]
+    if "report" in results:
+        lines += ["## The report of a synthetic fleet (every check of a real dry-run host on each)", "",
+                  "| hosts | checks | report.json | report.html | report.md | junit.xml | write s | Chromium render s |",
+                  "|---|---|---|---|---|---|---|---|"]
+        for n, r in sorted(results["report"].items(), key=lambda kv: int(kv[0])):
+            b = r["bytes"]
+            cells = (n, r["checks"], b["report.json"], b["report.html"], b["report.md"], b["junit.xml"], fmt(r["write_s"]), fmt(r["render_s"]))
+            lines.append("| %s | %d | %s | %s | %s | %s | %s | %s |" % cells)
+        lines.append("")
     if "strategies" in results:
         g = results["strategies"]
         lines += ["## Strategies (verify.yml over %d hosts, side by side)" % g["size"], "",
@@ -501,7 +560,7 @@ def main(argv=None):
     parser.add_argument("--smoke", action="store_true", help="fleet size 1, one repetition, no warm-up")
     parser.add_argument("--sizes", default=None, help="fleet sizes, comma-separated (default 1,2,4,8)")
     parser.add_argument("--reps", type=int, default=None, help="repetitions (default 3)")
-    parser.add_argument("--only", default="fleet,noop,container,per_task,cache_skip",
+    parser.add_argument("--only", default="fleet,noop,container,per_task,cache_skip,report",
                         help="benchmarks to run (strategies, Mitogen against the stock strategy, only when named)")
     parser.add_argument("--out", default=str(HERE / "results"), help="where the results go")
     parser.add_argument("--keep-fleet", action="store_true", help="leave the simulated fleet up afterwards")
@@ -539,11 +598,13 @@ def main(argv=None):
             results["per_task"] = bench_per_task(reps, ("true",) if args.smoke else ("true", "false"))
         if "container" in only:
             results["container"] = bench_container(1 if args.smoke else max(reps, 3))
+        if "report" in only:
+            results["report"] = bench_report()
         if "noop" in only:
             # The smoke re-runs start.yml on host 1 rather than a fresh host, whose first start builds every cache cold.
             results["noop"] = bench_noop(1 if args.smoke else 2, max(sizes) + 1, fresh=not args.smoke)
     finally:
-        if not args.keep_fleet:
+        if not args.keep_fleet and set(only) - {"report"}:  # the report's benchmark uses no fleet
             fleet(0)
     results["targets"] = judge(results)
     results["notes"] = notes(results) + results["notes"]

@@ -64,6 +64,47 @@ NAMES = {
     "mig": "GPU health: MIG mode as expected",
     "dcgm": "GPU health: dcgmi diag passes",
 }
+# What an operator does about a failed item (the report groups hosts by it), as GPU health daemons attach a
+# resolution to each XID; the most severe first.
+INSPECT = "drain the host and inspect the hardware (reseat, cables, cooling; RMA when it recurs)"
+REBOOT = "reboot the host, then run phase 0 again"
+RESET_GPU = "reset the GPU with no process on it (nvidia-smi -r -i <gpu>), then run phase 0 again"
+RESTART_APP = "restart the workload on the GPU; reset the GPU when the XID recurs"
+SEVERITY = (INSPECT, REBOOT, RESET_GPU, RESTART_APP)
+ACTIONS = {
+    "smi": REBOOT + "; when nvidia-smi still does not answer, " + INSPECT,
+    "count": REBOOT + "; when a GPU is still missing, " + INSPECT,
+    "ecc": RESET_GPU + "; when the error recurs, " + INSPECT,
+    "remapped_rows": RESET_GPU + " (it applies a pending remap); a failed remap or remaps over the limit: " + INSPECT,
+    "retired_pages": RESET_GPU + " (it retires the pending pages)",
+    "clocks": "check the host's cooling and power: the GPU is held back by a hardware slowdown",
+    "persistence": "turn persistence mode on: run phase 0 with -e host_prep_gpu_enable_persistence=true (needs root)",
+    "addressing": "set the driver's addressing mode the inventory expects (host_prep_gpu_addressing_mode), then " + REBOOT,
+    "c2c": REBOOT + "; when a C2C link still reports no bandwidth, " + INSPECT,
+    "mig": "set the MIG mode the inventory expects (nvidia-smi -mig 0|1 -i <gpu>), then " + RESET_GPU,
+    "dcgm": "run dcgmi diag -r 3 on the host and follow the failed test's guidance; when a test fails again, " + INSPECT,
+}
+# The resolution of each fatal or warned XID (NVIDIA's XID catalog); an XID not listed here is looked up there.
+XID_ACTIONS = {48: RESET_GPU, 63: RESET_GPU, 64: RESET_GPU, 74: RESET_GPU, 79: INSPECT, 94: RESTART_APP, 95: RESET_GPU,
+               119: RESET_GPU, 120: RESET_GPU, 140: RESET_GPU}
+_FATAL_CODES = re.compile(r"fatal XID ([\d, ]+)")
+
+
+def action(item, detail=""):
+    """What to do about a failed item; for XIDs, the most severe resolution of the fatal codes its detail names."""
+    if item != "xid":
+        return ACTIONS.get(item, "")
+    match = _FATAL_CODES.search(detail or "")
+    codes = [int(c) for c in match.group(1).replace(" ", "").split(",") if c] if match else []
+    found = [XID_ACTIONS[c] for c in codes if c in XID_ACTIONS]
+    unknown = [c for c in codes if c not in XID_ACTIONS]
+    if found:
+        return min(found, key=SEVERITY.index)
+    if unknown:
+        return "look XID %s up in NVIDIA's XID catalog; until then, %s" % (", ".join(str(c) for c in unknown), INSPECT)
+    return "read the XID lines in the kernel log (dmesg) and look each code up in NVIDIA's XID catalog"
+
+
 # The items whose evidence comes from a tool of its own besides nvidia-smi: when such an item is required and
 # its tool is missing or fails, the check fails instead of being skipped.
 TOOL_ITEMS = ("xid", "dcgm")

@@ -13,7 +13,7 @@ import html
 import json
 from xml.etree import ElementTree
 
-from ansible_collections.gh200.sglang.plugins.plugin_utils import _checks
+from ansible_collections.gh200.sglang.plugins.plugin_utils import _checks, _fleet
 
 VERDICTS = (_checks.PASSED, _checks.PARTIAL, _checks.FAILED, _checks.SKIPPED, _checks.UNREACHABLE)
 NOT_RUN = "not run"
@@ -87,19 +87,19 @@ def gpu_line(facts):
 
 
 def build(hosts, facts, phases, generated, run_started=None):
-    """The report data for ``hosts`` (in order), given {host: ansible_facts}."""
-    data = {"generated": generated, "run_started": run_started, "phases": list(phases), "hosts": {}, "records": []}
+    """The report data for ``hosts`` (in order), given {host: ansible_facts}: each check once, under its host, and
+    the fleet view (each check over the hosts, the facts that differ, what to do)."""
+    data = {"format": 2, "generated": generated, "run_started": run_started, "phases": list(phases)}
+    hosts_data = {}
     for name in hosts:
         checks, run = _checks.host_record(facts.get(name))
         entry = host_entry(name, checks, run, phases, run_started)
         entry["gpu"] = gpu_line(facts.get(name)) if entry["checks"] else ""
-        data["hosts"][name] = entry
-        for check in entry["checks"]:
-            data["records"].append(dict(check, host=name))
-        if not entry["checks"] and entry["verdict"] == _checks.UNREACHABLE:
-            data["records"].append({"host": name, "phase": "run", "name": "host reachable", "status": _checks.UNREACHABLE,
-                                    "detail": entry["detail"], "duration_s": 0.0, "time": entry["started"] or generated})
-    data["summary"] = dict((v, sorted(h for h, e in data["hosts"].items() if e["verdict"] == v)) for v in VERDICTS)
+        entry["facts"] = _fleet.host_facts(facts.get(name)) if entry["checks"] else {}
+        hosts_data[name] = entry
+    data["summary"] = dict((v, sorted(h for h, e in hosts_data.items() if e["verdict"] == v)) for v in VERDICTS)
+    data["fleet"] = _fleet.summary(hosts_data)
+    data["hosts"] = hosts_data
     return data
 
 
@@ -115,16 +115,23 @@ def summary_lines(data):
 
 
 def render_json(data):
-    return json.dumps(data, indent=2, sort_keys=False) + "\n"
+    """One line per host (and per fleet section): readable with jq or a pager, compact at fleet size."""
+    def members(section):
+        return ",\n".join("%s:%s" % (json.dumps(k), json.dumps(v, separators=(",", ":"))) for k, v in section.items())
+
+    head = dict((k, v) for k, v in data.items() if k not in ("fleet", "hosts"))
+    lines = ["{" + json.dumps(head, separators=(",", ":"))[1:-1] + ","]
+    lines.append('"fleet":{' + members(data["fleet"]) + "},")
+    lines.append('"hosts":{' + members(data["hosts"]) + "}}")
+    return "\n".join(lines) + "\n"
 
 
 def render_junit(data):
     """One <testsuite> per host and phase, one <testcase> per check; unreachable hosts are errors."""
     suites = ElementTree.Element("testsuites", name="gh200.sglang verify")
     for name, entry in data["hosts"].items():
-        groups = [(p, [c for c in entry["checks"] if c["phase"] == p]) for p in data["phases"]]
-        if entry["verdict"] == _checks.UNREACHABLE and not entry["checks"]:
-            groups = [("run", [{"name": "host reachable", "status": _checks.UNREACHABLE, "detail": entry["detail"], "duration_s": 0.0}])]
+        checks = _fleet.judged(entry)
+        groups = [(p, [c for c in checks if c["phase"] == p]) for p in data["phases"] + ["run"]]
         for phase, checks in groups:
             if not checks:
                 continue
@@ -152,26 +159,75 @@ def _md(text):
     return str(text if text is not None else "").replace("|", "\\|").replace("\n", " ")
 
 
+# Up to this many hosts, the page also shows each passed check's evidence (collapsed); past it, report.json has it.
+PASSED_DETAIL_HOSTS = 16
+_SEVERITY = (_checks.UNREACHABLE, _checks.FAILED, _checks.SKIPPED, _checks.PARTIAL, _checks.PASSED)
+
+
+def hosts_in_order(data):
+    """The report's hosts, failures first (unreachable, failed, skipped, partial, passed), the run's order within each."""
+    return sorted(data["hosts"].items(), key=lambda item: _SEVERITY.index(item[1]["verdict"]) if item[1]["verdict"] in _SEVERITY else 0)
+
+
+def shown(entry, phase):
+    """(checks shown one by one, {skip reason: [names]}, number passed) of a host's phase: what did not pass is shown
+    whole, skipped checks by name under their reason, passed checks counted (their details are in report.json)."""
+    checks = [c for c in entry["checks"] if c["phase"] == phase]
+    full = [c for c in checks if c["status"] != _checks.PASSED and not _checks.is_skipped(c["status"])]
+    skipped = {}
+    for c in checks:
+        if _checks.is_skipped(c["status"]):
+            skipped.setdefault(c["status"], []).append(c["name"])
+    return full, skipped, sum(c["status"] == _checks.PASSED for c in checks)
+
+
+def _few(hosts, limit=8):
+    return ", ".join(hosts[:limit]) + (" and %d more" % (len(hosts) - limit) if len(hosts) > limit else "")
+
+
 def render_markdown(data):
-    phases = data["phases"]
-    out = ["# GH200 verification report", "", "Generated %s." % data["generated"], "",
-           "| host | verdict | duration (s) | " + " | ".join(phases) + " |",
-           "|---|---|---|" + "---|" * len(phases)]
-    for name, entry in data["hosts"].items():
+    phases, fleet = data["phases"], data["fleet"]
+    counts = ", ".join("%d %s" % (len(data["summary"][v]), v) for v in VERDICTS if data["summary"][v])
+    out = ["# GH200 verification report", "", "Generated %s. %d host(s): %s." % (data["generated"], len(data["hosts"]), counts or "none"), ""]
+    bad = [r for r in fleet["checks"] if r["failed"] or r["warning"]]
+    if fleet["actions"]:
+        out += ["## What to do", "", "| action | hosts | checks |", "|---|---|---|"]
+        out += ["| %s | %d: %s | %s |" % (_md(a["action"]), len(a["hosts"]), _md(_few(a["hosts"])), _md("; ".join(a["checks"])))
+                for a in fleet["actions"]]
+        out.append("")
+    if bad:
+        out += ["## Checks that failed or warned", "", "| phase | check | failed | warned | passed | hosts that failed |", "|---|---|---|---|---|---|"]
+        out += ["| %s | %s | %d | %d | %d | %s |" % (r["phase"], _md(r["name"]), r["failed"], r["warning"], r["passed"], _md(_few(r["failed_hosts"])))
+                for r in bad]
+        out.append("")
+    if fleet["drift"]:
+        out += ["## Facts that differ between hosts", "", "| fact | values |", "|---|---|"]
+        for d in fleet["drift"]:
+            values = "; ".join("%s (%d: %s)" % (v["value"], len(v["hosts"]), _few(v["hosts"], 4)) for v in d["values"])
+            out.append("| %s | %s |" % (_md(d["fact"]), _md(values)))
+        out.append("")
+    out += ["## Hosts", "", "| host | verdict | duration (s) | " + " | ".join(phases) + " |", "|---|---|---|" + "---|" * len(phases)]
+    for name, entry in hosts_in_order(data):
         out.append("| %s | **%s** | %s | %s |" % (_md(name), entry["verdict"], _md(entry["duration_s"]),
                                                   " | ".join(entry["phases"][p]["verdict"] for p in phases)))
-    for name, entry in data["hosts"].items():
-        out += ["", "## %s: %s" % (name, entry["verdict"]), ""]
+    for name, entry in hosts_in_order(data):
+        out += ["", "### %s: %s" % (name, entry["verdict"]), ""]
         if entry["detail"]:
             out += [_md(entry["detail"]), ""]
         if entry.get("warnings"):
             out += ["%d warning(s): reported, not failed." % entry["warnings"], ""]
         if entry.get("gpu"):
             out += ["GPU: " + _md(entry["gpu"]), ""]
-        if entry["checks"]:
-            out += ["| phase | check | status | detail |", "|---|---|---|---|"]
-            out += ["| %s | %s | %s | %s |" % (c["phase"], _md(c["name"]), _md(c["status"]), _md(c.get("detail")))
-                    for c in entry["checks"]]
+        rows, passed = [], 0
+        for p in phases:
+            full, skipped, count = shown(entry, p)
+            rows += ["| %s | %s | %s | %s |" % (c["phase"], _md(c["name"]), _md(c["status"]), _md(c.get("detail"))) for c in full]
+            rows += ["| %s | %s | %s | |" % (p, _md(", ".join(names)), _md(status)) for status, names in skipped.items()]
+            passed += count
+        if rows:
+            out += ["| phase | check | status | detail |", "|---|---|---|---|"] + rows + [""]
+        if passed:
+            out.append("%d check(s) passed (each with its evidence in report.json)." % passed)
     return "\n".join(out) + "\n"
 
 
@@ -184,6 +240,8 @@ td.v a{color:inherit;text-decoration:none;display:block}
 .unreachable{background:#f7d48b}.not-run{background:#fff;color:#999}
 .warning{background:#fbeea8}.partial{background:#dcefc0}
 details summary{cursor:pointer}
+details.host{margin:.3em 0}details.host>summary{font-size:1.1em}
+p.ok{color:#555}
 """
 
 
@@ -194,59 +252,119 @@ def _cls(status):
     return _checks.SKIPPED if _checks.is_skipped(status) else status
 
 
+def _hosts_html(hosts, limit=12):
+    """Host names linked to their sections; past ``limit``, the rest one click away."""
+    e = html.escape
+    links = ['<a href="#%s">%s</a>' % (e(h), e(h)) for h in hosts]
+    if len(links) <= limit:
+        return ", ".join(links)
+    return "%s <details><summary>and %d more</summary>%s</details>" % (", ".join(links[:limit]), len(links) - limit, ", ".join(links[limit:]))
+
+
+def _fleet_html(data):
+    """The fleet summary: hosts by verdict, what to do, the checks that failed or warned, the facts that differ."""
+    e, fleet = html.escape, data["fleet"]
+    parts = ['<table id="verdicts"><tr><th>verdict</th><th>hosts</th></tr>']
+    for v in VERDICTS:
+        hosts = data["summary"][v]
+        if hosts:
+            parts.append('<tr><td class="%s">%s: %d</td><td>%s</td></tr>' % (v, e(v), len(hosts), _hosts_html(hosts)))
+    parts.append("</table>")
+    if fleet["actions"]:
+        parts.append('<h2>What to do</h2><table id="actions"><tr><th>action</th><th>hosts</th><th>checks</th></tr>')
+        parts += ['<tr><td>%s</td><td>%d: %s</td><td>%s</td></tr>' % (e(a["action"]), len(a["hosts"]), _hosts_html(a["hosts"]),
+                                                                      e("; ".join(a["checks"]))) for a in fleet["actions"]]
+        parts.append("</table>")
+    bad = [r for r in fleet["checks"] if r["failed"] or r["warning"]]
+    if bad:
+        parts.append('<h2>Checks that failed or warned</h2><table id="failed-checks"><tr><th>phase</th><th>check</th>'
+                     '<th>failed</th><th>warned</th><th>passed</th><th>skipped</th><th>hosts that failed</th></tr>')
+        parts += ['<tr class="check %s"><td>%s</td><td>%s</td><td>%d</td><td>%d</td><td>%d</td><td>%d</td><td>%s</td></tr>' % (
+            _checks.FAILED if r["failed"] else _checks.WARNING, e(r["phase"]), e(r["name"]), r["failed"], r["warning"], r["passed"],
+            r["skipped"], _hosts_html(r["failed_hosts"])) for r in bad]
+        parts.append("</table>")
+    if fleet["drift"]:
+        parts.append('<h2>Facts that differ between hosts</h2><table id="drift"><tr><th>fact</th><th>value</th><th>hosts</th></tr>')
+        for d in fleet["drift"]:
+            for n, v in enumerate(d["values"]):
+                parts.append("<tr>%s<td>%s</td><td>%d: %s</td></tr>" % (
+                    '<th rowspan="%d">%s</th>' % (len(d["values"]), e(d["fact"])) if n == 0 else "", e(v["value"]), len(v["hosts"]),
+                    _hosts_html(v["hosts"])))
+        parts.append("</table>")
+    return "\n".join(parts)
+
+
+def _host_html(name, entry, phases, with_passed):
+    """A host's section, collapsed: each check that did not pass in full, the passed ones counted (and, with
+    ``with_passed``, one click away with their evidence)."""
+    e = html.escape
+    parts = ['<details class="host" id="%s"><summary>%s: <span class="%s">%s</span>%s</summary>' % (
+        e(name), e(name), _cls(entry["verdict"]), e(entry["verdict"]), " - %s" % e(entry["detail"]) if entry["detail"] else "")]
+    if entry.get("warnings"):
+        parts.append('<p class="warning">%d warning(s): reported, not failed.</p>' % entry["warnings"])
+    if entry.get("gpu"):
+        parts.append('<p class="gpu">GPU: %s</p>' % e(entry["gpu"]))
+    for p in phases:
+        info = entry["phases"][p]
+        full, skipped, passed = shown(entry, p)
+        parts.append('<h3 id="%s">%s <span class="%s">%s</span></h3>' % (
+            e("%s-%s" % (name, p)), e(p + (" " + info["title"] if info["title"] else "")), _cls(info["verdict"]), e(info["verdict"])))
+        if full or skipped:
+            parts.append("<table><tr><th>check</th><th>status</th><th>detail</th><th>s</th></tr>")
+            for c in full:
+                detail = e(c.get("detail") or "")
+                if c["status"] == _checks.FAILED:
+                    detail = "<pre>%s</pre>" % detail
+                parts.append('<tr class="check %s"><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>' % (
+                    _cls(c["status"]), e(c["name"]), e(c["status"]), detail, e("%.2f" % (c.get("duration_s") or 0.0))))
+            for status, names in skipped.items():
+                parts.append('<tr class="check skipped"><td>%s</td><td>%s</td><td></td><td></td></tr>' % (e(", ".join(names)), e(status)))
+            parts.append("</table>")
+        if passed and with_passed:
+            parts.append('<details><summary>%d check(s) passed</summary><table>%s</table></details>' % (passed, "".join(
+                '<tr class="check passed"><td>%s</td><td>%s</td><td>%s</td></tr>' % (e(c["name"]), e(c.get("detail") or ""),
+                                                                                     e("%.2f" % (c.get("duration_s") or 0.0)))
+                for c in entry["checks"] if c["phase"] == p and c["status"] == _checks.PASSED)))
+        elif passed:
+            parts.append('<p class="ok">%d check(s) passed (each with its evidence in report.json).</p>' % passed)
+    parts.append("</details>")
+    return "\n".join(parts)
+
+
 def render_html(data):
-    """A self-contained page: the host x phase matrix, colour-coded, each cell a link to its checks;
-    a failed check's detail is one click away (a <details> element open on failures)."""
+    """A self-contained page for one host or a fleet: the fleet summary first (hosts by verdict, what to do, each check
+    that failed with its number of hosts, the facts that differ), then the host x phase matrix, failures first, each
+    cell a link to its host's section, then each host's section, collapsed. Passed checks are named; their details
+    are in report.json."""
     e = html.escape
     phases = data["phases"]
-    rows = []
-    for name, entry in data["hosts"].items():
+    rows, sections = [], []
+    for name, entry in hosts_in_order(data):
         cells = []
         for p in phases:
             info = entry["phases"][p]
             title = info["reason"] or info["title"]
             cells.append('<td class="v %s" data-host="%s" data-phase="%s" title="%s"><a href="#%s">%s</a></td>' % (
                 _cls(info["verdict"]), e(name), e(p), e(title), e("%s-%s" % (name, p)), e(info["verdict"])))
-        rows.append('<tr><th>%s</th><td class="v %s" data-host="%s" data-phase="host">%s</td><td>%s</td>%s</tr>' % (
-            e(name), _cls(entry["verdict"]), e(name), e(entry["verdict"]),
+        rows.append('<tr><th><a href="#%s">%s</a></th><td class="v %s" data-host="%s" data-phase="host">%s</td><td>%s</td>%s</tr>' % (
+            e(name), e(name), _cls(entry["verdict"]), e(name), e(entry["verdict"]),
             "" if entry["duration_s"] is None else "%.1f" % entry["duration_s"], "".join(cells)))
-    sections = []
-    for name, entry in data["hosts"].items():
-        parts = ['<h2 id="%s">%s: <span class="%s">%s</span></h2>' % (e(name), e(name), _cls(entry["verdict"]), e(entry["verdict"]))]
-        if entry["detail"]:
-            parts.append("<p>%s</p>" % e(entry["detail"]))
-        if entry.get("warnings"):
-            parts.append('<p class="warning">%d warning(s): reported, not failed.</p>' % entry["warnings"])
-        if entry.get("gpu"):
-            parts.append('<p class="gpu">GPU: %s</p>' % e(entry["gpu"]))
-        for p in phases:
-            checks = [c for c in entry["checks"] if c["phase"] == p]
-            info = entry["phases"][p]
-            parts.append('<h3 id="%s">%s <span class="%s">%s</span></h3>' % (
-                e("%s-%s" % (name, p)), e(p + (" " + info["title"] if info["title"] else "")), _cls(info["verdict"]), e(info["verdict"])))
-            if not checks:
-                continue
-            parts.append("<table><tr><th>check</th><th>status</th><th>detail</th><th>s</th></tr>")
-            for c in checks:
-                detail = e(c.get("detail") or "")
-                if c["status"] == _checks.FAILED:
-                    detail = "<details open><summary>why it failed</summary><pre>%s</pre></details>" % detail
-                parts.append('<tr class="check %s"><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>' % (
-                    _cls(c["status"]), e(c["name"]), e(c["status"]), detail, e("%.2f" % (c.get("duration_s") or 0.0))))
-            parts.append("</table>")
-        sections.append("\n".join(parts))
+        sections.append(_host_html(name, entry, phases, len(data["hosts"]) <= PASSED_DETAIL_HOSTS))
     counts = ", ".join("%d %s" % (len(data["summary"][v]), v) for v in VERDICTS if data["summary"][v])
     return """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>GH200 verification report</title><style>%s</style></head>
 <body>
 <h1>GH200 verification report</h1>
-<p>Generated %s. Hosts: %s.</p>
+<p>Generated %s. %d host(s): %s.</p>
+%s
+<h2>Hosts</h2>
 <table id="matrix"><tr><th>host</th><th>verdict</th><th>duration (s)</th>%s</tr>
 %s
 </table>
 %s
 </body></html>
-""" % (_CSS, e(data["generated"]), e(counts or "none"), "".join("<th>%s</th>" % e(p) for p in phases), "\n".join(rows), "\n".join(sections))
+""" % (_CSS, e(data["generated"]), len(data["hosts"]), e(counts or "none"), _fleet_html(data),
+       "".join("<th>%s</th>" % e(p) for p in phases), "\n".join(rows), "\n".join(sections))
 
 
 def render_limit(data):

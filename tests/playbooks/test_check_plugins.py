@@ -73,7 +73,7 @@ PLAY = """
 
 
 def statuses(report):
-    return dict((r["name"], r["status"]) for r in report["records"])
+    return dict((r["name"], r["status"]) for h in report["hosts"].values() for r in h["checks"])
 
 
 def test_verdicts_phase_end_and_report(playbook, tmp_path):
@@ -159,7 +159,7 @@ def test_a_group_of_judged_checks_is_recorded_in_one_task(playbook, tmp_path):
     assert rc == 0, out
     assert "[WARNING]: check failed: no fatal XID: fatal XID 79" in out
     dummy, report = only_report(tmp_path / "r")
-    records = [(r["phase"], r["name"], r["status"]) for r in report["records"]]
+    records = [(r["phase"], r["name"], r["status"]) for r in report["hosts"]["localhost"]["checks"]]
     assert records[:4] == [("phase0", "nvidia-smi answers", "passed"), ("phase0", "clock event reasons", "warning"),
                            ("phase0", "no fatal XID", "failed"), ("phase0", "dcgmi diag passes", "skipped: dcgmi not installed")]
     assert set(s for p, n, s in records[4:]) == {"skipped: host_prep_gpu_health=false"} and len(records) == 8

@@ -47,7 +47,7 @@ def test_models_exclusive_from_the_command_line(playbook, tmp_path, tree, how, v
     rc, out = playbook(PLAY, extra=extra)
     assert rc == 0, out[-3000:]
     dummy, report = only_report(tmp_path / "r")
-    checks = dict((r["name"], r) for r in report["records"])
+    checks = dict((r["name"], r) for r in report["hosts"]["localhost"]["checks"])
     assert checks["only the expected model under models"]["status"] == status
     if status == "failed":
         assert checks["only the expected model under models"]["detail"].endswith("models/org/second, models/org/second/config.json")

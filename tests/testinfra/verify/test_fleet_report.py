@@ -36,8 +36,10 @@ def test_the_unreachable_host_is_a_verdict_of_its_own(fleet_run):
     host = fleet_run.host("gh200-vd")
     assert host["verdict"] == "unreachable" and host["detail"]
     assert all(info["verdict"] == "not run" for info in host["phases"].values())
-    records = [r for r in fleet_run.report["records"] if r["host"] == "gh200-vd"]
-    assert [(r["name"], r["status"]) for r in records] == [("host reachable", "unreachable")]
+    assert host["checks"] == []
+    (reach,) = [r for r in fleet_run.report["fleet"]["checks"] if r["name"] == "host reachable"]
+    assert reach["failed_hosts"] == ["gh200-vd"] and reach["phase"] == "run"
+    assert [a["hosts"] for a in fleet_run.report["fleet"]["actions"] if a["checks"] == ["host reachable"]] == [["gh200-vd"]]
 
 
 @pytest.mark.parametrize("name", HEALTHY)
@@ -88,7 +90,7 @@ def test_junit_reads_back_with_a_junit_parser(fleet_run):
     assert outcomes[("gh200-vc.phase1", "container lifecycle")] == "Skipped"
     assert outcomes[("gh200-vd.run", "host reachable")] == "Error"
     assert outcomes[("gh200-va.phase1", "pointer names the current run")] == "passed"
-    failed = [r for r in fleet_run.report["records"] if r["status"] == "failed"]
+    failed = [r for h in fleet_run.report["hosts"].values() for r in h["checks"] if r["status"] == "failed"]
     assert sum(k == "Failure" for k in outcomes.values()) == len(failed)
 
 

@@ -1,7 +1,11 @@
 import json
+import os
+import sys
 from html.parser import HTMLParser
 from xml.etree import ElementTree
 
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", ".."))  # tests/: the synthetic fleet the benchmark shares
+import synthetic_fleet  # noqa: E402  pylint: disable=wrong-import-position
 from ansible_collections.gh200.sglang.plugins.plugin_utils import _report
 
 PHASES = ["phase0", "phase1", "phase4"]
@@ -61,13 +65,17 @@ def test_host_verdicts():
     assert DATA["summary"]["partial"] == ["tagged"]
 
 
-def test_json_has_one_record_per_host_phase_and_check():
-    data = json.loads(_report.render_json(DATA))
-    records = [(r["host"], r["phase"], r["name"], r["status"]) for r in data["records"]]
-    assert ("broken", "phase0", "host tree owned by ubuntu", "failed") in records
-    assert ("broken", "phase1", "container lifecycle", "skipped: phase0 failed on this host") in records
-    assert ("down", "run", "host reachable", "unreachable") in records
-    assert all(r["time"].endswith("+00:00") for r in data["records"])
+def test_json_holds_each_check_once_under_its_host_and_parses():
+    text = _report.render_json(DATA)
+    data = json.loads(text)
+    assert "records" not in data and data["format"] == 2
+    broken = dict((c["name"], c["status"]) for c in data["hosts"]["broken"]["checks"])
+    assert broken == {"host tree owned by ubuntu": "failed", "container lifecycle": "skipped: phase0 failed on this host"}
+    assert data["hosts"]["down"]["checks"] == [] and data["hosts"]["down"]["verdict"] == "unreachable"
+    assert text.count("/r/telemetry/logs/deep/file") == 1  # the failed check's detail, once
+    assert all(c["time"].endswith("+00:00") for h in data["hosts"].values() for c in h["checks"])
+    # One line per host: a fleet's report reads with grep and a pager.
+    assert sum(line.startswith('"broken":') for line in text.splitlines()) == 1
 
 
 def test_junit_parses_and_counts_failures_skips_and_errors():
@@ -95,8 +103,9 @@ class Cells(HTMLParser):
         attrs = dict(attrs)
         if tag == "td" and "data-phase" in attrs:
             self.cells[(attrs["data-host"], attrs["data-phase"])] = attrs["class"].split()[1]
-        if tag == "details":
+        if tag == "details" and attrs.get("class") == "host":
             self.details += 1
+            assert "open" not in attrs  # collapsed by default
 
 
 def test_html_is_self_contained_escaped_and_colour_codes_each_cell():
@@ -107,7 +116,8 @@ def test_html_is_self_contained_escaped_and_colour_codes_each_cell():
     cells.feed(page)
     assert cells.cells[("broken", "phase0")] == "failed" and cells.cells[("broken", "phase1")] == "skipped"
     assert cells.cells[("down", "host")] == "unreachable" and cells.cells[("tagged", "phase4")] == "not-run"
-    assert cells.details == 1  # the one failed check's detail
+    assert cells.details == len(FACTS)  # a section per host
+    assert page.count("check(s) passed</summary>") == 7  # a small fleet: each phase's passed checks, one click away
     assert 'href="#broken-phase0"' in page and 'id="broken-phase0"' in page
 
 
@@ -136,3 +146,53 @@ def test_failed_limit_names_the_failed_and_unreachable_hosts_one_per_line():
     passed = _report.build(["good"], FACTS, PHASES, "2026-11-22T12:02:00+00:00", run_started=STARTED)
     assert _report.render_limit(passed) == ""
     assert "failed.limit" in dict(_report.RENDERERS)
+
+
+def test_the_fleet_view_counts_each_check_over_the_hosts_failures_first():
+    fleet = DATA["fleet"]
+    reach, tree = fleet["checks"][:2]  # the most hosts first: three never reached this run, one broken tree
+    assert (reach["phase"], reach["name"], reach["failed"], reach["failed_hosts"]) == ("run", "host reachable", 3, ["down", "gone", "stale"])
+    assert (tree["phase"], tree["name"], tree["failed"], tree["failed_hosts"]) == ("phase0", "host tree owned by ubuntu", 1, ["broken"])
+    assert tree["passed"] == 2 and tree["action"].startswith("give the paths the detail names back to the host user")
+    warned = [r for r in fleet["checks"] if r["warning"]][0]
+    assert warned["name"] == "GPU health: clock event reasons" and warned["action"].startswith("check the host's cooling")
+    failed_or_warned = [r["name"] for r in fleet["checks"] if r["failed"] or r["warning"]]
+    assert failed_or_warned == [r["name"] for r in fleet["checks"][:len(failed_or_warned)]]
+    assert dict((a["action"][:20], a["hosts"]) for a in fleet["actions"]) == {
+        "restore the controll": ["down", "gone", "stale"], "give the paths the d": ["broken"]}
+
+
+def test_the_drift_table_names_the_facts_that_differ_and_the_hosts_of_each_value():
+    facts = dict(FACTS)
+    gpu = {"gpu_present": True, "gpu_name": "NVIDIA GH200 480GB", "driver_version": "570.124.06", "cuda_version": "12.8"}
+    facts["good"] = dict(FACTS["good"], kernel="6.8.0-1013", gh200_gpu=gpu)
+    facts["tagged"] = dict(FACTS["tagged"], kernel="6.8.0-1013", gh200_gpu=dict(gpu, driver_version="550.127.05"))
+    facts["broken"] = dict(FACTS["broken"], kernel="6.8.0-1013", gh200_gpu=gpu)
+    facts["down"] = dict(FACTS["down"], kernel="5.15.0")  # no record of this run: its old facts are not compared
+    data = _report.build(list(facts), facts, PHASES, "2026-11-22T12:02:00+00:00", run_started=STARTED)
+    values = [{"value": "570.124.06", "hosts": ["good", "broken"]}, {"value": "550.127.05", "hosts": ["tagged"]}]
+    assert data["fleet"]["drift"] == [{"fact": "driver", "values": values}]
+    assert data["hosts"]["good"]["facts"] == {"kernel": "6.8.0-1013", "GPU": "NVIDIA GH200 480GB", "driver": "570.124.06", "CUDA": "12.8"}
+    page = _report.render_html(data)
+    assert '<table id="drift">' in page and "550.127.05" in page
+    assert "| driver | 570.124.06 (2: good, broken); 550.127.05 (1: tagged) |" in _report.render_markdown(data)
+
+
+def test_the_page_lists_hosts_failures_first():
+    page = _report.render_html(DATA)
+    matrix = page.split('<table id="matrix">')[1].split("</table>")[0]
+    order = [row.split('data-host="')[1].split('"')[0] for row in matrix.split("<tr>")[2:]]
+    assert order[:4] == ["down", "gone", "stale", "halfway"] and order[4] == "broken" and order[-1] == "good"
+
+
+def test_a_fleet_of_256_hosts_with_every_check_stays_within_its_page_budget():
+    """256 hosts, each with all 158 checks of a real dry-run host (tests/synthetic_fleet.py): the page at most 2 MB, with
+    the failed checks and the actions; report.json holds each check once (26.6 MB when each was written twice)."""
+    facts, hosts, started = synthetic_fleet.fleet(256)
+    data = _report.build(hosts, facts, synthetic_fleet.PHASES, "2026-11-30T18:00:00+00:00", run_started=started)
+    page = _report.render_html(data)
+    assert len(page.encode()) <= 2 * 1024 * 1024
+    assert "GPU health: no fatal XID in the kernel log" in page and "drain the host and inspect the hardware" in page
+    assert len(_report.render_json(data).encode()) <= 10 * 1000 * 1000
+    assert len(data["summary"]["failed"]) == 8 and data["summary"]["unreachable"] == ["gh200-256"]
+    assert [d["fact"] for d in data["fleet"]["drift"]] == ["kernel", "driver"]
