@@ -42,6 +42,8 @@ _RULES = (
     (re.compile(r"^dev image current"), "rebuild the dev image: run phase 0 again with host_prep_image_build set, "
                                         "or fix the Dockerfile step the detail names"),
     (re.compile(r"^host reachable$"), REACH),
+    (re.compile(r"^no other run holds this host$"), "let the run the detail names end, or run again with -e gh200_run_lock_wait=<seconds>; "
+                                                    "remove the lock file it names only when that run is gone"),
 )
 
 
