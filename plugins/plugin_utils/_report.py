@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import html
 import json
+import os
 from xml.etree import ElementTree
 
+from ansible_collections.gh200.sglang.plugins.module_utils import _files
 from ansible_collections.gh200.sglang.plugins.plugin_utils import _checks, _fleet
 
 VERDICTS = (_checks.PASSED, _checks.PARTIAL, _checks.FAILED, _checks.SKIPPED, _checks.UNREACHABLE)
@@ -100,6 +102,67 @@ def build(hosts, facts, phases, generated, run_started=None):
     data["summary"] = dict((v, sorted(h for h, e in hosts_data.items() if e["verdict"] == v)) for v in VERDICTS)
     data["fleet"] = _fleet.summary(hosts_data)
     data["hosts"] = hosts_data
+    return data
+
+
+MERGE_MAX_BYTES = 256 * 1024 * 1024
+
+
+def for_merge(raw, source):
+    """A report.json's data, checked before a merge trusts it; ValueError naming ``source`` and the cause."""
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ValueError("%s: not JSON (%s)" % (source, exc))
+    hosts = data.get("hosts") if isinstance(data, dict) else None
+    if not isinstance(hosts, dict) or not isinstance(data.get("phases"), list):
+        raise ValueError("%s: not a gh200.sglang report (no hosts and phases)" % source)
+    for name, entry in hosts.items():
+        if not (isinstance(entry, dict) and entry.get("verdict") in VERDICTS and isinstance(entry.get("phases"), dict)
+                and isinstance(entry.get("checks"), list)):
+            raise ValueError("%s: host %s has no verdict, phases and checks" % (source, name))
+        for key in ("started",):
+            try:
+                _checks.parse_iso(entry.get(key))
+            except (TypeError, ValueError):
+                raise ValueError("%s: host %s has a %s that is no ISO time: %r" % (source, name, key, entry.get(key)))
+    try:
+        _checks.parse_iso(data.get("generated"))
+    except (TypeError, ValueError):
+        raise ValueError("%s: its generated time is no ISO time: %r" % (source, data.get("generated")))
+    return data
+
+
+def _moment(entry, report):
+    return _checks.parse_iso(entry.get("started") or report.get("generated")) or _checks.parse_iso("1970-01-01T00:00:00+00:00")
+
+
+def merge(reports, generated):
+    """One fleet report from several (``[(source, report data)]``: job slices, ``--limit`` reruns): each host's newest
+    verdict wins (its run's start, or for a host never reached the report's time), and its older ones are kept as its
+    ``history``, newest first; the phases in the order they first appear; the summary and the fleet view made again."""
+    phases, entries = [], {}
+    for source, report in reports:
+        for phase in report.get("phases") or []:
+            if phase not in phases:
+                phases.append(phase)
+        for name, entry in (report.get("hosts") or {}).items():
+            entries.setdefault(name, []).append((_moment(entry, report), source, report.get("generated"), entry))
+    hosts = {}
+    for name, found in entries.items():
+        found.sort(key=lambda item: item[0], reverse=True)
+        newest = dict(found[0][3], source=found[0][1])
+        newest["phases"] = dict(newest.get("phases") or {})
+        newest["history"] = [{"source": source, "generated": gen, "started": e.get("started"), "verdict": e.get("verdict"),
+                              "detail": e.get("detail") or ""} for dummy, source, gen, e in found[1:]]
+        for phase in phases:
+            newest["phases"].setdefault(phase, {"verdict": NOT_RUN, "reason": "", "title": "", "duration_s": None})
+        hosts[name] = newest
+    data = {"format": 2, "generated": generated, "run_started": None, "phases": phases,
+            "merged_from": [source for source, dummy in reports]}
+    data["summary"] = dict((v, sorted(h for h, e in hosts.items() if e["verdict"] == v)) for v in VERDICTS)
+    data["fleet"] = _fleet.summary(hosts)
+    data["hosts"] = dict(sorted(hosts.items()))
     return data
 
 
@@ -372,6 +435,41 @@ def render_limit(data):
     (empty when every host passed)."""
     hosts = sorted(set(data["summary"][_checks.FAILED] + data["summary"][_checks.UNREACHABLE]))
     return "".join("%s\n" % host for host in hosts)
+
+
+def new_report_dir(dest, moment):
+    """<dest>/<UTC timestamp>, made here and now; a second report in the same second gets a suffix."""
+    os.makedirs(dest, mode=0o755, exist_ok=True)
+    base = os.path.join(dest, moment.strftime("%Y%m%dT%H%M%SZ"))
+    path, n = base, 1
+    while True:
+        try:
+            os.mkdir(path, 0o755)
+            return path
+        except FileExistsError:
+            n += 1
+            path = "%s-%d" % (base, n)
+
+
+def write(dest, data, moment):
+    """Every file of the report in a new folder under ``dest``, each written atomically; the folder's path."""
+    path = os.path.realpath(new_report_dir(dest, moment))
+    for name, render in RENDERERS:
+        _files.atomic_write(os.path.join(path, name), render(data).encode("utf-8"), mode=0o644)
+    return path
+
+
+def outcome(data, path, fail_on_failed):
+    """The action's result once the report is written in ``path``: one line per host, and a failure naming the hosts
+    that failed or were unreachable when ``fail_on_failed``."""
+    summary = summary_lines(data)
+    page = os.path.join(path, "report.html")
+    out = dict(changed=True, path=path, files=[os.path.join(path, n) for n, dummy in RENDERERS], summary=summary,
+               hosts=data["summary"], _ansible_verbose_always=True, msg=summary + ["report: %s" % page])
+    bad = data["summary"][_checks.FAILED] + data["summary"][_checks.UNREACHABLE]
+    if bad and fail_on_failed:
+        out.update(failed=True, msg="verification did not pass on %s; report: %s\n%s" % (", ".join(bad), page, "\n".join(summary)))
+    return out
 
 
 RENDERERS = (("report.json", render_json), ("junit.xml", render_junit), ("report.md", render_markdown), ("report.html", render_html),

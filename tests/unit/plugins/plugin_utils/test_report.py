@@ -196,3 +196,40 @@ def test_a_fleet_of_256_hosts_with_every_check_stays_within_its_page_budget():
     assert len(_report.render_json(data).encode()) <= 10 * 1000 * 1000
     assert len(data["summary"]["failed"]) == 8 and data["summary"]["unreachable"] == ["gh200-256"]
     assert [d["fact"] for d in data["fleet"]["drift"]] == ["kernel", "driver"]
+
+
+def report_of(hosts, generated, started):
+    facts = dict((h, host({"phase0": v, "phase1": v, "phase4": v}, [check("phase0", "host tree owned by ubuntu", v)], started=started))
+                 for h, v in hosts.items())
+    return json.loads(_report.render_json(_report.build(list(hosts), facts, PHASES, generated, run_started=started)))
+
+
+def test_merged_slices_and_a_rerun_keep_each_hosts_newest_verdict_and_its_history():
+    slice1 = report_of({"a": "failed", "b": "passed"}, "2026-11-30T10:10:00+00:00", "2026-11-30T10:00:00+00:00")
+    slice2 = report_of({"c": "passed", "d": "passed"}, "2026-11-30T10:12:00+00:00", "2026-11-30T10:01:00+00:00")
+    rerun = report_of({"a": "passed"}, "2026-11-30T11:10:00+00:00", "2026-11-30T11:00:00+00:00")
+    for order in ([("s1", slice1), ("s2", slice2), ("rerun", rerun)], [("rerun", rerun), ("s2", slice2), ("s1", slice1)]):
+        data = _report.merge(order, "2026-11-30T12:00:00+00:00")
+        assert data["summary"]["passed"] == ["a", "b", "c", "d"] and data["summary"]["failed"] == []
+        assert data["hosts"]["a"]["source"] == "rerun" and data["hosts"]["a"]["started"] == "2026-11-30T11:00:00+00:00"
+        assert data["hosts"]["a"]["history"] == [{"source": "s1", "generated": "2026-11-30T10:10:00+00:00", "verdict": "failed",
+                                                 "started": "2026-11-30T10:00:00+00:00", "detail": "failed: phase0, phase1, phase4"}]
+        assert data["hosts"]["b"]["history"] == [] and data["fleet"]["actions"] == []
+        assert _report.render_limit(data) == "" and data["merged_from"] == [s for s, dummy in order]
+    # A host that fails in the rerun fails the merged report; its older pass is history.
+    worse = report_of({"b": "failed"}, "2026-11-30T11:30:00+00:00", "2026-11-30T11:20:00+00:00")
+    data = _report.merge([("s1", slice1), ("worse", worse)], "2026-11-30T12:00:00+00:00")
+    assert data["summary"]["failed"] == ["a", "b"] and data["hosts"]["b"]["history"][0]["verdict"] == "passed"
+
+
+def test_a_file_that_is_no_report_is_named_before_a_merge():
+    for raw, cause in ((b"\xff", "not JSON"), (b"[]", "not a gh200.sglang report"),
+                       (b'{"hosts": {"a": {"verdict": "fine"}}, "phases": []}', "host a has no verdict"),
+                       (json.dumps({"hosts": {"a": {"verdict": "passed", "phases": {}, "checks": [], "started": "yesterday"}},
+                                    "phases": [], "generated": None}).encode(), "host a has a started that is no ISO time")):
+        try:
+            _report.for_merge(raw, "x/report.json")
+        except ValueError as exc:
+            assert str(exc).startswith("x/report.json: " + cause), exc
+        else:
+            raise AssertionError("accepted %r" % raw)
