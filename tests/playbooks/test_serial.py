@@ -20,13 +20,16 @@ def inventory(tmp_path):
 
 
 @pytest.mark.parametrize("serial,batch", [("1", 1), ("67%", 2), (None, 3)])
-def test_batches_share_one_report_and_each_batch_has_its_own_stop_policy(playbook, inventory, tmp_path, serial, batch):
+def test_batches_share_one_report_and_each_batch_has_its_own_stop_policy(playbook, inventory, tmp_path, monkeypatch, serial, batch):
+    monkeypatch.setenv("ANSIBLE_SHOW_CUSTOM_STATS", "true")  # the stats AWX and AAP keep as the job's artifacts
     dest = tmp_path / "reports"
     extra = ["--tags", "phase0,phase1", "-e", "gh200_max_fail_percentage=0", "-e", "report_dir=%s" % dest]
     extra += ["-e", "gh200_serial=%s" % serial] if serial else []
     rc, out = playbook(path=pathlib.Path("playbooks/verify.yml"), extra=extra, inventory=inventory)
     assert rc != 0, out[-3000:]
-    dummy, report = only_report(dest)  # one report, written after the last batch
+    folder, report = only_report(dest)  # one report, written after the last batch
+    stats = out.split("CUSTOM STATS:")[1]
+    assert "gh200_report_path: %s" % folder in stats and "gh200_report_hosts:   failed:   - sa   - sb   - sc" in stats, stats
     assert sorted(report["hosts"]) == HOSTS and report["summary"]["failed"] == HOSTS, out[-3000:]
     for n, host in enumerate(HOSTS):
         phases = report["hosts"][host]["phases"]
