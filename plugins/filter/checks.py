@@ -16,16 +16,17 @@ def failed_checks(checks, phase=None, prefix=None):
     return _checks.failed_lines(checks, phase=phase, prefix=prefix)
 
 
-def fleet_stop_reason(hosts, hostvars, max_fail_percentage=None):
-    """Why the fleet run stops before the next phase ('' to go on): more than max_fail_percentage of
-    ``hosts`` have a failed phase. None (or an empty string) never stops."""
+def fleet_stop_reason(hosts, hostvars, max_fail_percentage=None, active=None):
+    """Why the fleet run stops before the next phase ('' to go on): more than max_fail_percentage of ``hosts`` have a
+    failed phase, were unreachable at the start, or (given the play's ``active`` hosts) were lost since. None (or an
+    empty string) never stops."""
     if max_fail_percentage in (None, ""):
         return ""
     runs = {}
     for host in hosts:
         facts = hostvars[host].get("ansible_facts") or {}
         runs[host] = facts.get(_checks.RUN_FACT) or {}
-    return _checks.fleet_stop_reason(list(hosts), runs, float(max_fail_percentage))
+    return _checks.fleet_stop_reason(list(hosts), runs, float(max_fail_percentage), None if active is None else list(active))
 
 
 def file_changes(before, after, ignore=None):

@@ -161,18 +161,23 @@ def end_phase(checks, run, phase, moment, error=None):
     return checks, run, verdict, failed_lines(mine)
 
 
-def failed_hosts(hosts, runs):
-    """The hosts (in order) with a failed phase, given {host: gh200_run}."""
-    return [h for h in hosts if any((p or {}).get("verdict") == FAILED for p in ((runs.get(h) or {}).get("phases") or {}).values())]
+def failed_hosts(hosts, runs, active=None):
+    """The hosts (in order) that count as failed, given {host: gh200_run}: a failed phase, unreachable at the start,
+    or, given the hosts still ``active`` in the play, lost since (unreachable, or failed outside a phase)."""
+    def failed(host):
+        run = runs.get(host) or {}
+        return (any((p or {}).get("verdict") == FAILED for p in (run.get("phases") or {}).values()) or bool(run.get("unreachable"))
+                or (active is not None and host not in active))
+    return [h for h in hosts if failed(h)]
 
 
-def fleet_stop_reason(hosts, runs, max_fail_percentage):
-    """Why the fleet run stops early, or '' while the share of failed hosts is within the limit."""
+def fleet_stop_reason(hosts, runs, max_fail_percentage, active=None):
+    """Why the fleet run stops early, or '' while the share of failed (or unreachable) hosts is within the limit."""
     if max_fail_percentage is None or not hosts:
         return ""
-    failed = failed_hosts(hosts, runs)
+    failed = failed_hosts(hosts, runs, active)
     share = 100.0 * len(failed) / len(hosts)
     if share > float(max_fail_percentage):
-        return "fleet run stopped: %d of %d hosts failed (%.0f%%), over gh200_max_fail_percentage=%g" % (
+        return "fleet run stopped: %d of %d hosts failed or unreachable (%.0f%%), over gh200_max_fail_percentage=%g" % (
             len(failed), len(hosts), share, float(max_fail_percentage))
     return ""

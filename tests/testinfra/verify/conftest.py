@@ -11,6 +11,7 @@ import pathlib
 import subprocess
 import sys
 import tempfile
+import time
 
 import docker
 import pytest
@@ -49,15 +50,25 @@ class Run:
 def verify(request):
     inv = inventory(request.config)
 
-    def _run(*args, playbook="playbooks/verify.yml"):
+    def _run(*args, playbook="playbooks/verify.yml", watch=None):
+        """ansible-playbook on the scenario's inventory; ``watch``, when given, is called with each line of its output
+        as it comes (a test that breaks a host at a given moment of the run)."""
         dest = pathlib.Path(tempfile.mkdtemp(prefix="gh200-verify-report-"))
         env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(REPO / "collections"), ANSIBLE_FORCE_COLOR="0", PY_COLORS="0")
         cmd = [str(pathlib.Path(sys.executable).parent / "ansible-playbook"), "-i", inv, playbook,
                "-e", "report_dir=%s" % dest] + list(args)
-        proc = subprocess.run(cmd, cwd=str(REPO), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                              timeout=1800, check=False)
+        with subprocess.Popen(cmd, cwd=str(REPO), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc:
+            lines = []
+            deadline = time.monotonic() + 1800
+            for line in proc.stdout:
+                lines.append(line)
+                if watch is not None:
+                    watch(line)
+                if time.monotonic() > deadline:
+                    proc.kill()
+            proc.wait()
         folders = sorted(dest.iterdir())
-        run = Run(proc.returncode, proc.stdout, folders[-1] if folders else None, container_statuses())
+        run = Run(proc.returncode, "".join(lines), folders[-1] if folders else None, container_statuses())
         if playbook.endswith("verify.yml"):
             check_coverage.record(run.report, "verify scenario: verify.yml %s" % " ".join(args))
         return run

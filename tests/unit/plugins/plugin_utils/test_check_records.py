@@ -85,5 +85,16 @@ def test_fleet_stop_reason_counts_hosts_with_a_failed_phase():
     hosts = ["a", "b", "c", "d"]
     assert _checks.failed_hosts(hosts, runs) == ["a"]
     assert _checks.fleet_stop_reason(hosts, runs, 25) == ""
-    assert _checks.fleet_stop_reason(hosts, runs, 20).startswith("fleet run stopped: 1 of 4 hosts failed (25%)")
+    assert _checks.fleet_stop_reason(hosts, runs, 20).startswith("fleet run stopped: 1 of 4 hosts failed or unreachable (25%)")
     assert _checks.fleet_stop_reason(hosts, runs, None) == ""
+
+
+def test_fleet_stop_reason_counts_a_host_unreachable_at_the_start_or_lost_since_as_failed():
+    runs = {"a": {"phases": {"phase0": {"verdict": "passed"}}}, "b": {"unreachable": "Failed to connect"},
+            "c": {"phases": {"phase0": {"verdict": "passed"}, "phase1": {"verdict": "passed"}}}, "d": {}}
+    hosts = ["a", "b", "c", "d"]
+    assert _checks.failed_hosts(hosts, runs) == ["b"]
+    # c was lost in phase 2 (its connection dropped): Ansible left it out of the play's hosts.
+    assert _checks.failed_hosts(hosts, runs, active=["a", "b", "d"]) == ["b", "c"]
+    assert _checks.fleet_stop_reason(hosts, runs, 40, active=["a", "b", "d"]).startswith(
+        "fleet run stopped: 2 of 4 hosts failed or unreachable (50%), over gh200_max_fail_percentage=40")
