@@ -81,6 +81,11 @@ if ! command -v chromium >/dev/null 2>&1; then
   if is_root; then apt_install chromium; else say "chromium is missing: the report.html test will fail (sudo apt-get install chromium)"; fi
 fi
 
+# The clock-skew test runs the controller under libfaketime (Debian's faketime), its hosts on the real clock.
+if ! command -v faketime >/dev/null 2>&1; then
+  if is_root; then apt_install faketime; else say "faketime is missing: the clock-skew test will fail (sudo apt-get install faketime)"; fi
+fi
+
 # --- 3. The collection as Ansible sees it -------------------------------------------------
 mkdir -p collections/ansible_collections/gh200
 ln -sfn ../../.. collections/ansible_collections/gh200/sglang

@@ -50,13 +50,14 @@ class Run:
 def verify(request):
     inv = inventory(request.config)
 
-    def _run(*args, playbook="playbooks/verify.yml", watch=None):
+    def _run(*args, playbook="playbooks/verify.yml", watch=None, wrap=()):
         """ansible-playbook on the scenario's inventory; ``watch``, when given, is called with each line of its output
-        as it comes (a test that breaks a host at a given moment of the run)."""
+        as it comes (a test that breaks a host at a given moment of the run); ``wrap`` is a command to run it under
+        (faketime: the controller's clock apart from its hosts')."""
         dest = pathlib.Path(tempfile.mkdtemp(prefix="gh200-verify-report-"))
         env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(REPO / "collections"), ANSIBLE_FORCE_COLOR="0", PY_COLORS="0")
-        cmd = [str(pathlib.Path(sys.executable).parent / "ansible-playbook"), "-i", inv, playbook,
-               "-e", "report_dir=%s" % dest] + list(args)
+        cmd = list(wrap) + [str(pathlib.Path(sys.executable).parent / "ansible-playbook"), "-i", inv, playbook,
+                            "-e", "report_dir=%s" % dest] + list(args)
         with subprocess.Popen(cmd, cwd=str(REPO), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc:
             lines = []
             deadline = time.monotonic() + 1800
