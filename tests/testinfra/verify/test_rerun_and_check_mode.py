@@ -1,4 +1,8 @@
-"""What verify.yml leaves: a second run, check mode, the fleet failure policy and a failure after a start."""
+"""What verify.yml leaves: a second run (with the controller's clock apart from its hosts'), check mode, the fleet
+failure policy and a failure after a start."""
+import datetime
+import shutil
+
 from conftest import HEALTHY, container_name, container_state, root_of, tree_state
 
 # Each run writes its own logs, manifest, Prometheus data and server record: they grow by design and are compared apart.
@@ -15,11 +19,22 @@ def history(host):
     return set(tree_state(root_of(host) + "/telemetry/container_runs"))
 
 
-def test_a_second_run_over_the_healthy_hosts_leaves_the_same_state(fleet_run, verify, engine):
+# The controller two days ahead of its hosts (libfaketime; monotonic clocks shifted too, or a sleep fails with EINVAL).
+AHEAD = ("faketime", "-f", "+2d")
+
+
+def test_a_second_run_over_the_healthy_hosts_with_the_controller_two_days_ahead_passes_and_leaves_the_same_state(
+        fleet_run, verify, engine):
+    """Clocks (issue 24, fault 8): every freshness check judges the host's evidence on the host's own clock against the
+    container's own start (the TSDB and the run log against the start, the TSDB against the prompt's scrape), and the
+    report judges the record on the controller's clock alone, so a controller clock two days off fails nothing."""
+    assert shutil.which("faketime"), "Debian's faketime is missing: scripts/setup.sh installs it"
     before = dict((h, (stable_tree(h), history(h))) for h in HEALTHY)
     containers = dict((h, container_state(engine, h)) for h in HEALTHY)
-    second = verify("--limit", ",".join(HEALTHY))
+    second = verify("--limit", ",".join(HEALTHY), wrap=AHEAD)
     assert second.rc == 0, second.output[-3000:]
+    ahead = datetime.datetime.fromisoformat(second.report["generated"]) - datetime.datetime.now(datetime.timezone.utc)
+    assert datetime.timedelta(days=1, hours=23) < ahead < datetime.timedelta(days=2, hours=1), ahead  # the skew took
     for h in HEALTHY:
         assert second.host(h)["verdict"] == "passed"
         assert stable_tree(h) == before[h][0]
