@@ -95,6 +95,26 @@ def folder(root, rel="", make=None):
         os.close(fd)
 
 
+# What a compiler prints when a write fails for want of space (strerror(ENOSPC)).
+NO_SPACE = os.strerror(errno.ENOSPC)
+# Less free space than this, after a stage failed, is named as the likely cause.
+LOW_SPACE = 1024 * 1024
+
+
+def free_space(root, rel=""):
+    """(bytes free to an unprivileged writer, bytes in all) of the filesystem holding the folder ``rel`` below
+    ``root``, read through its handle (never through a symlink)."""
+    with folder(root, rel) as fd:
+        info = os.fstatvfs(fd)
+    return info.f_bavail * info.f_frsize, info.f_blocks * info.f_frsize
+
+
+def space_line(root, rel=""):
+    """'no space left on the device of <folder> (N KiB free of M KiB)', for a failure's one line."""
+    free, total = free_space(root, rel)
+    return "no space left on the device of %s (%d KiB free of %d KiB)" % (os.path.join(root, rel).rstrip("/"), free // 1024, total // 1024)
+
+
 def ensure_dirs(root, rel, uid, gid, mode=0o755):
     """Create the folders of ``rel`` below ``root`` that are missing, each with its final owner and mode, through
     directory handles that never follow a symlink (a component planted as a symlink is refused: PathProblem)."""
@@ -136,10 +156,15 @@ def atomic_write(path, data, mode=0o600, uid=None, gid=None, root=None):
             os.fchown(fd, -1 if uid is None else uid, -1 if gid is None else gid)
         os.fchmod(fd, mode)
         view = memoryview(data)
-        while view:
-            written = os.write(fd, view)
-            view = view[written:]
-        os.fsync(fd)
+        try:
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+            os.fsync(fd)
+        except OSError as exc:  # a full disk: name the file whose write failed (the file itself is left whole)
+            if exc.filename is None:
+                exc.filename = path
+            raise
         os.close(fd)
         fd = None
         os.rename(tmp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
@@ -155,11 +180,12 @@ def atomic_write(path, data, mode=0o600, uid=None, gid=None, root=None):
         os.close(dir_fd)
 
 
-def open_for_write(path, root, uid, gid, mode=0o644, append=False):
+def open_for_write(path, root, uid, gid, mode=0o644, append=False, buffered=True):
     """A binary file object writing the regular file ``path`` below ``root`` (created with ``mode`` when missing,
     emptied unless ``append``), owned by uid:gid. Its folder is reached through handles that never follow a symlink;
     the file itself is opened without following one and without blocking, and is refused (PathProblem) when it is not
-    a regular file or has another hard link (a planted link to a file elsewhere is never truncated or given away)."""
+    a regular file or has another hard link (a planted link to a file elsewhere is never truncated or given away).
+    Unbuffered (``buffered=False``), a write that fails leaves nothing for the close to retry."""
     dir_fd, name = parent_folder(path, root)
     try:
         fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | O_CLOEXEC, mode, dir_fd=dir_fd)
@@ -180,7 +206,7 @@ def open_for_write(path, root, uid, gid, mode=0o644, append=False):
             os.lseek(fd, 0, os.SEEK_END)
         else:
             os.ftruncate(fd, 0)
-        return os.fdopen(fd, "ab" if append else "wb")
+        return os.fdopen(fd, "ab" if append else "wb", buffering=-1 if buffered else 0)
     except BaseException:
         os.close(fd)
         raise

@@ -179,9 +179,14 @@ def acquire(path, wait=30.0, interval=0.5, pid=None, clock=time.time, sleep=time
             if _try_flock(fd):
                 if _same_file(fd, dir_fd, name):
                     line = ("pid %d since %s\n" % (pid or os.getpid(), utc(clock()))).encode("ascii")
-                    os.ftruncate(fd, 0)
-                    os.pwrite(fd, line, 0)
                     lock, dir_fd = Lock(path, fd, dir_fd, name), None
+                    try:
+                        os.ftruncate(fd, 0)
+                        os.pwrite(fd, line, 0)
+                    except OSError as exc:  # a full disk: no lock left behind, and the path named
+                        lock.release()
+                        exc.filename = exc.filename or path
+                        raise
                     return lock
                 os.close(fd)  # the holder removed this inode as we won it: try the new file at once
                 continue

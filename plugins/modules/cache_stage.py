@@ -164,6 +164,7 @@ artifacts:
   sample: {"count": 36, "bytes": 1843200, "wrong_owner": [], "wrong_owner_count": 0}
 """
 
+import errno
 import json
 import os
 import time
@@ -178,19 +179,30 @@ class StageFailed(Exception):
     """The stage ran and did not produce a valid cache; the message is the one line to show."""
 
 
+def log_write(log, data):
+    """Write to the stage's log; False once the disk is full (the stage goes on, and is judged on its own)."""
+    try:
+        log.write(data)
+        return True
+    except OSError as exc:
+        if exc.errno != errno.ENOSPC:
+            raise
+        return False
+
+
 def run_command(cli, container, p, argv, env, workdir, log_path, account, root, attempt=0):
     """Stream the wrapped command's output into the log (appended to on a retry; never a planted symlink, FIFO or
-    hard link, its folder reached from the host tree's root by handles); (exit code, elapsed, container still running)."""
+    hard link, its folder reached from the host tree's root by handles); (exit code, elapsed, container still running).
+    A log that fills the disk stops growing: the stage runs on and is recorded as it ends."""
     wrapped = ["timeout", "--kill-after=10", str(p["timeout"])] + argv
     started = time.time()
-    with _files.open_for_write(log_path, root, account.pw_uid, account.pw_gid, append=bool(attempt)) as log:
+    with _files.open_for_write(log_path, root, account.pw_uid, account.pw_gid, append=bool(attempt), buffered=False) as log:
         retry = "attempt %d after a timeout, " % (attempt + 1) if attempt else ""
         header = "%s%s, %s, %sargv: %s\n" % (_prep.LOG_HEADER, p["stage"], _locks.utc(started), retry, argv)
-        log.write(header.encode("utf-8"))
+        room = log_write(log, header.encode("utf-8"))
         exec_id = cli.api.exec_create(container.id, wrapped, user=p["user"], environment=env, workdir=workdir)["Id"]
         for chunk in cli.api.exec_start(exec_id, stream=True):
-            log.write(chunk)
-            log.flush()
+            room = room and log_write(log, chunk)
     code = cli.api.exec_inspect(exec_id).get("ExitCode")
     elapsed = time.time() - started
     # A command ended by a signal may have gone with its container: the engine takes a moment to say so.
@@ -334,6 +346,8 @@ def main():
                 extra["locks_held"] = ["%s by %s" % (path, _locks.describe_holder(path, line)[0]) for path, line in held]
             if not running:
                 extra["container"] = "container %s stopped during the stage" % p["name"]
+            if status != "ok" and (_files.NO_SPACE in log_text or _files.free_space(root, stage_rel)[0] < _files.LOW_SPACE):
+                extra["disk"] = _files.space_line(root, stage_rel)
             entry = _prep.entry(status, signature, started, finished, found, log_text, extra=extra)
             _prep.update(prep_path, stage, entry, uid=account.pw_uid, gid=account.pw_gid, wait=p["lock_wait"], root=root)
             if status == "ok":
@@ -342,14 +356,22 @@ def main():
                                     root=root)
         result.update(status=status, entry=entry)
         if status != "ok":
+            cause = (entry.get("errors") or ["no output"])[0]
             raise StageFailed("stage %s: %s (exit %s) after %.1fs%s: %s" % (
                 stage, extra.get("container") or status, code, finished - started,
-                " and %d attempts" % len(attempts) if len(attempts) > 1 else "", (entry.get("errors") or ["no output"])[0]))
+                " and %d attempts" % len(attempts) if len(attempts) > 1 else "",
+                "%s; %s" % (extra["disk"], cause) if extra.get("disk") else cause))
     except StageFailed as exc:
         module.fail_json(msg=str(exc), decision="ran", **dict(result, **evidence(found)))
     except _locks.LockHeld as exc:
         module.fail_json(msg="stage %s: %s" % (stage, exc), **result)
-    except (_docker.DockerException, OSError, _files.PathProblem) as exc:
+    except OSError as exc:
+        if exc.errno != errno.ENOSPC:
+            module.fail_json(msg="stage %s: %s" % (stage, exc), **result)
+        # Every record is written atomically: a write that found no space left the one before it whole.
+        module.fail_json(msg="stage %s: %s, writing %s; prep_result.json and the other stages' signatures are whole" % (
+            stage, _files.space_line(root, _files.relative(root, stage_dir)), exc.filename or "its records"), **result)
+    except (_docker.DockerException, _files.PathProblem) as exc:
         module.fail_json(msg="stage %s: %s" % (stage, exc), **result)
     module.exit_json(decision="ran", **dict(result, **evidence(found)))
 

@@ -61,14 +61,19 @@ def engine():
     return docker.from_env()
 
 
-@pytest.fixture
-def container(engine, tree):
-    """A running dev container on the stand-in image with the tree mounted; removed afterwards."""
+def start_container(engine, tree):
+    """A running dev container on the stand-in image with the tree's models and profiles mounted (the caller removes it)."""
     name = "gh200-engine-test-" + uuid.uuid4().hex[:8]
-    c = engine.containers.run(
+    return engine.containers.run(
         IMAGE, entrypoint=["sleep", "infinity"], name=name, detach=True, network_mode="none",
         mounts=[docker.types.Mount("/models", str(tree / "models"), type="bind", read_only=True),
                 docker.types.Mount("/profiles", str(tree / "profiles"), type="bind")])
+
+
+@pytest.fixture
+def container(engine, tree):
+    """A running dev container on the stand-in image with the tree mounted; removed afterwards."""
+    c = start_container(engine, tree)
     yield c
     c.remove(force=True)
 

@@ -5,13 +5,14 @@ bad input is one clear error with nothing written."""
 import json
 import os
 import pwd
+import re
 import subprocess
 import sys
 import time
 
 import pytest
 
-from conftest import MODEL, finish, bed_ids
+from conftest import MODEL, bed_ids, finish, start_container
 
 # A stand-in stage command: writes artifacts into its working directory (the stage's cache folder).
 BUILD = ("import os, sys; os.makedirs('kernels', exist_ok=True); "
@@ -330,3 +331,90 @@ def test_a_baton_left_by_a_build_killed_with_an_earlier_container_is_removed_a_n
                                             timeout_retries=0, state="rebuild"))
     assert rc != 0 and result["entry"]["status"] == "timeout" and baton.exists(), result
     assert result["entry"]["stale_batons_removed"] == []
+
+
+# Writes 1 MiB of kernels into the stage's folder, and when that finds no space, says so three times (each line longer
+# than a page, so each is a write to compile.log that needs space on the full disk) and fails; FILL_ALL writes until the disk is full and still exits 0.
+FILL = ("import os, sys, time\nos.makedirs('kernels', exist_ok=True)\ntry:\n    open('kernels/big.bin', 'wb').write(b'x' * (1 << 20))\n"
+        "except OSError as exc:\n    for n in range(3):\n        print('no room:', exc, '.' * 8192, flush=True)\n        time.sleep(0.2)\n"
+        "    sys.exit(1)\nprint('done')\n")
+# (silently: a line of output would be the first write to find the disk full, in compile.log).
+FILL_ALL = ("import os\nos.makedirs('kernels', exist_ok=True)\ntry:\n    with open('kernels/big.bin', 'wb') as f:\n"
+            "        while True:\n            f.write(b'x' * 4096)\n            f.flush()\nexcept OSError:\n    pass\n")
+
+
+@pytest.fixture
+def small_disk(tree):
+    """A size-limited tmpfs for a folder of the tree, mounted before the container starts (its bind mount shows it);
+    resized later (a remount changes the filesystem the container sees too); unmounted at the end."""
+    mounted = []
+
+    def mount(rel, size):
+        target = tree / rel
+        saved = [(p.name, p.is_dir()) for p in target.iterdir()]
+        uid, gid = bed_ids()
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=%s,mode=0755,uid=%d,gid=%d" % (size, uid, gid), "tmpfs", str(target)], check=True)
+        for name, is_dir in saved:  # the folders the tmpfs hides, made again on it
+            if is_dir:
+                (target / name).mkdir()
+                os.chown(str(target / name), uid, gid)
+        mounted.append(target)
+        return target
+
+    yield mount
+    for target in reversed(mounted):
+        subprocess.run(["umount", "-l", str(target)], check=False)
+
+
+def resize(target, size):
+    subprocess.run(["mount", "-o", "remount,size=%s" % size, str(target)], check=True)
+
+
+def test_a_full_stage_folder_fails_the_stage_naming_it_and_its_free_space_and_the_next_run_with_space_rebuilds_it(
+        module, tree, small_disk, engine):
+    target = small_disk("profiles/inductor", "64k")
+    container = start_container(engine, tree)
+    try:
+        rc, other = module("cache_stage", args(container, tree, stage="flashinfer"))
+        assert rc == 0 and other["status"] == "ok", other
+        kept = (prep(tree)["flashinfer"], (tree / "profiles" / "flashinfer" / "signature.json").read_bytes())
+        rc, full = module("cache_stage", args(container, tree, command=["python3", "-c", FILL]))
+        # One line: the stage failed, then the space (the rest is the stage's own first line, as much as its log kept).
+        assert full["msg"].startswith("stage inductor: failed (exit 1) after ") and "\n" not in full["msg"], full["msg"]
+        assert ": no space left on the device of %s (0 KiB free of 64 KiB); " % target in full["msg"], full["msg"]
+        assert prep(tree)["inductor"]["status"] == "failed" and prep(tree)["inductor"]["disk"].startswith("no space left")
+        assert (prep(tree)["flashinfer"], (tree / "profiles" / "flashinfer" / "signature.json").read_bytes()) == kept
+        assert not (target / "signature.json").exists() and locks(tree) == []
+        resize(target, "4m")  # space again: the next ensure rebuilds that stage only
+        rc, again = module("cache_stage", args(container, tree, command=["python3", "-c", FILL]))
+        assert rc == 0 and again["status"] == "ok" and again["decision"] == "ran", again
+        rc, other = module("cache_stage", args(container, tree, stage="flashinfer"))
+        assert rc == 0 and other["decision"] == "kept", other
+    finally:
+        container.remove(force=True)
+
+
+def test_a_full_profiles_disk_while_writing_prep_result_keeps_it_whole_and_says_so(module, tree, small_disk, engine):
+    profiles = small_disk("profiles", "1m")
+    container = start_container(engine, tree)
+    try:
+        rc, built = module("cache_stage", args(container, tree))  # inductor, small: its entry must survive
+        assert rc == 0 and built["status"] == "ok", built
+        before = (profiles / "prep_result.json").read_bytes()
+        rc, full = module("cache_stage", args(container, tree, stage="flashinfer", command=["python3", "-c", FILL_ALL]))
+        assert rc != 0 and "\n" not in full["msg"], full
+        # The first write to find no space is prep_result.json's (or its lock's holder line): either is named.
+        assert re.match(r"stage flashinfer: no space left on the device of %s/flashinfer \(\d+ KiB free of 1024 KiB\), "
+                        r"writing %s/prep_result\.json" % (re.escape(str(profiles)), re.escape(str(profiles))), full["msg"]), full["msg"]
+        assert full["msg"].endswith("; prep_result.json and the other stages' signatures are whole")
+        assert (profiles / "prep_result.json").read_bytes() == before  # whole: the write never replaced it
+        assert [n for n in os.listdir(str(profiles)) if n.startswith(".prep_result")] == []  # no temporary file left
+        assert not (profiles / "flashinfer" / "signature.json").exists() and locks(tree) == []
+        resize(profiles, "8m")
+        os.unlink(str(profiles / "flashinfer" / "kernels" / "big.bin"))
+        rc, again = module("cache_stage", args(container, tree, stage="flashinfer"))
+        assert rc == 0 and again["status"] == "ok", again
+        rc, kept = module("cache_stage", args(container, tree))
+        assert rc == 0 and kept["decision"] == "kept", kept
+    finally:
+        container.remove(force=True)

@@ -1,3 +1,4 @@
+import errno
 import json
 import os
 import stat
@@ -274,3 +275,31 @@ def test_a_corrupt_record_is_kept_aside_through_the_root_s_handles_never_through
     with pytest.raises(_files.PathProblem, match="profiles is a symlink or not a directory"):
         _files.keep_aside(str(root / "profiles" / "prep_result.json"), now=1, root=str(root))
     assert sorted(p.name for p in canary.iterdir()) == ["prep_result.json"]
+
+
+def test_a_write_that_finds_no_space_leaves_the_file_whole_and_names_it(tmp_path, monkeypatch):
+    path = tmp_path / "prep_result.json"
+    path.write_bytes(b'{"stages": {"inductor": {"status": "ok"}}}\n')
+    real = os.write
+
+    def full(fd, data):
+        if len(data) > 10:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real(fd, data)
+    monkeypatch.setattr(os, "write", full)
+    with pytest.raises(OSError) as exc:
+        _files.atomic_write(str(path), b'{"stages": {"inductor": {"status": "ok"}, "moe": {"status": "ok"}}}\n', root=str(tmp_path))
+    assert exc.value.errno == errno.ENOSPC and exc.value.filename == str(path)
+    assert path.read_bytes() == b'{"stages": {"inductor": {"status": "ok"}}}\n' and sorted(os.listdir(str(tmp_path))) == ["prep_result.json"]
+
+
+def test_free_space_is_read_through_the_folder_handle_and_said_in_one_line(tmp_path):
+    (tmp_path / "profiles").mkdir()
+    free, total = _files.free_space(str(tmp_path), "profiles")
+    assert 0 <= free <= total and total > 0
+    line = _files.space_line(str(tmp_path), "profiles")
+    assert line.startswith("no space left on the device of %s/profiles (" % tmp_path) and line.endswith(" KiB)")
+    (tmp_path / "elsewhere").mkdir()
+    os.symlink(str(tmp_path / "elsewhere"), str(tmp_path / "link"))
+    with pytest.raises(_files.PathProblem):
+        _files.free_space(str(tmp_path), "link")
