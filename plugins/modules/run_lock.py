@@ -174,7 +174,8 @@ def main():
     except _locks.LockHeld as exc:
         module.fail_json(msg="run_lock: the guard of %s stayed held: %s" % (path, exc))
     except (OSError, _files.PathProblem) as exc:
-        where = getattr(exc, "filename", None) or path
+        where = str(getattr(exc, "filename", None) or path)
+        where = where if os.path.isabs(where) else os.path.join(os.path.dirname(path), where)  # named relative to its folder
         cause = getattr(exc, "strerror", None) or str(exc)
         if getattr(exc, "errno", None) == errno.ENOENT:
             where, cause = path, "its folder %s does not exist" % os.path.dirname(path)

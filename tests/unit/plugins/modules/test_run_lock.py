@@ -127,3 +127,11 @@ def test_options_out_of_range_and_a_missing_folder_are_one_line(run_module, tmp_
     rc, out = call(run_module, str(tmp_path / "missing" / "lock.json"), A)
     assert rc == 1 and out["msg"] == "run_lock: %s: its folder %s does not exist" % (tmp_path / "missing" / "lock.json", tmp_path / "missing")
     assert not (tmp_path / "missing").exists()
+
+
+def test_an_error_on_a_file_beside_the_lock_is_named_with_its_whole_path(run_module, tmp_path):
+    (tmp_path / "elsewhere").write_text("x")
+    os.symlink(str(tmp_path / "elsewhere"), str(tmp_path / "lock.json.guard"))  # the guard planted as a link
+    rc, out = call(run_module, str(tmp_path / "lock.json"), A)
+    assert rc == 1 and out["msg"].startswith("run_lock: %s: " % (tmp_path / "lock.json.guard")), out["msg"]
+    assert (tmp_path / "elsewhere").read_text() == "x"
