@@ -11,7 +11,6 @@ import pathlib
 import subprocess
 import sys
 import tempfile
-import time
 
 import docker
 import pytest
@@ -50,26 +49,17 @@ class Run:
 def verify(request):
     inv = inventory(request.config)
 
-    def _run(*args, playbook="playbooks/verify.yml", watch=None, wrap=()):
-        """ansible-playbook on the scenario's inventory; ``watch``, when given, is called with each line of its output
-        as it comes (a test that breaks a host at a given moment of the run); ``wrap`` is a command to run it under
-        (faketime: the controller's clock apart from its hosts')."""
+    def _run(*args, playbook="playbooks/verify.yml", wrap=()):
+        """ansible-playbook on the scenario's inventory; ``wrap`` is a command to run it under (faketime: the
+        controller's clock apart from its hosts')."""
         dest = pathlib.Path(tempfile.mkdtemp(prefix="gh200-verify-report-"))
         env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(REPO / "collections"), ANSIBLE_FORCE_COLOR="0", PY_COLORS="0")
         cmd = list(wrap) + [str(pathlib.Path(sys.executable).parent / "ansible-playbook"), "-i", inv, playbook,
                             "-e", "report_dir=%s" % dest] + list(args)
-        with subprocess.Popen(cmd, cwd=str(REPO), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc:
-            lines = []
-            deadline = time.monotonic() + 1800
-            for line in proc.stdout:
-                lines.append(line)
-                if watch is not None:
-                    watch(line)
-                if time.monotonic() > deadline:
-                    proc.kill()
-            proc.wait()
+        proc = subprocess.run(cmd, cwd=str(REPO), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                              timeout=1800, check=False)
         folders = sorted(dest.iterdir())
-        run = Run(proc.returncode, "".join(lines), folders[-1] if folders else None, container_statuses())
+        run = Run(proc.returncode, proc.stdout, folders[-1] if folders else None, container_statuses())
         if playbook.endswith("verify.yml"):
             check_coverage.record(run.report, "verify scenario: verify.yml %s" % " ".join(args))
         return run
