@@ -41,3 +41,27 @@ def test_batches_share_one_report_and_each_batch_has_its_own_stop_policy(playboo
         size = min(batch, len(HOSTS) - (n // batch) * batch)
         assert phases["phase1"]["reason"] == ("fleet run stopped: %d of %d hosts failed or unreachable (100%%), over gh200_max_fail_percentage=0"
                                               % (size, size)), (host, phases["phase1"])
+
+
+@pytest.mark.parametrize("limit, phase0", [(30, "failed"), (20, "skipped")])
+def test_a_host_unreachable_at_the_start_counts_against_the_fleet_from_the_first_phase(playbook, tmp_path, limit, phase0):
+    """Four hosts, one unreachable (ssh to a closed loopback port): 1 of 4 is 25 %. At 30 % phase 0 runs (and fails on
+    the three whose host user does not exist); at 20 % the fleet stops before phase 0."""
+    path = tmp_path / "inventory.yml"
+    hosts = dict((h, {}) for h in HOSTS)
+    hosts["gone"] = {"ansible_connection": "ssh", "ansible_host": "127.0.0.1", "ansible_port": 1}
+    path.write_text(json.dumps({"gh200": {"hosts": hosts, "vars": {
+        "ansible_connection": "local", "gh200_host_user": "gh200-no-such-user", "gh200_model": "org/model",
+        "gh200_run_lock_path": str(tmp_path / "lock.json")}}}))
+    dest = tmp_path / "reports"
+    rc, out = playbook(path=pathlib.Path("playbooks/verify.yml"), inventory=str(path),
+                       extra=["--tags", "phase0,phase1", "-e", "gh200_max_fail_percentage=%d" % limit, "-e", "report_dir=%s" % dest])
+    assert rc != 0
+    dummy, report = only_report(dest)
+    assert report["hosts"]["gone"]["verdict"] == "unreachable", report["hosts"]["gone"]
+    for host in HOSTS:
+        phases = report["hosts"][host]["phases"]
+        assert phases["phase0"]["verdict"] == phase0, (host, phases["phase0"])
+        if phase0 == "skipped":
+            assert phases["phase0"]["reason"].startswith("fleet run stopped: 1 of 4 hosts failed or unreachable (25%), over "
+                                                         "gh200_max_fail_percentage=20"), phases["phase0"]
