@@ -329,17 +329,15 @@ def bench_report(sizes=(1, 16, 256)):
     write it, and whether headless Chromium renders report.html."""
     sys.path[:0] = [str(REPO / "collections"), str(REPO / "tests")]
     import synthetic_fleet  # pylint: disable=import-outside-toplevel
-    from ansible_collections.gh200.sglang.plugins.module_utils import _files  # pylint: disable=import-outside-toplevel
     from ansible_collections.gh200.sglang.plugins.plugin_utils import _report  # pylint: disable=import-outside-toplevel
 
     out = {}
     for size in sizes:
         facts, hosts, started = synthetic_fleet.fleet(size)
-        folder = tempfile.mkdtemp(prefix="gh200-bench-report-")
+        dest = tempfile.mkdtemp(prefix="gh200-bench-report-")
         began = time.monotonic()
         data = _report.build(hosts, facts, synthetic_fleet.PHASES, "2026-11-30T00:00:00+00:00", run_started=started)
-        for name, render in _report.RENDERERS:
-            _files.atomic_write(os.path.join(folder, name), render(data).encode("utf-8"), mode=0o644)
+        folder = _report.write(dest, data, datetime.datetime.now(datetime.timezone.utc))  # as the report plugin writes it
         written = round(time.monotonic() - began, 3)
         files = dict((name, os.path.getsize(os.path.join(folder, name))) for name, dummy in _report.RENDERERS)
         began = time.monotonic()
@@ -352,7 +350,7 @@ def bench_report(sizes=(1, 16, 256)):
             rendered = "not rendered: %s" % exc
         out[str(size)] = {"checks": sum(len(e["checks"]) for e in data["hosts"].values()), "bytes": files, "write_s": written,
                           "render_s": round(time.monotonic() - began, 2), "rendered": rendered}
-        subprocess.run(["rm", "-rf", folder], check=False)
+        subprocess.run(["rm", "-rf", dest], check=False)
         log("report of %d host(s): %s in %s s" % (size, files, written))
     return out
 

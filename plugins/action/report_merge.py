@@ -23,7 +23,7 @@ ARGUMENT_SPEC = dict(
 def sources(patterns):
     """Each report.json the patterns name (a file, a report's folder, a report_dir holding report folders, or a glob
     of any of them), in the order given, once."""
-    out = []
+    out, seen = [], set()
     for pattern in patterns:
         for path in sorted(glob.glob(os.path.expanduser(pattern))) or [pattern]:
             if os.path.isdir(path):
@@ -31,7 +31,10 @@ def sources(patterns):
                 found = [inside] if os.path.exists(inside) else sorted(glob.glob(os.path.join(path, "*", "report.json"))) or [inside]
             else:
                 found = [path]
-            out += [p for p in found if os.path.realpath(p) not in [os.path.realpath(q) for q in out]]
+            for one in found:
+                if os.path.realpath(one) not in seen:
+                    seen.add(os.path.realpath(one))
+                    out.append(one)
     return out
 
 

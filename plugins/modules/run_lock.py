@@ -170,7 +170,7 @@ def main():
             decision, why, holder = step(module, path, me, live)
             if decision != _runlock.BUSY or time.time() >= deadline:
                 break
-            time.sleep(min(p["poll"], max(0.0, deadline - time.time())) or p["poll"])
+            time.sleep(max(0.0, min(p["poll"], deadline - time.time())))  # never past the deadline: one last look there
     except _locks.LockHeld as exc:
         module.fail_json(msg="run_lock: the guard of %s stayed held: %s" % (path, exc))
     except (OSError, _files.PathProblem) as exc:

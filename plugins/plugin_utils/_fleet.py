@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.gh200.sglang.plugins.module_utils import _gpu_health
+from ansible_collections.gh200.sglang.plugins.module_utils import _gpu_health, _stages
 from ansible_collections.gh200.sglang.plugins.plugin_utils import _checks
 
 # The facts a fleet's hosts should share, in the drift table's order: (label, fact, key), from the minimal facts
@@ -22,8 +22,7 @@ DRIFT_FACTS = (
     ("driver", "gh200_gpu", "driver_version"), ("CUDA", "gh200_gpu", "cuda_version"),
     ("compute capability", "gh200_gpu", "compute_capability"), ("GPU memory (GiB)", "gh200_gpu", "vram_gb"),
 )
-STAGES = ("flashinfer", "inductor", "deep_gemm", "moe")
-_STAGE = re.compile(r"(?:^|: )(%s): " % "|".join(STAGES))
+_STAGE = re.compile(r"(?:^|: )(%s): " % "|".join(_stages.STAGE_NAMES))
 _HEALTH = dict((name, item) for item, name in _gpu_health.NAMES.items())
 
 RERUN = "repair what the detail names, then run the host again: ansible-playbook -i <inventory> playbooks/verify.yml --limit <hosts>"
@@ -145,6 +144,11 @@ def drift(hosts):
             out.append({"fact": label, "values": [{"value": v, "hosts": h} for v, h in
                                                   sorted(values.items(), key=lambda item: (-len(item[1]), item[0]))]})
     return out
+
+
+def failing(fleet):
+    """The rows of the fleet's check table that some host failed or warned."""
+    return [r for r in fleet["checks"] if r["failed"] or r["warning"]]
 
 
 def summary(hosts):

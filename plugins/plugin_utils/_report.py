@@ -99,9 +99,14 @@ def build(hosts, facts, phases, generated, run_started=None):
         entry["gpu"] = gpu_line(facts.get(name)) if entry["checks"] else ""
         entry["facts"] = _fleet.host_facts(facts.get(name)) if entry["checks"] else {}
         hosts_data[name] = entry
-    data["summary"] = dict((v, sorted(h for h, e in hosts_data.items() if e["verdict"] == v)) for v in VERDICTS)
-    data["fleet"] = _fleet.summary(hosts_data)
-    data["hosts"] = hosts_data
+    return _with_hosts(data, hosts_data)
+
+
+def _with_hosts(data, hosts):
+    """``data`` with its hosts, the hosts by verdict and the fleet view made from them."""
+    data["summary"] = dict((v, sorted(h for h, e in hosts.items() if e["verdict"] == v)) for v in VERDICTS)
+    data["fleet"] = _fleet.summary(hosts)
+    data["hosts"] = hosts
     return data
 
 
@@ -121,11 +126,10 @@ def for_merge(raw, source):
         if not (isinstance(entry, dict) and entry.get("verdict") in VERDICTS and isinstance(entry.get("phases"), dict)
                 and isinstance(entry.get("checks"), list)):
             raise ValueError("%s: host %s has no verdict, phases and checks" % (source, name))
-        for key in ("started",):
-            try:
-                _checks.parse_iso(entry.get(key))
-            except (TypeError, ValueError):
-                raise ValueError("%s: host %s has a %s that is no ISO time: %r" % (source, name, key, entry.get(key)))
+        try:
+            _checks.parse_iso(entry.get("started"))
+        except (TypeError, ValueError):
+            raise ValueError("%s: host %s has a started that is no ISO time: %r" % (source, name, entry.get("started")))
     try:
         _checks.parse_iso(data.get("generated"))
     except (TypeError, ValueError):
@@ -160,10 +164,7 @@ def merge(reports, generated):
         hosts[name] = newest
     data = {"format": 2, "generated": generated, "run_started": None, "phases": phases,
             "merged_from": [source for source, dummy in reports]}
-    data["summary"] = dict((v, sorted(h for h, e in hosts.items() if e["verdict"] == v)) for v in VERDICTS)
-    data["fleet"] = _fleet.summary(hosts)
-    data["hosts"] = dict(sorted(hosts.items()))
-    return data
+    return _with_hosts(data, dict(sorted(hosts.items())))
 
 
 def summary_lines(data):
@@ -233,15 +234,21 @@ def hosts_in_order(data):
 
 
 def shown(entry, phase):
-    """(checks shown one by one, {skip reason: [names]}, number passed) of a host's phase: what did not pass is shown
-    whole, skipped checks by name under their reason, passed checks counted (their details are in report.json)."""
+    """(checks shown one by one, {skip reason: [names]}, the passed checks) of a host's phase: what did not pass is
+    shown whole, skipped checks by name under their reason, passed checks counted (or, on a small fleet's page, one
+    click away)."""
     checks = [c for c in entry["checks"] if c["phase"] == phase]
     full = [c for c in checks if c["status"] != _checks.PASSED and not _checks.is_skipped(c["status"])]
     skipped = {}
     for c in checks:
         if _checks.is_skipped(c["status"]):
             skipped.setdefault(c["status"], []).append(c["name"])
-    return full, skipped, sum(c["status"] == _checks.PASSED for c in checks)
+    return full, skipped, [c for c in checks if c["status"] == _checks.PASSED]
+
+
+def _counts(data):
+    """'2 passed, 1 failed': the hosts by verdict, in one phrase."""
+    return ", ".join("%d %s" % (len(data["summary"][v]), v) for v in VERDICTS if data["summary"][v]) or "none"
 
 
 def _few(hosts, limit=8):
@@ -249,10 +256,9 @@ def _few(hosts, limit=8):
 
 
 def render_markdown(data):
-    phases, fleet = data["phases"], data["fleet"]
-    counts = ", ".join("%d %s" % (len(data["summary"][v]), v) for v in VERDICTS if data["summary"][v])
-    out = ["# GH200 verification report", "", "Generated %s. %d host(s): %s." % (data["generated"], len(data["hosts"]), counts or "none"), ""]
-    bad = [r for r in fleet["checks"] if r["failed"] or r["warning"]]
+    phases, fleet, ordered = data["phases"], data["fleet"], hosts_in_order(data)
+    out = ["# GH200 verification report", "", "Generated %s. %d host(s): %s." % (data["generated"], len(data["hosts"]), _counts(data)), ""]
+    bad = _fleet.failing(fleet)
     if fleet["actions"]:
         out += ["## What to do", "", "| action | hosts | checks |", "|---|---|---|"]
         out += ["| %s | %d: %s | %s |" % (_md(a["action"]), len(a["hosts"]), _md(_few(a["hosts"])), _md("; ".join(a["checks"])))
@@ -270,10 +276,10 @@ def render_markdown(data):
             out.append("| %s | %s |" % (_md(d["fact"]), _md(values)))
         out.append("")
     out += ["## Hosts", "", "| host | verdict | duration (s) | " + " | ".join(phases) + " |", "|---|---|---|" + "---|" * len(phases)]
-    for name, entry in hosts_in_order(data):
+    for name, entry in ordered:
         out.append("| %s | **%s** | %s | %s |" % (_md(name), entry["verdict"], _md(entry["duration_s"]),
                                                   " | ".join(entry["phases"][p]["verdict"] for p in phases)))
-    for name, entry in hosts_in_order(data):
+    for name, entry in ordered:
         out += ["", "### %s: %s" % (name, entry["verdict"]), ""]
         if entry["detail"]:
             out += [_md(entry["detail"]), ""]
@@ -283,10 +289,10 @@ def render_markdown(data):
             out += ["GPU: " + _md(entry["gpu"]), ""]
         rows, passed = [], 0
         for p in phases:
-            full, skipped, count = shown(entry, p)
+            full, skipped, ok = shown(entry, p)
             rows += ["| %s | %s | %s | %s |" % (c["phase"], _md(c["name"]), _md(c["status"]), _md(c.get("detail"))) for c in full]
             rows += ["| %s | %s | %s | |" % (p, _md(", ".join(names)), _md(status)) for status, names in skipped.items()]
-            passed += count
+            passed += len(ok)
         if rows:
             out += ["| phase | check | status | detail |", "|---|---|---|---|"] + rows + [""]
         if passed:
@@ -338,7 +344,7 @@ def _fleet_html(data):
         parts += ['<tr><td>%s</td><td>%d: %s</td><td>%s</td></tr>' % (e(a["action"]), len(a["hosts"]), _hosts_html(a["hosts"]),
                                                                       e("; ".join(a["checks"]))) for a in fleet["actions"]]
         parts.append("</table>")
-    bad = [r for r in fleet["checks"] if r["failed"] or r["warning"]]
+    bad = _fleet.failing(fleet)
     if bad:
         parts.append('<h2>Checks that failed or warned</h2><table id="failed-checks"><tr><th>phase</th><th>check</th>'
                      '<th>failed</th><th>warned</th><th>passed</th><th>skipped</th><th>hosts that failed</th></tr>')
@@ -384,12 +390,12 @@ def _host_html(name, entry, phases, with_passed):
                 parts.append('<tr class="check skipped"><td>%s</td><td>%s</td><td></td><td></td></tr>' % (e(", ".join(names)), e(status)))
             parts.append("</table>")
         if passed and with_passed:
-            parts.append('<details><summary>%d check(s) passed</summary><table>%s</table></details>' % (passed, "".join(
+            parts.append('<details><summary>%d check(s) passed</summary><table>%s</table></details>' % (len(passed), "".join(
                 '<tr class="check passed"><td>%s</td><td>%s</td><td>%s</td></tr>' % (e(c["name"]), e(c.get("detail") or ""),
                                                                                      e("%.2f" % (c.get("duration_s") or 0.0)))
-                for c in entry["checks"] if c["phase"] == p and c["status"] == _checks.PASSED)))
+                for c in passed)))
         elif passed:
-            parts.append('<p class="ok">%d check(s) passed (each with its evidence in report.json).</p>' % passed)
+            parts.append('<p class="ok">%d check(s) passed (each with its evidence in report.json).</p>' % len(passed))
     parts.append("</details>")
     return "\n".join(parts)
 
@@ -397,8 +403,8 @@ def _host_html(name, entry, phases, with_passed):
 def render_html(data):
     """A self-contained page for one host or a fleet: the fleet summary first (hosts by verdict, what to do, each check
     that failed with its number of hosts, the facts that differ), then the host x phase matrix, failures first, each
-    cell a link to its host's section, then each host's section, collapsed. Passed checks are named; their details
-    are in report.json."""
+    cell a link to its host's section, then each host's section, collapsed. Passed checks are counted; their evidence is
+    one click away on a fleet of at most PASSED_DETAIL_HOSTS hosts, and in report.json always."""
     e = html.escape
     phases = data["phases"]
     rows, sections = [], []
@@ -413,7 +419,6 @@ def render_html(data):
             e(name), e(name), _cls(entry["verdict"]), e(name), e(entry["verdict"]),
             "" if entry["duration_s"] is None else "%.1f" % entry["duration_s"], "".join(cells)))
         sections.append(_host_html(name, entry, phases, len(data["hosts"]) <= PASSED_DETAIL_HOSTS))
-    counts = ", ".join("%d %s" % (len(data["summary"][v]), v) for v in VERDICTS if data["summary"][v])
     return """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>GH200 verification report</title><style>%s</style></head>
 <body>
@@ -426,7 +431,7 @@ def render_html(data):
 </table>
 %s
 </body></html>
-""" % (_CSS, e(data["generated"]), len(data["hosts"]), e(counts or "none"), _fleet_html(data),
+""" % (_CSS, e(data["generated"]), len(data["hosts"]), e(_counts(data)), _fleet_html(data),
        "".join("<th>%s</th>" % e(p) for p in phases), "\n".join(rows), "\n".join(sections))
 
 
