@@ -73,6 +73,18 @@ if [ "$(cat .venv/.gh200-stamp 2>/dev/null)" != "$stamp" ]; then
 else
   say ".venv is up to date"
 fi
+# A controller as users install it (requirements/controller.txt only: ansible-core, no `ansible` package, no other
+# collection), where the artifact test runs verify.yml from the built collection.
+core_stamp=$(cat requirements/controller.txt requirements/execution-environment.txt <("$python" -VV) | sha256sum | cut -c1-16)
+if [ "$(cat .cache/venv-controller/.gh200-stamp 2>/dev/null)" != "$core_stamp" ]; then
+  say "creating .cache/venv-controller (ansible-core only)"
+  rm -rf .cache/venv-controller
+  "$python" -m venv .cache/venv-controller
+  .cache/venv-controller/bin/python -m pip install --quiet --disable-pip-version-check -r requirements/controller.txt \
+    >.cache/pip-install-controller.log 2>&1 \
+    || { tail -n 20 .cache/pip-install-controller.log >&2; die "installing requirements/controller.txt failed (log: .cache/pip-install-controller.log)."; }
+  echo "$core_stamp" >.cache/venv-controller/.gh200-stamp
+fi
 
 # ansible-test sanity runs shellcheck on the scripts when it is installed.
 command -v shellcheck >/dev/null 2>&1 || apt_install shellcheck

@@ -133,3 +133,28 @@ def test_ansible_builder_reads_the_execution_environment_metadata(built, tmp_pat
     containerfile = (context / "Containerfile").read_text()
     assert "ansible-galaxy collection install" in containerfile and "introspect" in containerfile
     shutil.rmtree(context)
+
+
+def test_verify_runs_the_dry_run_from_the_installed_artifact_with_ansible_core_only(built, tmp_path):
+    """Issue 25, item 3: the declared dependencies are all a controller needs. The controller is
+    .cache/venv-controller (scripts/setup.sh: requirements/controller.txt only, no `ansible` package, so no
+    community.docker or ansible.posix), the collection comes from the built artifact only, no ansible.cfg, and
+    verify.yml runs every phase on the local dry-run from the operator's working folder."""
+    if "GH200_DRYRUN_USER" not in os.environ:
+        pytest.skip("GH200_DRYRUN_USER unset: run through scripts/test.sh (it loads .cache/testbed.env)")
+    core = REPO / ".cache" / "venv-controller" / "bin"
+    assert (core / "ansible-playbook").exists(), "scripts/setup.sh makes .cache/venv-controller"
+    others = run([core / "python", "-c", "import importlib.util as u; print(u.find_spec('ansible_collections'))"],
+                 cwd=tmp_path, env=built[2])
+    assert others.stdout.strip() == "None", others.stdout  # nothing but ansible-core's own plugins
+    env = dict(built[2], PATH="%s:%s" % (core, os.environ["PATH"]), VIRTUAL_ENV=str(core.parent))
+    env.pop("ANSIBLE_PYTHON_INTERPRETER")
+    proc = run([core / "ansible-playbook", "-i", REPO / "inventory" / "local.yml", "gh200.sglang.verify"],
+               cwd=tmp_path, env=env, check=False)
+    reports = sorted((tmp_path / "reports").glob("*/report.json"))
+    assert len(reports) == 1, "rc %d, no report:\n%s" % (proc.returncode, proc.stdout[-3000:])
+    data = json.loads(reports[0].read_text())
+    host = data["hosts"]["dryrun-local"]
+    assert proc.returncode == 0 and host["verdict"] == "passed", (host["verdict"], host["detail"], proc.stdout[-3000:])
+    assert sorted(host["phases"]) == ["phase0", "phase1", "phase2", "phase3", "phase4"]
+    assert all(p["verdict"] == "passed" for p in host["phases"].values()), host["phases"]
