@@ -122,6 +122,14 @@ def recorded_env(stage, env):
                 for key, value in env.items())
 
 
+def vouched(root, stage_rel):
+    """Paths relative to the stage folder ``stage_rel`` (``profiles/<folder>``) that its sealed signature vouches
+    for: its artifacts of their recorded sizes and the folders holding them, and compile.log (_tree.signed_caches,
+    the rule phase 0 judges the folder by)."""
+    allowed = _tree.signed_caches(root, [stage_rel.split("/", 1)[1]])[0]
+    return set(path[len(stage_rel) + 1:] for path in allowed if path.startswith(stage_rel + "/"))
+
+
 def assess(state, reset, stage_inputs, where):
     """Whether the stage runs, is kept or skipped, compared with its stored signature record:
     dict(action ('run' | 'keep' | 'skip'), reason, changed_inputs, signature (of these inputs), stored (the

@@ -222,30 +222,42 @@ def write_problem(path, info):
     return None
 
 
-def remove_contents(root, rel, keep=()):
+def remove_contents(root, rel, keep=(), kept=None, before=None):
     """Remove everything in the folder ``rel`` below ``root`` except the names in ``keep``; (files, folders) removed.
-    Every folder is opened relative to its parent without following a symlink and every entry is removed relative
-    to its folder's handle: a symlink is removed, never followed, and a folder swapped for one meanwhile is refused."""
+    ``kept``: paths relative to ``rel`` of files that stay too (a signed cache's artifacts); ``before``: an epoch
+    time, files modified since stay too (a live process may be writing them); a folder that still holds one stays.
+    Every folder is opened relative to its parent without following a symlink and every entry is removed relative to
+    its folder's handle: a symlink is removed, never followed, and a folder swapped for one meanwhile is refused."""
     counts = [0, 0]
+    kept = None if kept is None else set(kept)
 
-    def empty(fd, where, spare):
+    def empty(fd, where, sub, spare):
+        left = 0
         for entry in list(os.scandir(fd)):
             if entry.name in spare:
+                left += 1
                 continue
             if entry.is_dir(follow_symlinks=False):
                 child = _open_dir_at(entry.name, os.path.join(where, entry.name), fd)
                 try:
-                    empty(child, os.path.join(where, entry.name), ())
+                    inside = empty(child, os.path.join(where, entry.name), sub + entry.name + "/", ())
                 finally:
                     os.close(child)
+                if inside:
+                    left += 1
+                    continue
                 os.rmdir(entry.name, dir_fd=fd)
                 counts[1] += 1
+            elif (kept is not None and sub + entry.name in kept) or (
+                    before is not None and entry.stat(follow_symlinks=False).st_mtime >= before):
+                left += 1
             else:
                 os.unlink(entry.name, dir_fd=fd)
                 counts[0] += 1
+        return left
 
     with folder(root, rel) as fd:
-        empty(fd, os.path.join(root, rel) if rel else root, set(keep))
+        empty(fd, os.path.join(root, rel) if rel else root, "", set(keep))
     return tuple(counts)
 
 

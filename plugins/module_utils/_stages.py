@@ -38,6 +38,12 @@ STAGES = {
     "moe": {"dir": "moe_configs", "env": {"SGLANG_MOE_CONFIG_DIR": "{cache_dir}"}},
 }
 
+
+def stages_of(folders):
+    """The stages (in STAGE_NAMES order) whose folders under /profiles are among ``folders``."""
+    return [name for name in STAGE_NAMES if STAGES[name]["dir"] in folders]
+
+
 # Files of the stage folder that are the module's own records, not artifacts.
 RECORD_FILES = ("compile.log", "signature.json", ".lock")
 

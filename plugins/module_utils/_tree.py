@@ -10,6 +10,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import json
 import os
 import pwd
 import stat
@@ -259,3 +260,21 @@ def symlink_summary(result):
     if result["root_symlink"]:
         return "%s is a symlink to %s; the host tree root must be a real directory" % (result["root"], result["root_symlink"])
     return ", ".join("%s -> %s" % (s["path"], s["target"]) for s in result["symlinks_out"])
+
+
+def profiles_summary(result, rebuild, building):
+    """One line for what profiles/ holds beyond the scaffolding and the signed caches: the stages being built now (a
+    run killed mid-stage leaves its stage running on the host: wait), the entries, the folders with unsigned files
+    and the command that rebuilds their stages ({host} stands for the host's inventory name); '' when nothing."""
+    if not result["profiles_extra_count"]:
+        return ""
+    line = "being built now: %s; wait until it ends, then run again. " % ", ".join(building) if building else ""
+    line += "%d entries under profiles/ beyond the scaffolding and the signed caches: %s; unsigned files in %s" % (
+        result["profiles_extra_count"], ", ".join(result["profiles_extra"]), ", ".join(result["profiles_unsigned"]))
+    line += " (a half-built cache, a stray file, or a signature from before the seal)"
+    if rebuild:
+        line += (": rebuild those stages, which removes what their signatures do not vouch for, with ansible-playbook -i "
+                 "<inventory> playbooks/caches.yml --limit {host} -e '%s'" % json.dumps({"caches_stages": rebuild}))
+    if len(rebuild) < len(result["profiles_unsigned"]):
+        line += "%s remove what is not a stage folder" % ("; and" if rebuild else ":")
+    return line

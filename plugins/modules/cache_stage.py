@@ -32,6 +32,11 @@ description:
     started are removed, through directory handles, since no process alive in the container can hold them and the build
     would wait for them until O(timeout). Newer ones are left to their builds. The entry lists them
     (C(stale_batons_removed)).
+  - Before the command runs, every file in the stage folder written before the container started that the
+    stage's sealed signature does not vouch for (a half-built cache a stage killed with its controller left, or a
+    planted file) is removed through directory handles, so the new signature vouches only for what a stage wrote;
+    the entry counts them (C(unsigned_removed)). The signed artifacts stay for the command to build on; newer files
+    may be a live process's in the container and stay too. O(reset) keeps nothing.
   - The previous signature is removed before the command runs; artifacts are counted, the stage's entry is
     merged into C(prep_result.json), and C(signature.json) is written last, only on success, as a commit marker.
   - The command is wrapped in C(timeout --kill-after=10 <timeout>), so a stage that passes O(timeout)
@@ -318,12 +323,19 @@ def main():
         stage_rel = _files.relative(root, stage_dir)
         _files.ensure_dirs(root, stage_rel, account.pw_uid, account.pw_gid)
         with _locks.acquire(os.path.join(stage_dir, ".lock"), wait=p["lock_wait"], root=root):
+            vouched = None if p["reset"] else _cache.vouched(root, stage_rel)
             _files.unlink_under(root, stage_rel + "/signature.json")  # gone or not
             if p["reset"]:
                 _files.remove_contents(root, stage_rel, keep=(".lock",))
             # A build killed with an earlier container left its baton ("lock", held by existence): no process in this
             # container can hold one written before it started, and the build would wait for it for ever.
             batons = remove_stale_batons(stage_dir, container)
+            # Only what the signature vouches for is built on: the rest of what was written before this container
+            # started (a half-built cache of a stage killed with its controller, a planted file) goes first, so the new
+            # signature never vouches for bytes no stage wrote. Newer files may be a live process's in this container.
+            unvouched = 0 if p["reset"] else _files.remove_contents(
+                root, stage_rel, keep=(".lock", "compile.log"), kept=vouched,
+                before=_evidence.container_facts(container.attrs).get("started_epoch"))[0]
             started = time.time()  # after the lock wait: the entry's times are the command's own
             attempts = []
             while True:  # a timeout says "run it again": the caches resume where the last attempt stopped
@@ -341,7 +353,8 @@ def main():
             if status == "ok" and (problem or not found["count"]):
                 status, log_text = "failed", problem or "the command succeeded but left no artifact in %s" % where["cache_dir"]
             extra = dict(reason=reason, exit_code=code, log="%s/compile.log" % where["cache_dir"], stale_locks_removed=len(stale),
-                         attempts=len(attempts), stale_batons_removed=batons)
+                         attempts=len(attempts), stale_batons_removed=batons,
+                         unsigned_removed=unvouched)
             if held:
                 extra["locks_held"] = ["%s by %s" % (path, _locks.describe_holder(path, line)[0]) for path, line in held]
             if not running:

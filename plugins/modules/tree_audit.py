@@ -154,6 +154,30 @@ profiles_unsigned:
   type: list
   elements: str
   sample: [flashinfer]
+profiles_rebuild:
+  description:
+    - The stages whose folders are in RV(profiles_unsigned), each mapped to C(rebuild), as the caches role's
+      C(caches_stages) takes them; C(playbooks/caches.yml) given them rebuilds those stages, building only on what
+      their signatures vouch for.
+  returned: always
+  type: dict
+  sample: {"flashinfer": "rebuild"}
+profiles_building:
+  description:
+    - The stages of RV(profiles_rebuild) whose C(.lock) a live process holds, each with its holder. Such a stage is
+      being built right now (a run killed mid-stage leaves its stage running on the host), so its files are unsigned
+      until it ends. The lock is only probed, never taken.
+  returned: always
+  type: list
+  elements: str
+  sample: ["inductor (its lock held by pid 4455 since 2026-11-30T20:30:01Z)"]
+profiles_detail:
+  description:
+    - One line for what C(profiles/) holds beyond the scaffolding and the signed caches, empty when nothing does. It
+      names the stages being built now, the entries, the folders with unsigned files, and the C(caches.yml) command that
+      rebuilds their stages, with C({host}) standing for the host's inventory name.
+  returned: always
+  type: str
 profiles_signed_count:
   description: How many files under C(profiles/) a stage's valid C(signature.json) vouches for (not counted as extra).
   returned: always
@@ -189,7 +213,22 @@ sizes:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.gh200.sglang.plugins.module_utils import _model, _tree
+from ansible_collections.gh200.sglang.plugins.module_utils import _files, _locks, _model, _stages, _tree
+
+
+def building(root, stages):
+    """The stages among ``stages`` whose folder's lock a live process holds (a stage that runs now, such as one whose
+    controller was killed while the host went on building it), each named with its holder. Only probed, never taken."""
+    out = []
+    for stage in stages:
+        path = "%s/profiles/%s/.lock" % (root, _stages.STAGES[stage]["dir"])
+        try:
+            state, line = _locks.probe(path, root=root)
+        except (OSError, _files.PathProblem):
+            continue  # not a lock file: the audit names what it is
+        if state == "held":
+            out.append("%s (its lock held by %s)" % (stage, _locks.describe_holder(path, line)[0]))
+    return out
 
 
 def main():
@@ -221,6 +260,9 @@ def main():
                          also_models=p["also_models"])
     result["owner_detail"] = _tree.ownership_summary(result, account.pw_name, account.pw_uid, account.pw_gid)
     result["symlink_detail"] = _tree.symlink_summary(result)
+    result["profiles_rebuild"] = dict((stage, "rebuild") for stage in _stages.stages_of(result["profiles_unsigned"]))
+    result["profiles_building"] = building(root, result["profiles_rebuild"])
+    result["profiles_detail"] = _tree.profiles_summary(result, result["profiles_rebuild"], result["profiles_building"])
     module.exit_json(changed=False, uid=account.pw_uid, gid=account.pw_gid, **result)
 
 

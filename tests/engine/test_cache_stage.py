@@ -220,6 +220,38 @@ def test_reset_empties_the_folder_under_the_lock_and_rebuilds_from_nothing(modul
     assert os.listdir(str(stage / "kernels")) == ["k-c.bin"] and (outside / "keep.bin").read_text() == "keep"
 
 
+def test_a_stage_that_runs_first_removes_what_its_signature_does_not_vouch_for(module, container, tree):
+    """A half-built cache (a stage killed with its controller) or a planted file is never signed by the next build:
+    the signed artifacts stay for the command to build on, the rest goes first (issue 24, faults 2 and 3)."""
+    uid, gid = bed_ids()
+    rc, built = module("cache_stage", args(container, tree))
+    assert rc == 0 and built["status"] == "ok"
+    stage = tree / "profiles" / "inductor"
+    signed = (stage / "kernels" / "k-a.bin").stat()
+    (stage / "half").mkdir()
+    for rel in ("kernels/planted.so", "half/partial.bin", "kernels/live.bin"):
+        (stage / rel).write_bytes(b"not built by a stage")
+        os.chown(str(stage / rel), uid, gid)
+        if rel != "kernels/live.bin":  # written before this container started (the live file: by a process in it)
+            os.utime(str(stage / rel), (time.time() - 3600, time.time() - 3600))
+    rc, rebuilt = module("cache_stage", args(container, tree, stage_args={"tag": "b"}))
+    assert rc == 0 and rebuilt["reason"] == "signature mismatch: argv changed", rebuilt
+    assert json.loads((stage / "signature.json").read_text())["artifacts"] == [
+        "kernels/k-a.bin", "kernels/k-b.bin", "kernels/live.bin"]
+    assert (stage / "kernels" / "k-a.bin").stat().st_mtime_ns == signed.st_mtime_ns  # built on, not rebuilt
+    assert not (stage / "half").exists() and prep(tree)["inductor"]["unsigned_removed"] == 2
+
+    # Killed mid-stage with an earlier container: no signature, so nothing written before this container started is
+    # vouched for, and the next build starts from an empty folder.
+    (stage / "signature.json").unlink()
+    for path in (stage / "kernels").iterdir():
+        os.utime(str(path), (time.time() - 3600, time.time() - 3600))
+    rc, again = module("cache_stage", args(container, tree, stage_args={"tag": "c"}))
+    assert rc == 0 and again["reason"] == "no valid signature", again
+    assert json.loads((stage / "signature.json").read_text())["artifacts"] == ["kernels/k-c.bin"]
+    assert prep(tree)["inductor"]["unsigned_removed"] == 3 and locks(tree) == []
+
+
 def test_a_stage_that_waited_for_its_lock_records_the_command_times_not_the_wait(module, container, tree):
     path = tree / "profiles" / "inductor" / ".lock"
     holder = subprocess.Popen([sys.executable, "-c", HOLD, str(path)], stdout=subprocess.PIPE, text=True)

@@ -191,6 +191,25 @@ def test_remove_contents_keeps_what_it_is_told_and_removes_links_without_followi
     assert (canary / "keep").read_text() == "keep"
 
 
+def test_remove_contents_spares_the_kept_files_and_the_folders_that_hold_them(tmp_path):
+    stage = tmp_path / "profiles" / "inductor"
+    (stage / "fx" / "ab").mkdir(parents=True)
+    (stage / "half").mkdir()
+    for rel in ("fx/ab/signed.so", "fx/ab/planted.so", "half/partial.bin", "compile.log", ".lock", "stray"):
+        (stage / rel).write_text(rel)
+    assert _files.remove_contents(str(tmp_path), "profiles/inductor", keep=(".lock", "compile.log"),
+                                  kept={"fx/ab/signed.so", "fx", "fx/ab"}) == (3, 1)
+    left = sorted(str(p.relative_to(stage)) for p in stage.rglob("*"))
+    assert left == [".lock", "compile.log", "fx", "fx/ab", "fx/ab/signed.so"]
+    assert (stage / "fx" / "ab" / "signed.so").read_text() == "fx/ab/signed.so"
+    (stage / "new.bin").write_text("written by a live process")
+    os.utime(str(stage / "fx" / "ab" / "signed.so"), (1000, 1000))
+    assert _files.remove_contents(str(tmp_path), "profiles/inductor", kept=set(), before=2000) == (1, 2)
+    assert sorted(p.name for p in stage.iterdir()) == [".lock", "compile.log", "new.bin"]
+    assert _files.remove_contents(str(tmp_path), "profiles/inductor", kept=set()) == (3, 0)
+    assert list(stage.iterdir()) == []
+
+
 def test_move_within_renames_by_handles(tmp_path):
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()

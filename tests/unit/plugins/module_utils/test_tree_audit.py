@@ -217,3 +217,39 @@ def test_setuid_setgid_files_and_device_nodes_anywhere_are_named(root):
     assert sorted(result["special"]) == sorted(["%s/profiles/inductor/fx/run (setuid)" % root,
                                                 "%s/telemetry/jaeger/helper (setgid)" % root,
                                                 "%s/telemetry/null (device node)" % root])
+
+
+def test_the_profiles_line_names_the_stages_to_rebuild_and_the_command_or_a_stage_being_built(root):
+    import fcntl
+    from ansible_collections.gh200.sglang.plugins.module_utils import _stages
+    (root / "profiles/inductor/half.so").write_text("half-built")
+    (root / "profiles/moe_configs/tuned.json").write_text("{}")
+    result = audit(root)
+    assert result["profiles_unsigned"] == ["inductor", "moe_configs"]
+    rebuild = dict((s, "rebuild") for s in _stages.stages_of(result["profiles_unsigned"]))
+    assert rebuild == {"inductor": "rebuild", "moe": "rebuild"}
+    line = _tree.profiles_summary(result, rebuild, [])
+    assert line.startswith("2 entries under profiles/ beyond the scaffolding and the signed caches: ")
+    assert line.endswith("rebuild those stages, which removes what their signatures do not vouch for, with ansible-playbook"
+                         " -i <inventory> playbooks/caches.yml --limit {host} -e "
+                         "'{\"caches_stages\": {\"inductor\": \"rebuild\", \"moe\": \"rebuild\"}}'"), line
+    (root / "profiles/junk").mkdir()
+    result = audit(root)
+    assert _tree.profiles_summary(result, rebuild, []).endswith("'; and remove what is not a stage folder")
+    assert _tree.profiles_summary(result, {}, []).endswith("signature from before the seal): remove what is not a stage folder")
+    assert _tree.profiles_summary(audit(root / "none"), {}, []) == ""
+
+    # A stage whose lock a live process holds is being built now: named with its holder, the lock only probed.
+    lock = root / "profiles/inductor/.lock"
+    fd = os.open(str(lock), os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, b"pid 4455 since 2026-11-30T20:30:01Z\n")
+        assert tree_audit.building(str(root), rebuild) == []  # nobody holds it
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        building = tree_audit.building(str(root), rebuild)
+        assert building == ["inductor (its lock held by pid 4455 since 2026-11-30T20:30:01Z)"]
+        assert _tree.profiles_summary(audit(root), rebuild, building).startswith(
+            "being built now: inductor (its lock held by pid 4455 since 2026-11-30T20:30:01Z); wait until it ends, then run again. ")
+    finally:
+        os.close(fd)
+    assert lock.read_text() == "pid 4455 since 2026-11-30T20:30:01Z\n"
