@@ -72,6 +72,10 @@ if [ -n "$arm64_pid" ]; then
 fi
 rm -f "$arm64_log"
 
+# Alone on the engine: nothing else runs on it now (the arm64 images are built, Molecule has not started).
+step "the Docker engine restarted under a stage and between phases (tests/engine/test_engine_restarted.py)"
+GH200_ENGINE_RESTART=1 pytest -q tests/engine/test_engine_restarted.py
+
 step "molecule: ${scenarios[*]}, ${GH200_MOLECULE_JOBS:-2} at a time"
 scripts/molecule-scenarios.sh "${scenarios[@]}"
 

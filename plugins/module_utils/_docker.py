@@ -21,8 +21,11 @@ try:
     from docker.errors import DockerException, ImageNotFound, NotFound
     from docker.types import DeviceRequest, Mount
     from docker.utils import socket as docker_socket
+    from requests.exceptions import ChunkedEncodingError, ConnectionError as RequestsConnectionError
     HAS_DOCKER = True
     DOCKER_IMPORT_ERROR = None
+    # The engine gone mid-call (restarted, its socket removed): the SDK lets requests' own errors through.
+    ENGINE_LOST = (RequestsConnectionError, ChunkedEncodingError)
 except ImportError:
     HAS_DOCKER = False
     DOCKER_IMPORT_ERROR = traceback.format_exc()
@@ -31,6 +34,13 @@ except ImportError:
         """Placeholder so `except DockerException` works without the SDK."""
 
     ImageNotFound = NotFound = DockerException
+    ENGINE_LOST = (DockerException,)
+
+
+def first_line(exc):
+    """An exception as one line: its first line, or its type's name when it says nothing."""
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
 
 # Options every module that talks to the engine takes (documented in doc_fragments/docker.py).
 DOCKER_ARGS = dict(
@@ -56,8 +66,7 @@ def client(module):
             return docker.DockerClient(base_url=host, version="auto", timeout=timeout)
         return docker.from_env(version="auto", timeout=timeout)
     except Exception as exc:  # pylint: disable=broad-except  # the SDK raises requests' and its own errors alike
-        cause = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        module.fail_json(msg="cannot reach the Docker engine at %s: %s" % (host or "DOCKER_HOST or the local socket", cause))
+        module.fail_json(msg="cannot reach the Docker engine at %s: %s" % (host or "DOCKER_HOST or the local socket", first_line(exc)))
 
 
 def get_container(cli, name):

@@ -61,6 +61,20 @@ def container_facts(attrs):
     }
 
 
+def found_line(attrs):
+    """What a start found before it acted, in a few words: 'no container', or its state, run and restarts, with the
+    exit code, OOM kill and finish time of one that stopped (an engine restart, a host reboot, a crash)."""
+    facts = container_facts(attrs)
+    if not facts["exists"]:
+        return "no container"
+    line = "%s, run %s, restarts %s" % (facts["status"], facts["run_id"] or "unlabelled", facts["restart_count"])
+    if not facts["running"]:
+        state = attrs.get("State") or {}
+        line += ", exit code %s%s, finished %s" % (facts["exit_code"], " (OOM killed)" if facts["oom_killed"] else "",
+                                                   state.get("FinishedAt") or "?")
+    return line
+
+
 def gpus_match(requested, actual):
     """Whether the container got the GPUs requested: both normalized with _manifest.normalize_gpus."""
     if requested is None or actual is None:

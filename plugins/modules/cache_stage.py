@@ -197,7 +197,8 @@ def log_write(log, data):
 
 def run_command(cli, container, p, argv, env, workdir, log_path, account, root, attempt=0):
     """Stream the wrapped command's output into the log (appended to on a retry; never a planted symlink, FIFO or
-    hard link, its folder reached from the host tree's root by handles); (exit code, elapsed, container still running).
+    hard link, its folder reached from the host tree's root by handles); (exit code, elapsed, why the container is gone:
+    None while it runs, else a phrase: it stopped, or the engine stopped answering).
     A log that fills the disk stops growing: the stage runs on and is recorded as it ends."""
     wrapped = ["timeout", "--kill-after=10", str(p["timeout"])] + argv
     started = time.time()
@@ -206,17 +207,24 @@ def run_command(cli, container, p, argv, env, workdir, log_path, account, root, 
         header = "%s%s, %s, %sargv: %s\n" % (_prep.LOG_HEADER, p["stage"], _locks.utc(started), retry, argv)
         room = log_write(log, header.encode("utf-8"))
         exec_id = cli.api.exec_create(container.id, wrapped, user=p["user"], environment=env, workdir=workdir)["Id"]
-        for chunk in cli.api.exec_start(exec_id, stream=True):
-            room = room and log_write(log, chunk)
-    code = cli.api.exec_inspect(exec_id).get("ExitCode")
+        try:
+            for chunk in cli.api.exec_start(exec_id, stream=True):
+                room = room and log_write(log, chunk)
+            code = cli.api.exec_inspect(exec_id).get("ExitCode")
+        except _docker.ENGINE_LOST as exc:  # restarted under the stage: its command went with the container
+            log_write(log, ("\ngh200.sglang: the Docker engine stopped answering: %s\n" % _docker.first_line(exc)).encode())
+            return None, time.time() - started, "the Docker engine stopped answering during the stage"
     elapsed = time.time() - started
     # A command ended by a signal may have gone with its container: the engine takes a moment to say so.
-    for dummy in range(12 if code in (None, 137, 143) else 1):
-        container.reload()
-        if container.status != "running":
-            break
-        time.sleep(0.25)
-    return code, elapsed, container.status == "running"
+    try:
+        for dummy in range(12 if code in (None, 137, 143) else 1):
+            container.reload()
+            if container.status != "running":
+                break
+            time.sleep(0.25)
+    except _docker.ENGINE_LOST:
+        return code, elapsed, "the Docker engine stopped answering during the stage"
+    return code, elapsed, None if container.status == "running" else "container %s stopped during the stage" % p["name"]
 
 
 def place_moe(container, p, root, stage_dir, cache_dir, facts, account):
@@ -339,15 +347,16 @@ def main():
             started = time.time()  # after the lock wait: the entry's times are the command's own
             attempts = []
             while True:  # a timeout says "run it again": the caches resume where the last attempt stopped
-                code, elapsed, running = run_command(cli, container, p, argv, env, where["cache_dir"], log_path, account,
-                                                     root, len(attempts))
-                attempts.append(_stages.outcome(code, elapsed, p["timeout"], running))
+                code, elapsed, gone = run_command(cli, container, p, argv, env, where["cache_dir"], log_path, account,
+                                                  root, len(attempts))
+                attempts.append(_stages.outcome(code, elapsed, p["timeout"], not gone))
                 if attempts[-1] != "timeout" or len(attempts) > p["timeout_retries"]:
                     break
             status, finished = attempts[-1], time.time()
             # Libraries leave lock files of their own (TorchInductor's FileLocks): those nobody holds go now.
             stale, held = _locks.clean(stage_dir, keep=(os.path.join(stage_dir, ".lock"),))
             problem = place_moe(container, p, root, stage_dir, where["cache_dir"], facts, account) if status == "ok" and stage == "moe" else None
+            # The engine gone: what follows reads the host only (the folder, the log), so the failure is still recorded.
             found = _prep.artifacts(stage_dir, account.pw_uid)
             log_text = (_files.read_bytes(log_path, tail=True) or b"").decode("utf-8", "replace")
             if status == "ok" and (problem or not found["count"]):
@@ -357,8 +366,8 @@ def main():
                          unsigned_removed=unvouched)
             if held:
                 extra["locks_held"] = ["%s by %s" % (path, _locks.describe_holder(path, line)[0]) for path, line in held]
-            if not running:
-                extra["container"] = "container %s stopped during the stage" % p["name"]
+            if gone:
+                extra["container"] = gone
             if status != "ok" and (_files.NO_SPACE in log_text or _files.free_space(root, stage_rel)[0] < _files.LOW_SPACE):
                 extra["disk"] = _files.space_line(root, stage_rel)
             entry = _prep.entry(status, signature, started, finished, found, log_text, extra=extra)

@@ -196,6 +196,13 @@ pointer:
   returned: always
   type: str
   sample: /home/ubuntu/sglang-observability/telemetry/container_run_meta.env
+found:
+  description:
+    - The container found before acting, in a few words. For one that had stopped (an engine restart, a host reboot,
+      a crash) it gives its exit code, an OOM kill and when it finished.
+  returned: unless O(state=validated)
+  type: str
+  sample: exited, run 20251011T120000Z-1a2b3c, restarts 0, exit code 0, finished 2025-10-11T12:30:00.1Z
 """
 
 import binascii
@@ -204,7 +211,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.gh200.sglang.plugins.module_utils import _docker, _files, _manifest, _tree
+from ansible_collections.gh200.sglang.plugins.module_utils import _docker, _evidence, _files, _manifest, _tree
 
 NEW_RUN = "(new run)"
 TREE = ("models", "profiles", "telemetry", "telemetry/logs", "telemetry/container_runs")
@@ -384,6 +391,7 @@ def main():
         run_id = current.get("RUN_ID") if p["state"] == "started" else None
 
         before = {"container": describe(container), "pointer_run_id": current.get("RUN_ID")}
+        found = _evidence.found_line(container.attrs if container is not None else None)
         if module.check_mode:
             after = predict(module, before, actions)
             run_id = after["pointer_run_id"]
@@ -398,7 +406,7 @@ def main():
 
     manifest = os.path.join(root, _manifest.HISTORY, "%s.env" % run_id) if run_id and run_id != NEW_RUN else None
     module.exit_json(changed=bool(actions), actions=actions, drift=drift, problems=[], container=after["container"],
-                     run_id=run_id, manifest=manifest, pointer=pointer, diff={"before": before, "after": after})
+                     run_id=run_id, manifest=manifest, pointer=pointer, found=found, diff={"before": before, "after": after})
 
 
 def predict(module, before, actions):

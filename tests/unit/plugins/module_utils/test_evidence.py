@@ -44,6 +44,17 @@ def test_gpu_request_is_read_back_from_device_requests(requested, device_request
     assert _evidence.gpus_match(_manifest.normalize_gpus(requested), actual) is match
 
 
+def test_what_a_start_found_names_a_stopped_containers_exit_and_finish():
+    labels = {_manifest.LABEL_RUN_ID: "20261130T210003Z-d099d0"}
+    stopped = {"State": {"Status": "exited", "Running": False, "ExitCode": 137, "OOMKilled": True,
+                         "FinishedAt": "2026-11-30T21:00:03.5Z"}, "RestartCount": 2, "Config": {"Labels": labels}}
+    assert _evidence.found_line(stopped) == ("exited, run 20261130T210003Z-d099d0, restarts 2, exit code 137 (OOM killed), "
+                                             "finished 2026-11-30T21:00:03.5Z")
+    running = {"State": {"Status": "running", "Running": True}, "RestartCount": 0, "Config": {}}
+    assert _evidence.found_line(running) == "running, run unlabelled, restarts 0"
+    assert _evidence.found_line(None) == "no container"
+
+
 def test_run_log_facts_only_look_in_this_runs_directory_and_judge_freshness(tmp_path):
     old = tmp_path / "container-run-old"
     old.mkdir()
