@@ -7,8 +7,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import grp
 import hashlib
 import io
+import os
+import pwd
 import socket as pysocket
 import tarfile
 import time
@@ -66,7 +69,45 @@ def client(module):
             return docker.DockerClient(base_url=host, version="auto", timeout=timeout)
         return docker.from_env(version="auto", timeout=timeout)
     except Exception as exc:  # pylint: disable=broad-except  # the SDK raises requests' and its own errors alike
-        module.fail_json(msg="cannot reach the Docker engine at %s: %s" % (host or "DOCKER_HOST or the local socket", first_line(exc)))
+        module.fail_json(msg=unreachable_line(host or os.environ.get("DOCKER_HOST"), exc))
+
+
+DEFAULT_SOCKET = "/var/run/docker.sock"
+
+
+def socket_path(host):
+    """The engine's Unix socket for a docker_host (or DOCKER_HOST) value; None for a TCP or SSH engine."""
+    if not host:
+        return DEFAULT_SOCKET
+    return host[len("unix://"):] if host.startswith("unix://") else None
+
+
+def denied_line(path, info, user, uid, group):
+    """A socket this user may not use, as one line: who, the socket's owner and mode, and the two ways out."""
+    return ("cannot use the Docker engine socket %s as %s (uid %d): permission denied (it is %s:%s, mode %04o): add %s to "
+            "the group %s, or run the task with become" % (path, user, uid, pwd_name(info.st_uid), group, info.st_mode & 0o7777,
+                                                          user, group))
+
+
+def pwd_name(uid):
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)
+
+
+def unreachable_line(host, exc):
+    """Why no client could be made, as one line; a socket this user may not use says so, and how to get access."""
+    path = socket_path(host)
+    if path and "Permission denied" in str(exc):
+        try:
+            info = os.stat(path)
+            group = grp.getgrgid(info.st_gid).gr_name
+        except (OSError, KeyError):
+            info = group = None
+        if info is not None:
+            return denied_line(path, info, pwd_name(os.getuid()), os.getuid(), group)
+    return "cannot reach the Docker engine at %s: %s" % (host or "DOCKER_HOST or the local socket", first_line(exc))
 
 
 def get_container(cli, name):
