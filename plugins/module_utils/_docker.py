@@ -84,9 +84,9 @@ def socket_path(host):
 
 def denied_line(path, info, user, uid, group):
     """A socket this user may not use, as one line: who, the socket's owner and mode, and the two ways out."""
+    owner = pwd_name(info.st_uid)
     return ("cannot use the Docker engine socket %s as %s (uid %d): permission denied (it is %s:%s, mode %04o): add %s to "
-            "the group %s, or run the task with become" % (path, user, uid, pwd_name(info.st_uid), group, info.st_mode & 0o7777,
-                                                          user, group))
+            "the group %s, or run the task with become" % (path, user, uid, owner, group, info.st_mode & 0o7777, user, group))
 
 
 def pwd_name(uid):
