@@ -195,6 +195,9 @@ def log_write(log, data):
         return False
 
 
+ENGINE_GONE = "the Docker engine stopped answering during the stage"
+
+
 def run_command(cli, container, p, argv, env, workdir, log_path, account, root, attempt=0):
     """Stream the wrapped command's output into the log (appended to on a retry; never a planted symlink, FIFO or
     hard link, its folder reached from the host tree's root by handles); (exit code, elapsed, why the container is gone:
@@ -213,7 +216,7 @@ def run_command(cli, container, p, argv, env, workdir, log_path, account, root, 
             code = cli.api.exec_inspect(exec_id).get("ExitCode")
         except _docker.ENGINE_LOST as exc:  # restarted under the stage: its command went with the container
             log_write(log, ("\ngh200.sglang: the Docker engine stopped answering: %s\n" % _docker.first_line(exc)).encode())
-            return None, time.time() - started, "the Docker engine stopped answering during the stage"
+            return None, time.time() - started, ENGINE_GONE
     elapsed = time.time() - started
     # A command ended by a signal may have gone with its container: the engine takes a moment to say so.
     try:
@@ -223,7 +226,7 @@ def run_command(cli, container, p, argv, env, workdir, log_path, account, root, 
                 break
             time.sleep(0.25)
     except _docker.ENGINE_LOST:
-        return code, elapsed, "the Docker engine stopped answering during the stage"
+        return code, elapsed, ENGINE_GONE
     return code, elapsed, None if container.status == "running" else "container %s stopped during the stage" % p["name"]
 
 
