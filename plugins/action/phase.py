@@ -41,7 +41,8 @@ class ActionModule(_controller.ControllerAction):
                 run.update(unreachable=args["unreachable"], finished=_checks.iso(moment))
             result["msg"] = "unreachable: %s" % args["unreachable"] if args["unreachable"] else "record reset"
         elif state == "begin":
-            checks, run, reason = _checks.begin_phase(checks, run, phase, args["title"], moment, skip=args["skip"] or None)
+            checks, run, reason = _checks.begin_phase(checks, run, phase, args["title"], moment, skip=args["skip"] or None,
+                                                      lost=args["unreachable"] or None)
             result.update(skip_reason=reason or "", msg=("%s skipped: %s" % (phase, reason)) if reason else "%s begins" % phase)
         elif state == "end":
             failed = args["failed_result"]

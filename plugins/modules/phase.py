@@ -53,7 +53,10 @@ options:
     description: With O(state=end), the result of the task that ended the phase early (C(ansible_failed_result)).
     type: dict
   unreachable:
-    description: With O(state=reset), why the host could not be reached.
+    description:
+      - With O(state=reset), why the host could not be reached at the start.
+      - With O(state=begin), why it cannot be reached now (lost since the run began). The host is recorded
+        unreachable from this phase on, its completed phases kept, and every later phase is skipped.
     type: str
     default: ""
 attributes:

@@ -121,16 +121,21 @@ def earlier_failure(run, phase):
     return None
 
 
-def begin_phase(checks, run, phase, title, moment, skip=None):
+def begin_phase(checks, run, phase, title, moment, skip=None, lost=None):
     """(checks, run, skip_reason) at the start of ``phase``.
 
     Records of an earlier attempt at this phase are dropped. When an earlier phase failed on this host,
-    or ``skip`` gives a reason, the phase is recorded as skipped with one record and not run."""
+    or ``skip`` gives a reason, the phase is recorded as skipped with one record and not run. ``lost``: why the host
+    cannot be reached now (it was lost since the run began); the run is recorded unreachable from this phase on, the
+    phases it completed kept."""
     checks = [c for c in checks if c.get("phase") != phase]
     run = dict(run)
     phases = dict(run.get("phases") or {})
+    if lost and not run.get("unreachable"):
+        run["unreachable"] = "lost before %s: %s" % (phase, lost)
     failed = earlier_failure(run, phase)
-    reason = skip or ("%s failed on this host" % failed if failed else None)
+    reason = ("the host was lost: unreachable" if run.get("unreachable") else None) or skip or (
+        "%s failed on this host" % failed if failed else None)
     info = {"started": iso(moment), "title": title}
     if reason:
         info.update(ended=iso(moment), duration_s=0.0, verdict=SKIPPED, reason=reason)

@@ -48,6 +48,17 @@ def test_begin_runs_a_fresh_phase_and_an_explicit_skip_wins():
     assert reason == "fleet run stopped"
 
 
+def test_a_host_lost_between_phases_is_unreachable_from_there_on_its_completed_phases_kept():
+    checks, run, dummy = _checks.begin_phase([], {"started": _checks.iso(at(0))}, "phase0", "host prep", at(0))
+    checks, run, verdict, dummy = _checks.end_phase(checks, run, "phase0", at(1))
+    checks, run, reason = _checks.begin_phase(checks, run, "phase1", "container lifecycle", at(2), lost="ssh: Connection refused")
+    assert reason == "the host was lost: unreachable" and run["unreachable"] == "lost before phase1: ssh: Connection refused"
+    checks, run, reason = _checks.begin_phase(checks, run, "phase2", "caches", at(3), lost="timed out")
+    assert reason == "the host was lost: unreachable" and run["unreachable"] == "lost before phase1: ssh: Connection refused"
+    assert [(p, i["verdict"]) for p, i in run["phases"].items()] == [("phase0", verdict), ("phase1", "skipped"), ("phase2", "skipped")]
+    assert _checks.failed_hosts(["h"], {"h": run}, active=["h"]) == ["h"]
+
+
 def test_end_derives_the_verdict_and_lists_every_failure():
     dummy, run, dummy = _checks.begin_phase([], {}, "phase1", "container lifecycle", at(0))
     checks = [_checks.record("phase1", "a", "passed", "", at(1), at(0)),
