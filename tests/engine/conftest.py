@@ -6,6 +6,7 @@ import json
 import os
 import pathlib
 import shutil
+import signal
 import subprocess
 import sys
 import uuid
@@ -115,3 +116,30 @@ def dryrun_playbook(*args):
     proc = subprocess.run(cmd, cwd=str(REPO), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=900,
                           check=False)
     return proc.returncode, proc.stdout
+
+
+def descendants(pid):
+    """pid and every process below it (ansible-playbook's workers, connections and become wrappers; sshd's sessions)."""
+    children = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open("/proc/%s/stat" % entry) as handle:
+                    parent = int(handle.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(entry))
+    out, todo = [], [pid]
+    while todo:
+        out.append(todo.pop())
+        todo.extend(children.get(out[-1], []))
+    return out
+
+
+def kill_tree(pid):
+    """SIGKILL pid and every process below it at once, as a closed laptop lid or a lost network ends them."""
+    for each in descendants(pid):
+        try:
+            os.kill(each, signal.SIGKILL)
+        except OSError:
+            pass

@@ -11,7 +11,6 @@ import pathlib
 import pwd
 import re
 import shlex
-import signal
 import socket
 import subprocess
 import sys
@@ -21,29 +20,11 @@ import uuid
 import docker
 import pytest
 
-from conftest import IMAGE, REPO, bed_ids, chown_tree, dryrun_playbook as playbook
+from conftest import IMAGE, REPO, bed_ids, chown_tree, dryrun_playbook as playbook, kill_tree
 
 # A stage that writes half of its cache and then takes its time, as a long JIT build does.
 HALF_BUILT = ("import os, time; os.makedirs('fx', exist_ok=True); open('fx/half.so', 'w').write('half'); "
               "print('building', flush=True); time.sleep(600)")
-
-
-def descendants(pid):
-    """pid and every process below it (ansible-playbook's workers, connections and become wrappers)."""
-    children = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open("/proc/%s/stat" % entry) as handle:
-                    parent = int(handle.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(parent, []).append(int(entry))
-    out, todo = [], [pid]
-    while todo:
-        out.append(todo.pop())
-        todo.extend(children.get(out[-1], []))
-    return out
 
 
 def kept(root):
@@ -79,11 +60,7 @@ def test_a_stage_left_building_by_a_killed_controller_is_named_then_rebuilt_by_t
             assert controller.poll() is None and time.monotonic() < deadline, "the stage never started"
             time.sleep(0.5)
     finally:
-        for pid in descendants(controller.pid):
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
+        kill_tree(controller.pid)
         controller.wait()
     assert (stage / ".lock").exists() and not (stage / "signature.json").exists()
 
@@ -179,11 +156,7 @@ def kill_when(args, path, seconds=240):
             time.sleep(0.2)
         return True
     finally:
-        for pid in descendants(controller.pid):
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
+        kill_tree(controller.pid)
         controller.wait()
 
 

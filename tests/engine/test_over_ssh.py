@@ -7,7 +7,6 @@ import json
 import os
 import pathlib
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -17,7 +16,7 @@ import time
 import pytest
 import yaml
 
-from conftest import REPO
+from conftest import REPO, kill_tree
 
 SSHD = "/usr/sbin/sshd"
 
@@ -26,23 +25,6 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def descendants(pid):
-    children = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open("/proc/%s/stat" % entry) as handle:
-                    parent = int(handle.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(parent, []).append(int(entry))
-    out, todo = [], [pid]
-    while todo:
-        out.append(todo.pop())
-        todo.extend(children.get(out[-1], []))
-    return out
 
 
 @pytest.fixture(scope="module")
@@ -87,11 +69,7 @@ def ssh_host():
     inventory = work / "inventory.yml"
     inventory.write_text(yaml.safe_dump({"all": {"children": {"gh200": {"hosts": {"dryrun-ssh": host}}}}}))
     yield inventory, sshd
-    for pid in descendants(sshd.pid):
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except OSError:
-            pass
+    kill_tree(sshd.pid)
     sshd.wait()
     shutil.rmtree(str(work), ignore_errors=True)
 
@@ -125,11 +103,7 @@ def test_a_host_lost_mid_run_is_unreachable_after_the_phase_it_completed(ssh_hos
     for line in run.stdout:
         output.append(line)
         if not lost and line.startswith("TASK [Run phase 2"):
-            for pid in descendants(sshd.pid):  # the daemon and every session: the network is gone
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except OSError:
-                    pass
+            kill_tree(sshd.pid)  # the daemon and every session: the network is gone
             lost = True
     run.wait(timeout=600)
     out = "".join(output)
