@@ -27,9 +27,10 @@ def free_port():
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def ssh_host():
-    """(inventory path, sshd process) of the dry-run host behind an sshd on a loopback port, as its host user."""
+    """(inventory path, sshd process) of the dry-run host behind an sshd on a loopback port, as its host user; one per
+    test, since the lost-host test kills its sshd (tests run in random order)."""
     if "GH200_DRYRUN_USER" not in os.environ:
         pytest.skip("GH200_DRYRUN_USER unset: run through scripts/test.sh (it loads .cache/testbed.env)")
     assert os.path.exists(SSHD), "scripts/setup.sh installs openssh-server"
