@@ -98,7 +98,8 @@ def test_the_image_follows_its_dockerfile_and_the_container_follows_the_image(ve
     recreated = container_image(engine, HOST)
     assert recreated[0] != running[0] and recreated[1] == new_image.id
     runs = rebuilt.checks(HOST, "phase1")["container runs"]["detail"]
-    assert "(stop, remove, create, write_manifest; drifted: image_id)" in runs, runs
+    # What the start found (the old run's container, running) and what it did about it.
+    assert "(found running, run " in runs and ": stop, remove, create, write_manifest; drifted: image_id)" in runs, runs
 
     write(original + "RUN echo about to fail && exit 7\n")
     failed = verify(*args)
