@@ -7,6 +7,7 @@ import os
 import pathlib
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import uuid
@@ -106,14 +107,42 @@ def finish(proc, timeout=600):
     return proc.returncode, result
 
 
+def free_port():
+    """A TCP port free on loopback now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _dryrun_env():
+    return dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(REPO / "collections"), ANSIBLE_FORCE_COLOR="0")
+
+
+def dryrun_start(*args, inventory="inventory/local.yml", quiet=False):
+    """ansible-playbook on the dry-run (or ``inventory``), started from the checkout: its Popen, output piped as text
+    (discarded when ``quiet``)."""
+    out = subprocess.DEVNULL if quiet else subprocess.PIPE
+    return subprocess.Popen([str(pathlib.Path(sys.executable).parent / "ansible-playbook"), "-i", str(inventory)] + list(args),
+                            cwd=str(REPO), env=_dryrun_env(), stdout=out, stderr=subprocess.STDOUT if not quiet else out,
+                            text=True)
+
+
+def dryrun_report(folder, host=None):
+    """The report entry of ``host`` (default: the only host) in the one report a run wrote under ``folder``."""
+    (found,) = [p for p in pathlib.Path(folder).iterdir() if p.is_dir()]
+    hosts = json.loads((found / "report.json").read_text())["hosts"]
+    if host is None:
+        (host,) = hosts
+    return hosts[host]
+
+
 def dryrun_playbook(*args):
     """(rc, output) of ansible-playbook on the local dry-run inventory (this machine, the stand-in image), run from the
     checkout; skipped outside scripts/test.sh, which loads the dry-run's user from .cache/testbed.env."""
     if "GH200_DRYRUN_USER" not in os.environ:
         pytest.skip("GH200_DRYRUN_USER unset: run through scripts/test.sh (it loads .cache/testbed.env)")
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(REPO / "collections"), ANSIBLE_FORCE_COLOR="0")
     cmd = [str(pathlib.Path(sys.executable).parent / "ansible-playbook"), "-i", "inventory/local.yml"] + list(args)
-    proc = subprocess.run(cmd, cwd=str(REPO), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=900,
+    proc = subprocess.run(cmd, cwd=str(REPO), env=_dryrun_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=900,
                           check=False)
     return proc.returncode, proc.stdout
 

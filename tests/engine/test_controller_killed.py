@@ -12,15 +12,13 @@ import pwd
 import re
 import shlex
 import socket
-import subprocess
-import sys
 import time
 import uuid
 
 import docker
 import pytest
 
-from conftest import IMAGE, REPO, bed_ids, chown_tree, dryrun_playbook as playbook, kill_tree
+from conftest import IMAGE, bed_ids, chown_tree, dryrun_playbook as playbook, dryrun_report, dryrun_start, kill_tree
 
 # A stage that writes half of its cache and then takes its time, as a long JIT build does.
 HALF_BUILT = ("import os, time; os.makedirs('fx', exist_ok=True); open('fx/half.so', 'w').write('half'); "
@@ -36,8 +34,7 @@ def kept(root):
 
 
 def check(folder, name):
-    (found,) = [p for p in pathlib.Path(folder).iterdir() if p.is_dir()]
-    host = json.loads((found / "report.json").read_text())["hosts"]["dryrun-local"]
+    host = dryrun_report(folder)
     return host, dict((c["name"], c) for c in host["checks"])[name]
 
 
@@ -49,11 +46,8 @@ def test_a_stage_left_building_by_a_killed_controller_is_named_then_rebuilt_by_t
     assert rc == 0, out[-3000:]
     before = kept(root)
     stage = root / "profiles" / "inductor"
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(REPO / "collections"), ANSIBLE_FORCE_COLOR="0")
     extra = {"caches_stages": {"inductor": "rebuild"}, "caches_commands": {"inductor": ["python3", "-c", HALF_BUILT]}}
-    controller = subprocess.Popen([str(pathlib.Path(sys.executable).parent / "ansible-playbook"), "-i", "inventory/local.yml",
-                                   "playbooks/caches.yml", "-e", json.dumps(extra)], cwd=str(REPO), env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    controller = dryrun_start("playbooks/caches.yml", "-e", json.dumps(extra), quiet=True)
     try:
         deadline = time.monotonic() + 180
         while not (stage / "fx" / "half.so").exists():
@@ -145,9 +139,7 @@ def test_a_start_killed_before_its_records_are_written_is_repaired_by_the_next_s
 def kill_when(args, path, seconds=240):
     """Run ansible-playbook on the dry-run with ``args`` and SIGKILL it, and every process it started, once ``path``
     exists; True when it was killed then (False: the run ended first)."""
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(REPO / "collections"), ANSIBLE_FORCE_COLOR="0")
-    controller = subprocess.Popen([str(pathlib.Path(sys.executable).parent / "ansible-playbook"), "-i", "inventory/local.yml"]
-                                  + list(args), cwd=str(REPO), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    controller = dryrun_start(*args, quiet=True)
     try:
         deadline = time.monotonic() + seconds
         while not path.exists():

@@ -3,19 +3,17 @@ started): during a cache stage, and between phases of a verify.yml run. Each run
 cause; the next run recovers and records what it found (the container stopped by the restart: its exit and
 finish time). These stop the engine every other test uses, so scripts/test.sh runs them in a step of their own
 (GH200_ENGINE_RESTART=1), after the arm64 images are built and before Molecule starts."""
-import json
 import os
 import pathlib
 import pwd
 import signal
 import subprocess
-import sys
 import time
 
 import docker
 import pytest
 
-from conftest import REPO, dryrun_playbook as playbook, finish
+from conftest import dryrun_playbook as playbook, dryrun_report as report, dryrun_start, finish
 
 pytestmark = pytest.mark.skipif(os.environ.get("GH200_ENGINE_RESTART") != "1",
                                 reason="stops the shared Docker engine: scripts/test.sh runs it alone (GH200_ENGINE_RESTART=1)")
@@ -63,11 +61,6 @@ def start_engine(argv):
         time.sleep(0.5)
 
 
-def report(folder):
-    (found,) = [p for p in pathlib.Path(folder).iterdir() if p.is_dir()]
-    return json.loads((found / "report.json").read_text())["hosts"]["dryrun-local"]
-
-
 SLOW = "import time; print('started', flush=True); time.sleep(120)"
 
 
@@ -109,10 +102,7 @@ def test_an_engine_down_between_phases_fails_the_next_phase_in_one_line_and_the_
     if "GH200_DRYRUN_USER" not in os.environ:
         pytest.skip("GH200_DRYRUN_USER unset: run through scripts/test.sh (it loads .cache/testbed.env)")
     root = pathlib.Path(pwd.getpwnam(os.environ["GH200_DRYRUN_USER"]).pw_dir) / "sglang-observability"
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(REPO / "collections"), ANSIBLE_FORCE_COLOR="0")
-    run = subprocess.Popen([str(pathlib.Path(sys.executable).parent / "ansible-playbook"), "-i", "inventory/local.yml",
-                            "playbooks/verify.yml", "--tags", "phase2,phase3", "-e", "report_dir=%s" % (tmp_path / "down")],
-                           cwd=str(REPO), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    run = dryrun_start("playbooks/verify.yml", "--tags", "phase2,phase3", "-e", "report_dir=%s" % (tmp_path / "down"))
     argv, output = None, []
     try:
         for line in run.stdout:

@@ -9,7 +9,6 @@ import os
 import pathlib
 import pwd
 import shutil
-import socket
 import tempfile
 import time
 import urllib.parse
@@ -17,7 +16,7 @@ import urllib.request
 
 import docker
 
-from conftest import IMAGE, REPO, dryrun_playbook as playbook
+from conftest import dryrun_playbook as playbook, free_port, IMAGE, REPO
 
 RULES = REPO / "roles/report/files/gh200-verify.rules.yml"
 
@@ -36,12 +35,6 @@ def tree_state(root):
             info = os.lstat(os.path.join(dirpath, name))
             out.append((os.path.relpath(os.path.join(dirpath, name), root), info.st_mode, info.st_uid, info.st_size, info.st_mtime_ns))
     return sorted(out)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextlib.contextmanager

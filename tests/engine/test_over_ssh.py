@@ -3,28 +3,20 @@ port (Debian's openssh-server: key authentication only, the dry-run's host user,
 no become), and verify.yml over it as a fleet operator runs it. It passes every phase. Then the host is lost mid-run:
 its sshd and every session of it killed as phase 2 begins; the report says the host is unreachable after phase 1,
 the phases it completed kept as passed."""
-import json
 import os
 import pathlib
 import shutil
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 
 import pytest
 import yaml
 
-from conftest import REPO, kill_tree
+from conftest import REPO, dryrun_report, dryrun_start, free_port, kill_tree
 
 SSHD = "/usr/sbin/sshd"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -75,17 +67,12 @@ def ssh_host():
     shutil.rmtree(str(work), ignore_errors=True)
 
 
-def verify(inventory, report_dir, *extra):
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(REPO / "collections"), ANSIBLE_FORCE_COLOR="0")
-    env.pop("ANSIBLE_CONFIG", None)
-    return subprocess.Popen([str(pathlib.Path(sys.executable).parent / "ansible-playbook"), "-i", str(inventory),
-                             "playbooks/verify.yml", "-e", "report_dir=%s" % report_dir] + list(extra), cwd=str(REPO), env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+def verify(inventory, report_dir):
+    return dryrun_start("playbooks/verify.yml", "-e", "report_dir=%s" % report_dir, inventory=inventory)
 
 
 def report(folder):
-    (found,) = [p for p in pathlib.Path(folder).iterdir() if p.is_dir()]
-    return json.loads((found / "report.json").read_text())["hosts"]["dryrun-ssh"]
+    return dryrun_report(folder, "dryrun-ssh")
 
 
 def test_verify_passes_every_phase_over_ssh_as_the_host_user(ssh_host, tmp_path):

@@ -6,27 +6,12 @@ import json
 import os
 import pathlib
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 
 import pytest
 
-from conftest import REPO, dryrun_playbook as playbook
-
-
-def start(*args):
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(REPO / "collections"), ANSIBLE_FORCE_COLOR="0")
-    cmd = [str(pathlib.Path(sys.executable).parent / "ansible-playbook"), "-i", "inventory/local.yml"] + list(args)
-    return subprocess.Popen(cmd, cwd=str(REPO), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-
-
-def report(folder):
-    (found,) = [p for p in pathlib.Path(folder).iterdir() if p.is_dir()]
-    data = json.loads((found / "report.json").read_text())
-    (host,) = data["hosts"].values()
-    return host
+from conftest import dryrun_playbook as playbook, dryrun_report as report, dryrun_start as start
 
 
 def test_a_second_run_is_refused_naming_the_first_and_a_waiting_run_goes_after_it(tmp_path):

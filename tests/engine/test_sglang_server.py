@@ -14,17 +14,11 @@ import uuid
 import docker
 import pytest
 
-from conftest import IMAGE, REPO, bed_ids, chown_tree
+from conftest import bed_ids, chown_tree, free_port, IMAGE, REPO
 
 DEFAULTS = json.loads((REPO / "roles/inference/files/server_defaults.json").read_text())
 SECRET = "gh200-planted-key-" + uuid.uuid4().hex
 RUN_LABEL = "org.gh200-sglang.run-id"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
