@@ -38,15 +38,18 @@ STAGE_INPUT_ARGS = dict(
 )
 
 
-def limits_problem(timeout, lock_wait=None, retries=None):
+def limits_problem(timeout, lock_wait=None, retries=None, quiet=None):
     """One line when a stage's limits cannot bound it, else None: ``timeout`` of 0 would switch the command's limit
-    off (coreutils timeout), a NaN or infinite ``lock_wait`` would wait for ever."""
+    off (coreutils timeout), a NaN or infinite ``lock_wait`` would wait for ever; ``quiet`` (seconds with no output
+    before the command is stopped) is 0 (no such bound) or more."""
     if timeout is None or timeout < 1:
         return "timeout must be 1 second or more (0 would run the command without a limit), got %r" % (timeout,)
     if lock_wait is not None and (math.isnan(lock_wait) or math.isinf(lock_wait) or lock_wait < 0):
         return "lock_wait must be a finite number of seconds, 0 or more, got %r" % (lock_wait,)
     if retries is not None and retries < 0:
         return "timeout_retries must be 0 or more, got %r" % (retries,)
+    if quiet is not None and quiet < 0:
+        return "quiet_timeout must be 0 (no bound) or more seconds, got %r" % (quiet,)
     return None
 
 

@@ -249,6 +249,25 @@ def stale_batons(top, older_than):
     return sorted(found)
 
 
+def waited_on(top, keep=(), root=None, limit=3):
+    """What a quiet build under ``top`` may be waiting on, one phrase each (at most ``limit``, newest first): every
+    baton (held by existence) and every ``*.lock`` file except those in ``keep``, with when it was written and, for a
+    ``*.lock``, who holds it under flock. The walk follows no symlink; nothing is removed."""
+    found = []
+    for rel, info in walk(top):
+        name = os.path.basename(rel) if rel else ""
+        path = os.path.join(top, rel)
+        if not stat.S_ISREG(info.st_mode) or path in keep or not (name in BATON_NAMES or name.endswith(".lock")):
+            continue
+        if name in BATON_NAMES:
+            what = "a build's baton, held while it exists"
+        else:
+            state, line = probe(path, root=root or top)
+            what = "held by %s" % describe_holder(path, line)[0] if state == "held" else "a lock file nobody holds"
+        found.append((info.st_mtime, "%s (%s, written %s)" % (rel, what, utc(info.st_mtime))))
+    return [phrase for dummy, phrase in sorted(found, reverse=True)[:limit]]
+
+
 def find(top):
     """(regular ``*.lock`` files under ``top``, other entries named ``*.lock`` as '<path> (<kind>)'), sorted;
     the walk never follows a symbolic link."""

@@ -356,3 +356,12 @@ def outcome(exit_code, elapsed, timeout, running):
     if exit_code in (124, 137) and elapsed >= timeout:
         return "timeout"
     return "ok" if exit_code == 0 else "failed"
+
+
+def quiet_line(quiet, bound, waits):
+    """The one phrase for a command stopped after ``quiet`` seconds with no output (``bound``: the stage's
+    quiet_timeout), naming what it waits on (_locks.waited_on phrases) or saying that no lock is in its folder."""
+    head = "no output for %d s (the stage's quiet_timeout is %d s), so it was stopped" % (quiet, bound)
+    if waits:
+        return "%s; it waits on %s" % (head, "; ".join(waits))
+    return "%s; no lock file or baton is in its folder, so it hung on something else (its log ends with its last line)" % head

@@ -92,6 +92,15 @@ options:
     description: How many times a command that passed O(timeout) runs again (0 never).
     type: int
     default: 1
+  quiet_timeout:
+    description:
+      - Seconds the command may go without a byte of output before it is stopped and the stage fails (0, no such
+        bound), naming the lock files and batons in the stage folder it may wait on, with when each was written and
+        who holds it, instead of waiting until O(timeout). A stopped stage is not run again.
+      - Keep it above the longest silence of a real compile (one large CUDA file); the stage's progress lines say
+        how long its log has been quiet.
+    type: int
+    default: 1200
 attributes:
   check_mode:
     support: full
@@ -172,6 +181,7 @@ artifacts:
 import errno
 import json
 import os
+import threading
 import time
 
 from ansible.module_utils.basic import AnsibleModule
@@ -196,38 +206,93 @@ def log_write(log, data):
 
 
 ENGINE_GONE = "the Docker engine stopped answering during the stage"
+# The command's first output line, printed by the shell that then becomes the timeout wrapper: its PID in the container.
+PID_MARK = b"# gh200.sglang stage pid "
 
 
-def run_command(cli, container, p, argv, env, workdir, log_path, account, root, attempt=0):
+class Pump(threading.Thread):
+    """Streams the command's output into the log, noting when the last byte came and the wrapper's PID in the
+    container (from PID_MARK); the engine lost under it is kept in ``lost``."""
+
+    def __init__(self, stream, log, room):
+        threading.Thread.__init__(self)
+        self.daemon = True
+        self.stream, self.log, self.room = stream, log, room
+        self.last, self.pid, self.head, self.lost = time.time(), None, b"", None
+
+    def run(self):
+        try:
+            for chunk in self.stream:
+                self.last = time.time()
+                if self.head is not None:  # the first line not yet seen
+                    self.head += chunk
+                    line, sep, rest = self.head.partition(b"\n")
+                    if not sep and len(self.head) < 256:
+                        continue
+                    marked = sep and line.startswith(PID_MARK) and line[len(PID_MARK):].isdigit()
+                    self.pid = int(line[len(PID_MARK):]) if marked else None
+                    chunk, self.head = rest if marked else self.head, None
+                self.room = self.room and log_write(self.log, chunk)
+            if self.head:
+                log_write(self.log, self.head)
+        except _docker.ENGINE_LOST as exc:  # restarted under the stage: its command went with the container
+            self.lost = exc
+
+
+def stop_quiet(pump, container, p, stage_dir, root):
+    """What the quiet command waits on (read before it is stopped), then SIGTERM to its timeout wrapper, as its own
+    user from inside the container (the wrapper passes it to the command's process group, and SIGKILL 10 s later)."""
+    waits = _locks.waited_on(stage_dir, keep=(os.path.join(stage_dir, ".lock"),), root=root)
+    quiet = time.time() - pump.last
+    if pump.pid:
+        try:  # not stopped: the timeout wrapper still ends it at the stage's timeout
+            _docker.exec_as(container, p["user"], ["sh", "-c", 'kill -TERM "$1"', "sh", str(pump.pid)], timeout=10)
+        except (_docker.DockerException, _docker.ExecTimeout):
+            pass
+    pump.join(30)
+    return _stages.quiet_line(quiet, p["quiet_timeout"], waits)
+
+
+def run_command(cli, container, p, argv, env, workdir, log_path, account, root, stage_dir, attempt=0):
     """Stream the wrapped command's output into the log (appended to on a retry; never a planted symlink, FIFO or
     hard link, its folder reached from the host tree's root by handles); (exit code, elapsed, why the container is gone:
-    None while it runs, else a phrase: it stopped, or the engine stopped answering).
-    A log that fills the disk stops growing: the stage runs on and is recorded as it ends."""
-    wrapped = ["timeout", "--kill-after=10", str(p["timeout"])] + argv
-    started = time.time()
+    None while it runs, else a phrase: it stopped, or the engine stopped answering, why it was stopped when it was
+    quiet for quiet_timeout seconds, or None). A log that fills the disk stops growing: the stage runs on and is
+    recorded as it ends."""
+    wrapped = ["sh", "-c", 'echo "%s$$"; exec "$@"' % PID_MARK.decode(), "sh",
+               "timeout", "--kill-after=10", str(p["timeout"])] + argv
+    started, quiet = time.time(), None
     with _files.open_for_write(log_path, root, account.pw_uid, account.pw_gid, append=bool(attempt), buffered=False) as log:
         retry = "attempt %d after a timeout, " % (attempt + 1) if attempt else ""
         header = "%s%s, %s, %sargv: %s\n" % (_prep.LOG_HEADER, p["stage"], _locks.utc(started), retry, argv)
         room = log_write(log, header.encode("utf-8"))
         exec_id = cli.api.exec_create(container.id, wrapped, user=p["user"], environment=env, workdir=workdir)["Id"]
+        pump = Pump(cli.api.exec_start(exec_id, stream=True), log, room)
+        pump.start()
+        while pump.is_alive():
+            pump.join(1.0)
+            if pump.is_alive() and p["quiet_timeout"] and time.time() - pump.last >= p["quiet_timeout"]:
+                quiet = stop_quiet(pump, container, p, stage_dir, root)
+                log_write(log, ("\ngh200.sglang: %s\n" % quiet).encode("utf-8"))
+                break
+        if pump.lost is not None:
+            log_write(log, ("\ngh200.sglang: the Docker engine stopped answering: %s\n" % _docker.first_line(pump.lost)).encode())
+            return None, time.time() - started, ENGINE_GONE, None
         try:
-            for chunk in cli.api.exec_start(exec_id, stream=True):
-                room = room and log_write(log, chunk)
             code = cli.api.exec_inspect(exec_id).get("ExitCode")
-        except _docker.ENGINE_LOST as exc:  # restarted under the stage: its command went with the container
-            log_write(log, ("\ngh200.sglang: the Docker engine stopped answering: %s\n" % _docker.first_line(exc)).encode())
-            return None, time.time() - started, ENGINE_GONE
+        except _docker.ENGINE_LOST:
+            return None, time.time() - started, ENGINE_GONE, None
     elapsed = time.time() - started
     # A command ended by a signal may have gone with its container: the engine takes a moment to say so.
     try:
-        for dummy in range(12 if code in (None, 137, 143) else 1):
+        for dummy in range(12 if code in (None, 137, 143) and not quiet else 1):
             container.reload()
             if container.status != "running":
                 break
             time.sleep(0.25)
     except _docker.ENGINE_LOST:
-        return code, elapsed, ENGINE_GONE
-    return code, elapsed, None if container.status == "running" else "container %s stopped during the stage" % p["name"]
+        return code, elapsed, ENGINE_GONE, quiet
+    return code, elapsed, None if container.status == "running" else "container %s stopped during the stage" % p["name"], quiet
 
 
 def place_moe(container, p, root, stage_dir, cache_dir, facts, account):
@@ -278,6 +343,7 @@ def main():
         command=dict(type="list", elements="str"),
         lock_wait=dict(type="float", default=30),
         timeout_retries=dict(type="int", default=1),
+        quiet_timeout=dict(type="int", default=1200),
     )
     argument_spec.update(_cache.STAGE_INPUT_ARGS, **_docker.DOCKER_ARGS)
     argument_spec.update(_docker.CONTAINER_ARGS)
@@ -286,7 +352,8 @@ def main():
     begun = time.time()
     p = module.params
     stage = p["stage"]
-    problem = _model.policy_problem(p["model"]) or _cache.limits_problem(p["timeout"], p["lock_wait"], p["timeout_retries"])
+    problem = _model.policy_problem(p["model"]) or _cache.limits_problem(
+        p["timeout"], p["lock_wait"], p["timeout_retries"], p["quiet_timeout"])
     if problem:
         module.fail_json(msg="stage %s: %s" % (stage, problem))
     try:
@@ -350,9 +417,9 @@ def main():
             started = time.time()  # after the lock wait: the entry's times are the command's own
             attempts = []
             while True:  # a timeout says "run it again": the caches resume where the last attempt stopped
-                code, elapsed, gone = run_command(cli, container, p, argv, env, where["cache_dir"], log_path, account,
-                                                  root, len(attempts))
-                attempts.append(_stages.outcome(code, elapsed, p["timeout"], not gone))
+                code, elapsed, gone, quiet = run_command(cli, container, p, argv, env, where["cache_dir"], log_path,
+                                                         account, root, stage_dir, len(attempts))
+                attempts.append("failed" if quiet else _stages.outcome(code, elapsed, p["timeout"], not gone))
                 if attempts[-1] != "timeout" or len(attempts) > p["timeout_retries"]:
                     break
             status, finished = attempts[-1], time.time()
@@ -371,6 +438,9 @@ def main():
                 extra["locks_held"] = ["%s by %s" % (path, _locks.describe_holder(path, line)[0]) for path, line in held]
             if gone:
                 extra["container"] = gone
+            if quiet:
+                extra["quiet"] = quiet
+                log_text = quiet  # the entry's first error, and the failure's one line
             if status != "ok" and (_files.NO_SPACE in log_text or _files.free_space(root, stage_rel)[0] < _files.LOW_SPACE):
                 extra["disk"] = _files.space_line(root, stage_rel)
             entry = _prep.entry(status, signature, started, finished, found, log_text, extra=extra)

@@ -190,6 +190,7 @@ def test_skip_records_the_stage_once(module, container, tree):
     ({"stopped": True}, "container {name} is exited: start it before the inductor stage"),
     ({"timeout": 0}, "stage inductor: timeout must be 1 second or more (0 would run the command without a limit), got 0"),
     ({"lock_wait": "nan"}, "stage inductor: lock_wait must be a finite number of seconds, 0 or more, got nan"),
+    ({"quiet_timeout": -1}, "stage inductor: quiet_timeout must be 0 (no bound) or more seconds, got -1"),
     ({"model": "standin/tiny-model\n"}, "stage inductor: "),
 ])
 def test_bad_input_is_one_clear_error_and_nothing_written(module, container, tree, change, msg):
@@ -363,6 +364,36 @@ def test_a_baton_left_by_a_build_killed_with_an_earlier_container_is_removed_a_n
                                             timeout_retries=0, state="rebuild"))
     assert rc != 0 and result["entry"]["status"] == "timeout" and baton.exists(), result
     assert result["entry"]["stale_batons_removed"] == []
+
+
+@pytest.mark.parametrize("baton", [True, False])
+def test_a_stage_quiet_past_its_bound_is_stopped_naming_the_baton_it_waits_on(module, container, tree, baton):
+    uid, gid = bed_ids()
+    build = tree / "profiles" / "inductor" / "build"
+    if baton:  # written after the container started: a live build may hold it, so it is waited on, not removed
+        build.mkdir()
+        (build / "lock").write_text("")
+        for path in (build, build / "lock"):
+            os.chown(str(path), uid, gid)
+        # Its time a second on: the file clock is coarser than the container's start time, and "written now" must not
+        # read as "before the container started".
+        os.utime(str(build / "lock"), (time.time() + 1,) * 2)
+    command = ["python3", "-c", WAITS_ON_BATON if baton else SLOW]
+    rc, result = module("cache_stage", args(container, tree, command=command, timeout=120, quiet_timeout=3))
+    entry = prep(tree)["inductor"]
+    assert rc != 0 and entry["status"] == "failed" and entry["attempts"] == 1 and entry["duration_s"] < 60, result
+    assert entry["quiet"].startswith("no output for 3 s (the stage's quiet_timeout is 3 s), so it was stopped; "), entry
+    if baton:
+        assert entry["quiet"].endswith("it waits on build/lock (a build's baton, held while it exists, written %s)"
+                                       % time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime((build / "lock").stat().st_mtime)))
+    else:
+        assert "no lock file or baton is in its folder" in entry["quiet"]
+    assert result["msg"].startswith("stage inductor: failed (exit 143) after ") and result["msg"].endswith(entry["quiet"])
+    assert entry["errors"] == [entry["quiet"]] and locks(tree) == [] and (build / "lock").exists() == baton
+    log = (tree / "profiles" / "inductor" / "compile.log").read_text()
+    assert "gh200.sglang stage pid" not in log and log.endswith("gh200.sglang: %s\n" % entry["quiet"]), log
+    assert ("started" in log) != baton  # the command's own output is kept
+    assert not [p for p in container.top()["Processes"] if "time.sleep" in " ".join(p)], container.top()
 
 
 # Writes 1 MiB of kernels into the stage's folder, and when that finds no space, says so three times (each line longer

@@ -51,6 +51,11 @@ def test_limits_that_cannot_bound_a_stage_are_refused(timeout, lock_wait, retrie
     assert _cache.limits_problem(3600, 30.0, 1) is None and _cache.limits_problem(1, 0.0, 0) is None
 
 
+def test_a_negative_quiet_bound_is_refused_and_zero_means_none():
+    assert _cache.limits_problem(3600, 30, 1, -1) == "quiet_timeout must be 0 (no bound) or more seconds, got -1"
+    assert _cache.limits_problem(3600, 30, 1, 0) is None and _cache.limits_problem(3600, 30, 1, 1200) is None
+
+
 def test_the_signature_records_a_digest_of_every_value_the_user_added_never_the_value():
     env = _stages.stage_env("inductor", "/profiles", {"HF_TOKEN": "hf_secret_value", "EXTRA": "1"})
     recorded = _cache.recorded_env("inductor", env)

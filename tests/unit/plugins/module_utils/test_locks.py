@@ -195,3 +195,29 @@ def test_batons_written_before_the_container_started_are_stale_newer_ones_may_be
     (tmp_path / "lock.txt").write_text("not a baton")
     os.symlink(str(old), str(tmp_path / "lock"))  # a symlink named lock is no baton
     assert _locks.stale_batons(str(tmp_path), older_than=2000) == [str(old)]
+
+
+def test_what_a_quiet_build_waits_on_is_named_newest_first_and_nothing_is_removed(tmp_path, lock_holder):
+    import os
+    baton = tmp_path / "build" / "lock"
+    baton.parent.mkdir()
+    baton.write_text("")
+    os.utime(str(baton), (calendar.timegm((2026, 11, 22, 9, 0, 0)),) * 2)
+    orphan = tmp_path / "fxgraph.lock"
+    orphan.write_text("")
+    os.utime(str(orphan), (calendar.timegm((2026, 11, 22, 8, 0, 0)),) * 2)
+    mine = tmp_path / ".lock"
+    mine.write_text("")
+    held = tmp_path / "triton" / "busy.lock"
+    held.parent.mkdir()
+    proc = lock_holder(held)
+    os.utime(str(held), (calendar.timegm((2026, 11, 22, 10, 0, 0)),) * 2)
+    (tmp_path / "link.lock").symlink_to(orphan)  # a symlink is no lock it can wait on
+    (tmp_path / "notes.txt").write_text("")
+    assert _locks.waited_on(str(tmp_path), keep=(str(mine),)) == [
+        "triton/busy.lock (held by pid %d since 2026-11-22T10:00:00Z, written 2026-11-22T10:00:00Z)" % proc.pid,
+        "build/lock (a build's baton, held while it exists, written 2026-11-22T09:00:00Z)",
+        "fxgraph.lock (a lock file nobody holds, written 2026-11-22T08:00:00Z)"]
+    assert baton.exists() and orphan.exists() and held.exists() and mine.exists()
+    assert _locks.waited_on(str(tmp_path), keep=(str(mine),), limit=1) == _locks.waited_on(str(tmp_path), keep=(str(mine),))[:1]
+    assert _locks.waited_on(str(tmp_path / "build" / "none")) == []

@@ -208,3 +208,12 @@ def test_env_problems_name_each_missing_or_misdirected_variable():
     assert _stages.env_problems(expected, dict(expected)) == []
     assert _stages.env_problems(expected, {"A": "/profiles/a", "B": "/tmp/b"}) == ["B is /tmp/b, not /profiles/b", "C is not set"]
     assert _stages.env_problems(expected, {"A": None}) == ["A is not set", "B is not set", "C is not set"]
+
+
+def test_a_quiet_stage_names_what_it_waits_on_or_that_nothing_is_held():
+    waits = ["build/lock (a build's baton, held while it exists, written 2026-11-22T09:00:00Z)"]
+    assert _stages.quiet_line(1201.7, 1200, waits) == (
+        "no output for 1201 s (the stage's quiet_timeout is 1200 s), so it was stopped; it waits on "
+        "build/lock (a build's baton, held while it exists, written 2026-11-22T09:00:00Z)")
+    assert _stages.quiet_line(5, 5, []).endswith("; no lock file or baton is in its folder, so it hung on something "
+                                                 "else (its log ends with its last line)")
