@@ -1,6 +1,7 @@
 """Every benchmark of gh200.sglang in one run, each figure a ratio of two things measured in that run.
 
     benchmarks/run                       # the full run: fleet sizes 1, 2, 4, 8, three repetitions
+    benchmarks/run --connection ssh      # the same over SSH: each host's sshd, a non-root user, become
     benchmarks/run --smoke               # N = 1 (and a fresh second host for the no-op re-run), one repetition,
                                          # no warm-up run, pipelining on only: every benchmark's code path in
                                          # minutes (CI runs it, so the harness does not rot); its figures mean nothing
@@ -50,6 +51,7 @@ INVENTORY = "/var/tmp/gh200-fleet/inventory.yml"  # the simulated fleet's (tests
 SIM = "gh200-sim-%02d"
 EXTRA = []  # -e given to benchmarks/run, passed to every run of the collection's playbooks
 STRATEGY = ["linear"]  # --strategy: the strategy of every run but the strategies benchmark's
+CONNECTION = ["docker"]  # --connection: how the simulated fleet's inventory reaches its hosts (tests/testbed/fleet.py)
 
 # The targets of issue 11, on the 2-core machine the project runs on.
 TARGETS = {
@@ -208,7 +210,8 @@ def playbook(args, inventory=INVENTORY, env=None, check=True):
 
 
 def fleet(size):
-    subprocess.run([sys.executable, str(FLEET), "--size", str(size)], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([sys.executable, str(FLEET), "--size", str(size), "--connection", CONNECTION[0]], check=True,
+                   stdout=subprocess.DEVNULL)
 
 
 def hosts(n, first=1):
@@ -472,8 +475,9 @@ def fmt(value):
 
 def markdown(results):
     lines = ["# gh200.sglang benchmarks, %s" % results["date"], "",
-             "%s; %d cores; %d repetition(s)%s; commit %s%s. Medians; spread = (max - min) / median." % (
+             "%s; %d cores; %d repetition(s)%s%s; commit %s%s. Medians; spread = (max - min) / median." % (
                  results["machine"], results["cores"], results["reps"], ", smoke" if results["smoke"] else "",
+                 "; hosts reached over SSH with become" if results.get("connection") == "ssh" else "",
                  results.get("commit") or "?", "; -e %s" % " -e ".join(results["extra_vars"]) if results.get("extra_vars") else ""), ""]
     if "fleet" in results:
         lines += ["## Fleet scaling (verify.yml)", "", "| N | T(N) s | spread | T(N)/T(1) | CPU s per host | lower bound s | T(N)/bound |",
@@ -564,18 +568,22 @@ def main(argv=None):
     parser.add_argument("--keep-fleet", action="store_true", help="leave the simulated fleet up afterwards")
     parser.add_argument("--strategy", default="linear",
                         help="the Ansible strategy of every run but the strategies benchmark's (linear, free, mitogen_linear, ...)")
+    parser.add_argument("--connection", choices=("docker", "ssh"), default="docker",
+                        help="how the fleet is reached: the docker connection as root, or each host's sshd as a non-root "
+                             "user with become to the host user, as a real fleet")
     parser.add_argument("-e", "--extra-vars", action="append", default=[],
                         help="passed to every run of the collection's playbooks (for a before/after figure)")
     args = parser.parse_args(argv)
     EXTRA[:] = args.extra_vars
     STRATEGY[:] = [args.strategy]
+    CONNECTION[:] = [args.connection]
     sizes = [int(s) for s in (args.sizes or ("1" if args.smoke else "1,2,4,8")).split(",")]
     reps = args.reps or (1 if args.smoke else 3)
     only = args.only.split(",")
     cores = os.cpu_count()
     now = datetime.datetime.now(datetime.timezone.utc)
     results = {"date": now.strftime("%Y-%m-%dT%H:%M:%SZ"), "cores": cores, "reps": reps, "smoke": args.smoke,
-               "extra_vars": args.extra_vars, "strategy": args.strategy, "commit": subprocess.run(
+               "extra_vars": args.extra_vars, "strategy": args.strategy, "connection": args.connection, "commit": subprocess.run(
                    ["git", "describe", "--always", "--dirty"], cwd=str(REPO), stdout=subprocess.PIPE, text=True,
                    check=False).stdout.strip(),
                "machine": "%s, Python %s" % (os.uname().machine, sys.version.split()[0]), "notes": []}

@@ -98,17 +98,9 @@ if ! command -v faketime >/dev/null 2>&1; then
   if is_root; then apt_install faketime; else say "faketime is missing: the clock-skew test will fail (sudo apt-get install faketime)"; fi
 fi
 
-# The SSH tests run their own sshd on loopback (Debian's openssh-server), never the system's: installed with service
-# starts refused, so no sshd listens on port 22 because of this script.
-if [ ! -x /usr/sbin/sshd ]; then
-  if is_root; then
-    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d
-    rc=0; apt_install openssh-server || rc=$?
-    rm -f /usr/sbin/policy-rc.d
-    [ "$rc" -eq 0 ] || die "installing openssh-server failed"
-  else
-    say "sshd is missing: the SSH tests will fail (sudo apt-get install openssh-server)"
-  fi
+# The SSH fleet test (tests/engine/test_fleet_over_ssh.py) reaches its hosts with the ssh client.
+if ! command -v ssh >/dev/null 2>&1; then
+  if is_root; then apt_install openssh-client; else say "ssh is missing: the SSH fleet test will fail (sudo apt-get install openssh-client)"; fi
 fi
 
 # --- 3. The collection as Ansible sees it -------------------------------------------------
@@ -126,11 +118,6 @@ if is_root; then
     groupadd -g "$uid" "$host_user"
     useradd -m -u "$uid" -g "$uid" -s /bin/bash "$host_user"
     say "created host user $host_user (uid $uid)"
-  fi
-  # No password either way, but not "locked": sshd refuses a locked account even with a key (the SSH tests log in
-  # as this user).
-  if getent shadow "$host_user" | cut -d: -f2 | grep -q '^!'; then
-    usermod -p '*' "$host_user"
   fi
   sock_group=$(stat -c %G /var/run/docker.sock 2>/dev/null || echo root)
   if [ "$sock_group" != root ] && ! id -nG "$host_user" | tr ' ' '\n' | grep -qx "$sock_group"; then

@@ -3,11 +3,16 @@
     GH200_FLEET_SIZE=4 scripts/fleet.sh      (the set-up, then .venv/bin/python tests/testbed/fleet.py)
 
 brings the fleet to exactly N hosts, gh200-sim-01 .. gh200-sim-NN, and 0 tears it down. Each host is a test-bed host
-container (gh200-testhost:testbed, reached with the docker connection, community.docker.docker) with the host user `ubuntu`,
-its own host tree and workspace under /var/tmp/gh200-fleet/<host>/ (the STAND-IN tiny model and workspace), its own
-dev container name (sglang-dev-sim-NN) and its own ports, from a block the allocator gives it: Prometheus, the node
-exporter, the inference server and the tool server. A block is taken only when no other host holds it and every
-port in it is free on 127.0.0.1, so simulated hosts never collide with each other or with what else runs here.
+container (gh200-testhost:testbed) with the host user `ubuntu`, its own host tree and workspace under
+/var/tmp/gh200-fleet/<host>/ (the STAND-IN tiny model and workspace), its own dev container name (sglang-dev-sim-NN)
+and its own ports, from a block the allocator gives it: Prometheus, the node exporter, the inference server, the tool
+server and sshd. A block is taken only when no other host holds it and every port in it is free on 127.0.0.1, so
+simulated hosts never collide with each other or with what else runs here.
+
+The inventory reaches the hosts with the docker connection (community.docker.docker, as root), or with
+--connection ssh (or GH200_FLEET_CONNECTION=ssh) as a real fleet is reached: each host's own sshd on its loopback
+port, key authentication (the fleet's key pair under /var/tmp/gh200-fleet/ssh/), the non-root user `ops`, who
+has sudo, and become (sudo) to the host user `ubuntu`, who is in the group of the engine's socket.
 
 What the fleet created is recorded in /var/tmp/gh200-fleet/fleet.json, and a smaller fleet or a teardown removes
 exactly that: the host containers, the dev containers of those names, the hosts' folders. The inventory is written to
@@ -22,7 +27,9 @@ import os
 import pathlib
 import shutil
 import socket
+import subprocess
 import sys
+import time
 
 import yaml
 
@@ -33,7 +40,10 @@ LABEL = "gh200.sglang.fleet"
 HOST_IMAGE = "gh200-testhost:testbed"
 HOST_USER = "ubuntu"
 PORT_START, PORT_END, BLOCK = 20100, 20999, 10
-ROLES = ("prometheus", "node_exporter", "inference", "tool")
+ROLES = ("prometheus", "node_exporter", "inference", "tool", "ssh")
+CONNECTIONS = ("docker", "ssh")
+OPERATOR = "ops"  # the non-root user an SSH host is reached as (tests/testbed/images/gh200-testhost/setup.sh)
+SSHD_LOG = "/var/log/gh200-sshd.log"  # in the host container: who logged in, with which key
 
 
 class FleetError(Exception):
@@ -76,26 +86,38 @@ def plan(hosts, size):
     return [n for n in wanted if n not in hosts], sorted(n for n in hosts if n not in wanted)
 
 
-def host_vars(name, record, base=BASE):
+def connection_vars(name, ports, connection, base=BASE):
+    """How the inventory reaches one simulated host: its host container through the engine, or its sshd as a real
+    fleet host is reached (a non-root user with a key, become to the host user)."""
+    if connection == "docker":
+        return {"ansible_connection": "docker",  # the routing name of community.docker.docker, which Mitogen takes over too
+                "ansible_host": name}
+    if "ssh" not in ports:
+        raise FleetError("%s was made without an sshd port: GH200_FLEET_SIZE=0 first, then make the fleet again" % name)
+    return {"ansible_connection": "ssh", "ansible_host": "127.0.0.1", "ansible_port": ports["ssh"], "ansible_user": OPERATOR,
+            "ansible_ssh_private_key_file": "%s/ssh/client_key" % base,
+            "ansible_ssh_common_args": "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o ConnectTimeout=10",
+            "ansible_become": True, "ansible_become_method": "ansible.builtin.sudo", "ansible_become_user": HOST_USER}
+
+
+def host_vars(name, record, base=BASE, connection="docker"):
     """The inventory variables of one simulated host."""
     folder = "%s/%s" % (base, name)
     ports = record["ports"]
-    return {
-        "ansible_connection": "docker",  # the routing name of community.docker.docker, which Mitogen also takes over
-        "ansible_host": name,
+    return dict(connection_vars(name, ports, connection, base), **{
         "gh200_root": folder + "/sglang-observability",
         "gh200_workspace": folder + "/sglang",
         "gh200_container_name": dev_container(name),
         "container_env": {"PROMETHEUS_PORT": str(ports["prometheus"]), "NODE_EXPORTER_PORT": str(ports["node_exporter"])},
         "inference_server_args": {"port": ports["inference"]},
         "inference_tool_port": ports["tool"],
-    }
+    })
 
 
-def inventory(hosts, shared, base=BASE):
+def inventory(hosts, shared, base=BASE, connection="docker"):
     """The fleet's inventory: every host in group gh200 with its own variables, the STAND-IN settings shared."""
     return {"all": {"children": {"gh200": {
-        "hosts": dict((name, host_vars(name, hosts[name], base)) for name in sorted(hosts)),
+        "hosts": dict((name, host_vars(name, hosts[name], base, connection)) for name in sorted(hosts)),
         "vars": shared,
     }}}}
 
@@ -103,7 +125,7 @@ def inventory(hosts, shared, base=BASE):
 class Fleet:
     """The fleet on the engine, and its record."""
 
-    def __init__(self, base=BASE, inventory_path=None):
+    def __init__(self, base=BASE, inventory_path=None, connection="docker"):
         import docker  # the test bed's venv has it; the pure functions above do not need it
 
         self.base = pathlib.Path(base)
@@ -112,6 +134,7 @@ class Fleet:
         self.docker = docker
         self.client = docker.from_env()
         self.state = json.loads(self.state_path.read_text()) if self.state_path.exists() else {"hosts": {}}
+        self.connection = connection
 
     def save(self):
         self.base.mkdir(parents=True, exist_ok=True)
@@ -162,6 +185,45 @@ class Fleet:
                      str(folder): {"bind": str(folder), "mode": "rw"}})
         print("fleet: created %s (ports %s)" % (name, ", ".join("%s %d" % kv for kv in sorted(ports.items()))))
 
+    def client_key(self):
+        """The fleet's client key pair (made once, 0600), whose public half every SSH host authorizes."""
+        key = self.base / "ssh" / "client_key"
+        if not key.exists():
+            key.parent.mkdir(parents=True, exist_ok=True)
+            os.chmod(str(key.parent), 0o700)
+            subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "gh200-fleet", "-f", str(key)], check=True)
+        return key.with_suffix(".pub").read_text().strip()
+
+    def ensure_sshd(self, name):
+        """The host's sshd listening on its port, as a real host's: host keys of its own, the operator's key authorized,
+        and the host user in the group of the engine's socket (mounted from this machine). Nothing when it listens."""
+        port = self.state["hosts"][name]["ports"].get("ssh")
+        if port is None:
+            raise FleetError("%s was made without an sshd port: GH200_FLEET_SIZE=0 first, then make the fleet again" % name)
+        if not port_free(port):
+            return
+        gid = os.stat("/var/run/docker.sock").st_gid
+        steps = [
+            ["sh", "-c", 'getent group "$1" >/dev/null || groupadd -g "$1" hostdocker; usermod -aG "$1" "$2"', "sh", str(gid), HOST_USER],
+            ["install", "-d", "-m", "0700", "-o", OPERATOR, "-g", OPERATOR, "/home/%s/.ssh" % OPERATOR],
+            ["sh", "-c", 'printf "%s\\n" "$1" >"$2" && chown "$3:$3" "$2" && chmod 0600 "$2"', "sh", self.client_key(),
+             "/home/%s/.ssh/authorized_keys" % OPERATOR, OPERATOR],
+            ["ssh-keygen", "-A"], ["install", "-d", "-m", "0755", "/run/sshd"],
+            ["/usr/sbin/sshd", "-E", SSHD_LOG, "-o", "ListenAddress=127.0.0.1", "-o", "Port=%d" % port, "-o", "PasswordAuthentication=no",
+             "-o", "KbdInteractiveAuthentication=no", "-o", "PermitRootLogin=no", "-o", "AllowUsers=%s" % OPERATOR],
+        ]
+        container = self.client.containers.get(name)
+        for argv in steps:
+            code, out = container.exec_run(argv, user="root")
+            if code != 0:
+                raise FleetError("%s: %s failed (exit %s): %s" % (name, argv[0], code, out.decode("utf-8", "replace").strip()))
+        for dummy in range(50):
+            if not port_free(port):
+                print("fleet: %s answers over SSH on 127.0.0.1:%d" % (name, port))
+                return
+            time.sleep(0.1)
+        raise FleetError("%s: sshd does not listen on 127.0.0.1:%d" % (name, port))
+
     def converge(self, size):
         create, remove = plan(self.state["hosts"], size)
         for name in remove:
@@ -175,6 +237,9 @@ class Fleet:
                 container.start()
         for name in create:
             self.create(name)
+        if self.connection == "ssh":
+            for name in sorted(self.state["hosts"]):
+                self.ensure_sshd(name)
         if not self.state["hosts"]:
             for path in (self.state_path, self.inventory_path):
                 if path.exists():
@@ -186,7 +251,8 @@ class Fleet:
         shared = yaml.safe_load((REPO / "tests/testbed/standin-vars.yml").read_text())
         self.inventory_path.parent.mkdir(parents=True, exist_ok=True)
         self.inventory_path.write_text("---\n# Written by tests/testbed/fleet.py: the simulated fleet's %d STAND-IN hosts.\n%s" % (
-            len(self.state["hosts"]), yaml.safe_dump(inventory(self.state["hosts"], shared, str(self.base)), sort_keys=True)))
+            len(self.state["hosts"]), yaml.safe_dump(inventory(self.state["hosts"], shared, str(self.base), self.connection),
+                                                     sort_keys=True)))
         print("fleet: %d host(s); inventory %s" % (len(self.state["hosts"]), self.inventory_path))
         return self.inventory_path
 
@@ -196,6 +262,8 @@ def main(argv=None):
     parser.add_argument("--size", type=int, default=None, help="hosts wanted (default: $GH200_FLEET_SIZE)")
     parser.add_argument("--base", default=BASE, help="where the hosts' folders, the record and the inventory live")
     parser.add_argument("--inventory", default=None, help="where to write the inventory (default: BASE/inventory.yml)")
+    parser.add_argument("--connection", choices=CONNECTIONS, default=os.environ.get("GH200_FLEET_CONNECTION", "docker"),
+                        help="how the inventory reaches the hosts (default: $GH200_FLEET_CONNECTION, else docker)")
     args = parser.parse_args(argv)
     size = args.size
     if size is None:
@@ -206,7 +274,7 @@ def main(argv=None):
         except ValueError:
             parser.error("GH200_FLEET_SIZE must be a whole number, not %r" % os.environ["GH200_FLEET_SIZE"])
     try:
-        Fleet(args.base, args.inventory).converge(size)
+        Fleet(args.base, args.inventory, args.connection).converge(size)
     except FleetError as exc:
         print("fleet: %s" % exc, file=sys.stderr)
         return 1

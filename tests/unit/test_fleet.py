@@ -22,11 +22,11 @@ def test_plan_brings_the_fleet_to_exactly_n_and_zero_tears_it_down():
 
 def test_the_allocator_skips_taken_and_busy_ports_and_says_when_none_is_left():
     first = fleet.allocate([], lambda port: True)
-    assert first == {"prometheus": 20100, "node_exporter": 20101, "inference": 20102, "tool": 20103}
+    assert first == {"prometheus": 20100, "node_exporter": 20101, "inference": 20102, "tool": 20103, "ssh": 20104}
     assert fleet.allocate(first.values(), lambda port: True)["prometheus"] == 20110
     # A port in use on the machine (here 20112) moves the host to the next block.
     assert fleet.allocate(first.values(), lambda port: port != 20112)["prometheus"] == 20120
-    with pytest.raises(fleet.FleetError, match="no block of 4 free ports left between 20100 and 20120"):
+    with pytest.raises(fleet.FleetError, match="no block of 5 free ports left between 20100 and 20120"):
         fleet.allocate([], lambda port: False, end=20120)
 
 
@@ -59,3 +59,21 @@ def test_the_shared_standin_settings_parse_and_name_the_standin_server():
     shared = yaml.safe_load((pathlib.Path(__file__).parents[1] / "testbed" / "standin-vars.yml").read_text())
     assert shared["inference_launch_command"] == ["/usr/local/bin/standin-sglang-server"]
     assert shared["gh200_host_user"] == fleet.HOST_USER
+
+
+def test_an_ssh_fleet_is_reached_as_the_operator_with_its_key_and_becomes_the_host_user():
+    ports = fleet.allocate([], lambda port: True)
+    hosts = {"gh200-sim-01": {"ports": ports}}
+    host = fleet.inventory(hosts, {}, base="/b", connection="ssh")["all"]["children"]["gh200"]["hosts"]["gh200-sim-01"]
+    assert {k: v for k, v in host.items() if k.startswith("ansible_")} == {
+        "ansible_connection": "ssh", "ansible_host": "127.0.0.1", "ansible_port": 20104, "ansible_user": "ops",
+        "ansible_ssh_private_key_file": "/b/ssh/client_key",
+        "ansible_ssh_common_args": "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o ConnectTimeout=10",
+        "ansible_become": True, "ansible_become_method": "ansible.builtin.sudo", "ansible_become_user": "ubuntu"}
+    docker = fleet.inventory(hosts, {}, base="/b")["all"]["children"]["gh200"]["hosts"]["gh200-sim-01"]
+    assert docker["ansible_connection"] == "docker" and "ansible_become" not in docker
+    assert {k: v for k, v in host.items() if not k.startswith("ansible_")} == {
+        k: v for k, v in docker.items() if not k.startswith("ansible_")}
+    old = {"gh200-sim-01": {"ports": dict((k, v) for k, v in ports.items() if k != "ssh")}}  # made before sshd had a port
+    with pytest.raises(fleet.FleetError, match="gh200-sim-01 was made without an sshd port: GH200_FLEET_SIZE=0 first"):
+        fleet.inventory(old, {}, connection="ssh")
