@@ -3,7 +3,8 @@ through a wrapper named like the tool on the PATH (see the gpuhealth scenario's 
 
 It prints the recorded outputs of samples/ with the fault named by $GH200_GPU_STANDIN_STATE or, failing that,
 by the file STATE beside it (faults.py lists the states). `nvidia-smi -pm 1` turns persistence on by leaving
-a marker in $GH200_GPU_STANDIN_VAR (default: beside this file). Test bed only: never on a real host.
+a marker in $GH200_GPU_STANDIN_VAR (default: beside this file), as root only ($GH200_GPU_STANDIN_ROOT_UID, default 0):
+anyone else gets the driver's "Insufficient Permissions" (exit 4). Test bed only: never on a real host.
 """
 import os
 import sys
@@ -41,6 +42,11 @@ def main(argv):
             sys.stdout.write(state["c2c"])
         elif args and args[0].startswith("--query-gpu="):
             sys.stdout.write(faults.QUERY_GPU)
+        elif args == ["-pm", "1"] and os.geteuid() != int(os.environ.get("GH200_GPU_STANDIN_ROOT_UID", "0")):  # as the driver
+            # (the unit tests name their own uid as root's)
+            sys.stderr.write("Unable to set persistence mode for GPU 00000000:DD:00.0: Insufficient Permissions\n"
+                             "Terminating early due to previous errors.\n")
+            return 4
         elif args == ["-pm", "1"]:
             with open(marker, "w") as handle:
                 handle.write("1\n")

@@ -51,11 +51,20 @@ def test_each_unhealthy_host_fails_phase0_with_the_reason(phase0, host):
 
 
 def test_enable_persistence_from_the_command_line_heals_the_host_and_is_a_change(host):
+    """The play runs as the non-root host user (the docker connection's user), and the driver (here its stand-in)
+    lets only root turn persistence mode on: the GPU health task becomes root itself for it."""
     if host.backend.host != "gpu-persistence":
         pytest.skip("runs once, for the host whose persistence mode is off")
     marker = "/opt/gh200-gpu-standin/persistence-on"
     try:
-        rc, output, report = run_verify("--tags", "phase0", "--limit", "gpu-persistence",
+        # The become switched off from the command line (extra vars beat the task's): the host user is refused, so the
+        # play does run as that user, and root is what turns persistence on.
+        rc, output, report = run_verify("--tags", "phase0", "--limit", "gpu-persistence", "-e", "ansible_user=ubuntu",
+                                        "-e", "host_prep_gpu_enable_persistence=true", "-e", "ansible_become=false")
+        assert rc != 0 and "nvidia-smi -pm 1 failed to enable persistence mode (rc=4" in output, output[-3000:]
+        assert "Insufficient Permissions" in output and not host.file(marker).exists
+        assert report["hosts"]["gpu-persistence"]["phases"]["phase0"]["verdict"] == "failed"
+        rc, output, report = run_verify("--tags", "phase0", "--limit", "gpu-persistence", "-e", "ansible_user=ubuntu",
                                         "-e", "host_prep_gpu_enable_persistence=true")
         assert rc == 0, output[-3000:]
         assert report["hosts"]["gpu-persistence"]["verdict"] == "partial"  # phase 0 only

@@ -21,6 +21,7 @@ def standin(tmp_path, monkeypatch):
         wrapper.chmod(0o755)
     monkeypatch.setenv("PATH", str(bin_dir))  # the wrappers name the interpreter; no real journalctl or dmesg
     monkeypatch.setenv("GH200_GPU_STANDIN_VAR", str(tmp_path))
+    monkeypatch.setenv("GH200_GPU_STANDIN_ROOT_UID", str(os.geteuid()))  # whoever runs the tests may turn persistence on
 
     def _state(name):
         monkeypatch.setenv("GH200_GPU_STANDIN_STATE", name)
@@ -97,6 +98,17 @@ def test_enable_persistence_is_a_change_check_mode_predicts_it(run_module, stand
     assert real["gpu_health"]["verdicts"]["persistence"]["ok"] is True
     _code, again = run_module(gpu_health.main, {"enable_persistence": True})
     assert again["changed"] is False
+
+
+def test_persistence_refused_by_the_driver_is_one_line_naming_it_and_nothing_changes(run_module, standin, tmp_path,
+                                                                                     monkeypatch):
+    standin("persistence_off")
+    monkeypatch.setenv("GH200_GPU_STANDIN_ROOT_UID", str(os.geteuid() + 1))  # this user is not root to the driver
+    code, result = run_module(gpu_health.main, {"enable_persistence": True})
+    assert code == 1 and "\n" not in result["msg"], result
+    assert result["msg"] == ("nvidia-smi -pm 1 failed to enable persistence mode (rc=4, %s): Unable to set persistence "
+                             "mode for GPU 00000000:DD:00.0: Insufficient Permissions" % gpu_health._gpu_health.exit_cause(4))
+    assert not (tmp_path / "persistence-on").exists()
 
 
 def test_without_dcgmi_the_dcgm_check_is_skipped(run_module, standin):
