@@ -2,7 +2,8 @@
 (tests/testbed/fleet.py --connection ssh), each behind its own sshd on a loopback port, reached with a key as the
 non-root user `ops` and become (sudo) to the host user. One verify.yml run over the three: gh200-sim-03 is lost
 as phase 2 begins (its sshd and every session of it killed); the other two pass every phase, and the lost one is
-`unreachable` after the phase it completed, named in failed.limit."""
+`unreachable` after the phase it completed, named in failed.limit. The verdicts go to a root-owned textfile folder
+with report_textfile_become: written as root, never as the host user the inventory becomes."""
 import json
 import os
 import pathlib
@@ -14,8 +15,10 @@ import pytest
 from conftest import REPO, dryrun_report, dryrun_start
 
 BASE = "/var/tmp/gh200-ssh-fleet"
-FLEET = [sys.executable, str(REPO / "tests/testbed/fleet.py"), "--base", BASE, "--connection", "ssh"]
-HOSTS = ["gh200-sim-01", "gh200-sim-02", "gh200-sim-03"]
+# Its own names, folders and ports: never the benchmarks' fleet (gh200-sim-NN).
+FLEET = [sys.executable, str(REPO / "tests/testbed/fleet.py"), "--base", BASE, "--prefix", "gh200-ssh-", "--connection", "ssh"]
+TEXTFILE = "/var/lib/prometheus/node-exporter"
+HOSTS = ["gh200-ssh-01", "gh200-ssh-02", "gh200-ssh-03"]
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +51,10 @@ def test_verify_passes_over_ssh_with_become_on_every_host_but_the_one_lost_mid_r
     assert whoami(inventory) == dict((host, "ubuntu") for host in HOSTS)
     assert whoami(inventory, "-e", "ansible_become=false") == dict((host, "ops") for host in HOSTS)
 
-    run = dryrun_start("playbooks/verify.yml", "-e", "report_dir=%s" % tmp_path, inventory=inventory)
+    for host in HOSTS:  # the node exporter's textfile folder, root's as Debian ships it
+        assert on_host(host, "install", "-d", "-m", "0755", "-o", "root", "-g", "root", TEXTFILE).returncode == 0
+    run = dryrun_start("playbooks/verify.yml", "-e", "report_dir=%s" % tmp_path, "-e", "report_textfile_dir=%s" % TEXTFILE,
+                       "-e", "report_textfile_become=true", inventory=inventory)
     output, lost = [], False
     for line in run.stdout:
         output.append(line)
@@ -58,11 +64,15 @@ def test_verify_passes_over_ssh_with_become_on_every_host_but_the_one_lost_mid_r
             lost = True
     run.wait(timeout=1200)
     out = "".join(output)
+    (tmp_path / "verify.log").write_text(out)  # the whole run, for a failure's reader (pytest keeps tmp_path)
     assert lost and run.returncode != 0, out[-3000:]
     for host in HOSTS[:2]:
         entry = dryrun_report(tmp_path, host)
         assert entry["verdict"] == "passed", (host, entry["verdict"], entry["detail"], out[-3000:])
         assert sorted(entry["phases"]) == ["phase0", "phase1", "phase2", "phase3", "phase4"]
+        metrics = on_host(host, "stat", "-c", "%U %a", TEXTFILE + "/gh200_verify.prom").stdout.split()
+        assert metrics == ["root", "644"], metrics
+        assert 'gh200_verify_host_status{verdict="passed"} 1\n' in on_host(host, "cat", TEXTFILE + "/gh200_verify.prom").stdout
         log = on_host(host, "cat", "/var/log/gh200-sshd.log").stdout
         assert "Accepted publickey for ops from 127.0.0.1" in log, log[-2000:]
     lost_host = dryrun_report(tmp_path, HOSTS[2])

@@ -25,6 +25,7 @@ import argparse
 import json
 import os
 import pathlib
+import re
 import shutil
 import socket
 import subprocess
@@ -50,12 +51,13 @@ class FleetError(Exception):
     """One line naming what could not be done."""
 
 
-def host_name(index):
-    return "%s%02d" % (PREFIX, index)
+def host_name(index, prefix=PREFIX):
+    return "%s%02d" % (prefix, index)
 
 
 def dev_container(name):
-    return "sglang-dev-sim-" + name[len(PREFIX):]
+    """gh200-sim-01 -> sglang-dev-sim-01 (a fleet of another prefix, gh200-<x>-NN, gets sglang-dev-<x>-NN)."""
+    return "sglang-dev-" + name[len("gh200-"):]
 
 
 def port_free(port, host="127.0.0.1"):
@@ -78,11 +80,11 @@ def allocate(taken, is_free, start=PORT_START, end=PORT_END, block=BLOCK):
     raise FleetError("no block of %d free ports left between %d and %d" % (len(ROLES), start, end))
 
 
-def plan(hosts, size):
+def plan(hosts, size, prefix=PREFIX):
     """(names to create, names to remove) to bring the recorded ``hosts`` to exactly ``size``."""
     if size < 0:
         raise FleetError("GH200_FLEET_SIZE must be 0 or more, not %d" % size)
-    wanted = [host_name(i) for i in range(1, size + 1)]
+    wanted = [host_name(i, prefix) for i in range(1, size + 1)]
     return [n for n in wanted if n not in hosts], sorted(n for n in hosts if n not in wanted)
 
 
@@ -125,7 +127,7 @@ def inventory(hosts, shared, base=BASE, connection="docker"):
 class Fleet:
     """The fleet on the engine, and its record."""
 
-    def __init__(self, base=BASE, inventory_path=None, connection="docker"):
+    def __init__(self, base=BASE, inventory_path=None, connection="docker", prefix=PREFIX):
         import docker  # the test bed's venv has it; the pure functions above do not need it
 
         self.base = pathlib.Path(base)
@@ -134,7 +136,7 @@ class Fleet:
         self.docker = docker
         self.client = docker.from_env()
         self.state = json.loads(self.state_path.read_text()) if self.state_path.exists() else {"hosts": {}}
-        self.connection = connection
+        self.connection, self.prefix = connection, prefix
 
     def save(self):
         self.base.mkdir(parents=True, exist_ok=True)
@@ -225,7 +227,7 @@ class Fleet:
         raise FleetError("%s: sshd does not listen on 127.0.0.1:%d" % (name, port))
 
     def converge(self, size):
-        create, remove = plan(self.state["hosts"], size)
+        create, remove = plan(self.state["hosts"], size, self.prefix)
         for name in remove:
             self.remove(name)
         for name in sorted(self.state["hosts"]):
@@ -262,6 +264,7 @@ def main(argv=None):
     parser.add_argument("--size", type=int, default=None, help="hosts wanted (default: $GH200_FLEET_SIZE)")
     parser.add_argument("--base", default=BASE, help="where the hosts' folders, the record and the inventory live")
     parser.add_argument("--inventory", default=None, help="where to write the inventory (default: BASE/inventory.yml)")
+    parser.add_argument("--prefix", default=PREFIX, help="host names, gh200-<x>-NN (default %s): two fleets side by side" % PREFIX)
     parser.add_argument("--connection", choices=CONNECTIONS, default=os.environ.get("GH200_FLEET_CONNECTION", "docker"),
                         help="how the inventory reaches the hosts (default: $GH200_FLEET_CONNECTION, else docker)")
     args = parser.parse_args(argv)
@@ -274,7 +277,9 @@ def main(argv=None):
         except ValueError:
             parser.error("GH200_FLEET_SIZE must be a whole number, not %r" % os.environ["GH200_FLEET_SIZE"])
     try:
-        Fleet(args.base, args.inventory, args.connection).converge(size)
+        if not re.match(r"^gh200-[a-z0-9]+-$", args.prefix):
+            parser.error("--prefix must look like gh200-<letters or digits>-, not %r" % args.prefix)
+        Fleet(args.base, args.inventory, args.connection, args.prefix).converge(size)
     except FleetError as exc:
         print("fleet: %s" % exc, file=sys.stderr)
         return 1
