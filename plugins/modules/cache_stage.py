@@ -255,10 +255,9 @@ def stop_quiet(pump, container, p, stage_dir, root):
 
 def run_command(cli, container, p, argv, env, workdir, log_path, account, root, stage_dir, attempt=0):
     """Stream the wrapped command's output into the log (appended to on a retry; never a planted symlink, FIFO or
-    hard link, its folder reached from the host tree's root by handles); (exit code, elapsed, why the container is gone:
-    None while it runs, else a phrase: it stopped, or the engine stopped answering, why it was stopped when it was
-    quiet for quiet_timeout seconds, or None). A log that fills the disk stops growing: the stage runs on and is
-    recorded as it ends."""
+    hard link, its folder reached from the host tree's root by handles); (exit code, elapsed, why the container is gone
+    or None (it stopped, or the engine stopped answering), why the command was stopped after quiet_timeout seconds
+    without output or None). A log that fills the disk stops growing: the stage runs on and is recorded as it ends."""
     wrapped = ["sh", "-c", 'echo "%s$$"; exec "$@"' % PID_MARK.decode(), "sh",
                "timeout", "--kill-after=10", str(p["timeout"])] + argv
     started, quiet = time.time(), None
