@@ -246,6 +246,7 @@ class Fleet:
             for path in (self.state_path, self.inventory_path):
                 if path.exists():
                     path.unlink()
+            shutil.rmtree(self.base / "ssh", ignore_errors=True)  # the fleet's key pair goes with its last host
             if self.base.exists() and not any(self.base.iterdir()):
                 self.base.rmdir()
             print("fleet: none left")
