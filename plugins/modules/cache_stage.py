@@ -274,12 +274,14 @@ def run_command(cli, container, p, argv, env, workdir, log_path, account, root, 
                 quiet = stop_quiet(pump, container, p, stage_dir, root)
                 log_write(log, ("\ngh200.sglang: %s\n" % quiet).encode("utf-8"))
                 break
-        if pump.lost is not None:
-            log_write(log, ("\ngh200.sglang: the Docker engine stopped answering: %s\n" % _docker.first_line(pump.lost)).encode())
-            return None, time.time() - started, ENGINE_GONE, None
-        try:
-            code = cli.api.exec_inspect(exec_id).get("ExitCode")
-        except _docker.ENGINE_LOST:
+        lost = pump.lost
+        if lost is None:
+            try:
+                code = cli.api.exec_inspect(exec_id).get("ExitCode")
+            except _docker.ENGINE_LOST as exc:
+                lost = exc
+        if lost is not None:  # restarted under the stage: its command went with the container
+            log_write(log, ("\ngh200.sglang: the Docker engine stopped answering: %s\n" % _docker.first_line(lost)).encode())
             return None, time.time() - started, ENGINE_GONE, None
     elapsed = time.time() - started
     # A command ended by a signal may have gone with its container: the engine takes a moment to say so.

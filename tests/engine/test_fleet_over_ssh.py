@@ -85,7 +85,7 @@ def test_verify_passes_over_ssh_with_become_on_every_host_but_the_one_lost_mid_r
     assert (folder / "failed.limit").read_text().split() == [HOSTS[2]]  # the rerun's --limit names it
     # What the run wrote in the host tree is the host user's, never the operator's or root's.
     uid = int(on_host(HOSTS[0], "id", "-u", "ubuntu").stdout)
-    manifest = json.loads(on_host(HOSTS[0], "python3", "-c", "import os, json, sys; print(json.dumps([os.stat(p).st_uid for p in "
-                                  "sys.argv[1:]]))", "%s/%s/sglang-observability/telemetry" % (BASE, HOSTS[0]),
-                                  "%s/%s/sglang-observability/profiles/prep_result.json" % (BASE, HOSTS[0])).stdout)
-    assert manifest == [uid, uid]
+    tree = "%s/%s/sglang-observability" % (BASE, HOSTS[0])
+    owners = json.loads(on_host(HOSTS[0], "python3", "-c", "import os, json, sys; print(json.dumps([os.stat(p).st_uid for p in "
+                                "sys.argv[1:]]))", tree + "/telemetry", tree + "/profiles/prep_result.json").stdout)
+    assert owners == [uid, uid]

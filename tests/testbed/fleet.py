@@ -88,15 +88,20 @@ def plan(hosts, size, prefix=PREFIX):
     return [n for n in wanted if n not in hosts], sorted(n for n in hosts if n not in wanted)
 
 
+def ssh_port(name, ports):
+    """The host's sshd port, or one line saying that the host was made before sshd had one."""
+    if "ssh" not in ports:
+        raise FleetError("%s was made without an sshd port: GH200_FLEET_SIZE=0 first, then make the fleet again" % name)
+    return ports["ssh"]
+
+
 def connection_vars(name, ports, connection, base=BASE):
     """How the inventory reaches one simulated host: its host container through the engine, or its sshd as a real
     fleet host is reached (a non-root user with a key, become to the host user)."""
     if connection == "docker":
         return {"ansible_connection": "docker",  # the routing name of community.docker.docker, which Mitogen takes over too
                 "ansible_host": name}
-    if "ssh" not in ports:
-        raise FleetError("%s was made without an sshd port: GH200_FLEET_SIZE=0 first, then make the fleet again" % name)
-    return {"ansible_connection": "ssh", "ansible_host": "127.0.0.1", "ansible_port": ports["ssh"], "ansible_user": OPERATOR,
+    return {"ansible_connection": "ssh", "ansible_host": "127.0.0.1", "ansible_port": ssh_port(name, ports), "ansible_user": OPERATOR,
             "ansible_ssh_private_key_file": "%s/ssh/client_key" % base,
             "ansible_ssh_common_args": "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o ConnectTimeout=10",
             "ansible_become": True, "ansible_become_method": "ansible.builtin.sudo", "ansible_become_user": HOST_USER}
@@ -199,9 +204,7 @@ class Fleet:
     def ensure_sshd(self, name):
         """The host's sshd listening on its port, as a real host's: host keys of its own, the operator's key authorized,
         and the host user in the group of the engine's socket (mounted from this machine). Nothing when it listens."""
-        port = self.state["hosts"][name]["ports"].get("ssh")
-        if port is None:
-            raise FleetError("%s was made without an sshd port: GH200_FLEET_SIZE=0 first, then make the fleet again" % name)
+        port = ssh_port(name, self.state["hosts"][name]["ports"])
         if not port_free(port):
             return
         gid = os.stat("/var/run/docker.sock").st_gid
