@@ -50,6 +50,19 @@ options:
     type: str
 """
 
+    # The shared model store, read in place of the tree's models/ (model_files, tree_audit, container_run).
+    MODEL_STORE = r"""
+options:
+  model_store:
+    description:
+      - Absolute path of a shared model store outside the host tree (an NFS or Lustre export, mounted read-only), holding
+        each model as C(<org>/<name>) like the tree's C(models/). Empty uses C(<root>/models).
+      - The store must be an existing directory apart from the tree (neither inside the other); a symlink in a model's
+        directory is followed only while its target stays in the store.
+    type: str
+    default: ""
+"""
+
     # The kernel-cache stage a module acts on (cache_stage, stage_status, stage_wait).
     STAGE = r"""
 options:
@@ -102,7 +115,13 @@ options:
     type: str
     default: /profiles
   models_mount:
-    description: Where the container sees C(<root>/models).
+    description: Where the container sees C(<root>/models) (or O(model_store)).
     type: str
     default: /models
+  model_store:
+    description:
+      - Absolute path of the shared model store outside the host tree the model is read from (its C(config.json),
+        for the signature and the MoE dtype) in place of C(<root>/models); empty reads the tree's.
+    type: str
+    default: ""
 """

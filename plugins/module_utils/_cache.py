@@ -35,6 +35,7 @@ STAGE_INPUT_ARGS = dict(
     timeout=dict(type="int", default=3600),
     profiles_mount=dict(type="str", default="/profiles"),
     models_mount=dict(type="str", default="/models"),
+    model_store=dict(type="str", default=""),
 )
 
 
@@ -66,12 +67,16 @@ def plan_problem(stages, commands):
 
 
 def layout(root, stage, model, command=None, stage_args=None, env=None, timeout=3600, profiles_mount="/profiles",
-           models_mount="/models"):
+           models_mount="/models", model_store=""):
     """Where the stage's files are and what it runs: a dict of model_dir, stage_dir, cache_dir (as the container
-    sees it), argv, env, log, sig and prep (paths on the host). Raises _tree.OptionProblem for a path that leaves
-    the tree and _stages.StageProblem for an argument or command that cannot be used. The MoE stage reads the model's
+    sees it), argv, env, log, sig and prep (paths on the host). The model is read from ``model_store`` when one is
+    named, else from the tree's models/. Raises _tree.OptionProblem for a path that leaves the tree (or the store)
+    and _stages.StageProblem for an argument or command that cannot be used. The MoE stage reads the model's
     config.json (a regular file, never through a symlink) for its dtype; nothing else is read."""
-    model_dir = _tree.confine(root, "model directory", "models/" + model)[0]
+    if model_store:
+        model_dir = _tree.confine(_tree.store_path(model_store, root), "model directory", model)[0]
+    else:
+        model_dir = _tree.confine(root, "model directory", "models/" + model)[0]
     stage_dir = _tree.confine(root, "stage folder", "profiles/" + _stages.STAGES[stage]["dir"])[0]
     cache_dir = _stages.cache_dir(stage, profiles_mount)
     values = dict(_stages.DEFAULT_ARGS, **_stages.check_args(stage_args or {}))

@@ -215,10 +215,11 @@ def partial_downloads(model_path):
     return found
 
 
-def inspect(model_path, real_root):
+def inspect(model_path, real_root, place="the host tree"):
     """Everything phases need to know about a model directory, with every problem named at once.
 
-    ``model_path`` must already be known to lie inside the host tree (see ``_tree.confine``). Returns a dict:
+    ``model_path`` must already be known to lie inside ``real_root`` (see ``_tree.confine``), the host tree or the
+    model store, which ``place`` names in problems. Returns a dict:
     exists, config (facts or None), tokenizer (files found), weights {format, index, files, bytes,
     tensors, shards: [{file, bytes, tensors, declared_bytes}]}, partial (paths), problems {category:
     [lines]} for config, tokenizer, weights and partial, and problem_count."""
@@ -257,7 +258,7 @@ def inspect(model_path, real_root):
     _weights(d, out["weights"], problems["weights"])
     out["partial"] = partial_downloads(model_path)
     problems["partial"].extend("partial download left: %s" % p for p in out["partial"])
-    problems["weights"].extend("symlink leaves the host tree: %s" % s for s in d.outside)
+    problems["weights"].extend("symlink leaves %s: %s" % (place, s) for s in d.outside)
     out["problem_count"] = sum(len(v) for v in problems.values())
     return out
 

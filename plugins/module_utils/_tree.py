@@ -25,6 +25,11 @@ HOST_TREE_ARGS = dict(
 )
 
 
+# The option of every module that finds the served models in a shared store outside the host tree (documented in
+# doc_fragments/docker.py, MODEL_STORE).
+MODEL_STORE_ARGS = dict(model_store=dict(type="str", default=""))
+
+
 class OptionProblem(ValueError):
     """An option that cannot be used (a path leaving the host tree, a missing user); the message names it."""
 
@@ -80,6 +85,22 @@ def walk(root):
 def inside(path, real_root):
     """Whether the real path ``path`` is ``real_root`` or under it."""
     return path == real_root or path.startswith(real_root.rstrip(os.sep) + os.sep)
+
+
+def store_path(store, root):
+    """The real path of the model store ``store``, a folder apart from the host tree ``root``, or OptionProblem naming
+    it: absolute, an existing directory, and neither inside the tree nor holding it (the tree is the container's to
+    write, the store is mounted read-only; the two never share a byte)."""
+    text = "" if store is None else str(store)
+    if not text.startswith("/"):
+        raise OptionProblem("model_store %r is not an absolute path" % text)
+    real = os.path.realpath(text)
+    if not os.path.isdir(real):
+        raise OptionProblem("model_store %s is not an existing directory" % text)
+    real_root = os.path.realpath(root)
+    if inside(real, real_root) or inside(real_root, real):
+        raise OptionProblem("model_store %s (%s) overlaps the host tree %s: name a folder outside it" % (text, real, real_root))
+    return real
 
 
 def confine(root, what, value):
@@ -149,12 +170,14 @@ def signed_caches(root, folders):
     return allowed, signed, damaged
 
 
-def audit(root, uid, gid, required=(), model=None, scaffolding=None, inventory=(), max_listed=10, also_models=()):
+def audit(root, uid, gid, required=(), model=None, scaffolding=None, inventory=(), max_listed=10, also_models=(),
+          models_elsewhere=False):
     """Everything phase checks need to know about the host tree, in one walk.
 
     ``required``: directories (relative) that must exist as real directories.
     ``model``: 'org/name'; everything under models/ outside models/<model> (and its parent folders) is extra.
     ``also_models``: other expected models (the tool model), not extra either; ``model`` alone is described.
+    ``models_elsewhere``: the served models come from a store outside the tree, so everything under models/ is extra.
     ``scaffolding``: entries allowed directly under profiles/, which hold nothing but the caches a valid
     signature.json vouches for (see signed_caches); None skips the check.
     ``inventory``: directories (relative) whose regular files are listed, and their sizes, for before/after comparisons.
@@ -179,7 +202,7 @@ def audit(root, uid, gid, required=(), model=None, scaffolding=None, inventory=(
     if not out["is_dir"]:
         return out
     real_root = os.path.realpath(root)
-    model_rel = "models/%s" % model if model else None
+    model_rel = "models/%s" % model if model and not models_elsewhere else None
     other_rels = ["models/%s" % m for m in also_models if m and m != model] if model_rel else []
     model_parents = set()
     for rel in [model_rel] + other_rels if model_rel else []:
@@ -219,8 +242,8 @@ def audit(root, uid, gid, required=(), model=None, scaffolding=None, inventory=(
                     out["profiles_unsigned"].append(first)
                 if len(out["profiles_extra"]) < max_listed:
                     out["profiles_extra"].append("%s (%s)" % (rel, damaged[rel]) if rel in damaged else rel)
-        if model_rel and _under(rel, "models") and rel != "models":
-            if _under(rel, model_rel):
+        if (model_rel or models_elsewhere) and _under(rel, "models") and rel != "models":
+            if model_rel and _under(rel, model_rel):
                 if rel == model_rel:
                     out["model"].update(exists=True, is_dir=stat.S_ISDIR(info.st_mode))
                 elif stat.S_ISREG(info.st_mode):

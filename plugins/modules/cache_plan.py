@@ -113,7 +113,7 @@ def main():
         account, root = _tree.resolve_root(p["host_user"], p["root"])
         for stage in p["stages"]:
             wheres[stage] = _cache.layout(root, stage, p["model"], p["commands"].get(stage), p["stage_args"], p["env"],
-                                          p["timeout"], p["profiles_mount"], p["models_mount"])
+                                          p["timeout"], p["profiles_mount"], p["models_mount"], p["model_store"])
     except (_tree.OptionProblem, _stages.StageProblem) as exc:
         module.fail_json(msg="stage %s: %s" % (stage, exc))
     digest, problem = _cache.model_digest(wheres[stage]["model_dir"])

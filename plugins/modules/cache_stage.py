@@ -360,7 +360,7 @@ def main():
     try:
         account, root = _tree.resolve_root(p["host_user"], p["root"])
         where = _cache.layout(root, stage, p["model"], p["command"], p["stage_args"], p["env"], p["timeout"],
-                              p["profiles_mount"], p["models_mount"])
+                              p["profiles_mount"], p["models_mount"], p["model_store"])
     except (_tree.OptionProblem, _stages.StageProblem) as exc:
         module.fail_json(msg="stage %s: %s" % (stage, exc))
     digest, problem = _cache.model_digest(where["model_dir"])

@@ -15,7 +15,7 @@ version_added: 0.1.0
 description:
   - Manages the GH200 SGLang dev container through the Docker SDK for Python, replacing
     C(start_observable_container.sh) and C(stop_observable_container.sh).
-  - Bind-mounts C(<root>/models) at C(/models) (read-only), C(<root>/profiles) at C(/profiles),
+  - Bind-mounts C(<root>/models) at C(/models) (read-only; O(model_store) in its place when set), C(<root>/profiles) at C(/profiles),
     C(<root>/telemetry) at C(/telemetry) and O(workspace) at C(/workspaces/sglang).
   - Every start is a new run with its own run id. It writes the manifest
     C(<root>/telemetry/container_runs/<run_id>.env) and points C(<root>/telemetry/container_run_meta.env)
@@ -29,6 +29,7 @@ extends_documentation_fragment:
   - gh200.sglang.docker
   - gh200.sglang.docker.container
   - gh200.sglang.docker.host_tree
+  - gh200.sglang.docker.model_store
 options:
   image:
     description: Image to run.
@@ -225,8 +226,11 @@ def resolve(module):
     except _tree.OptionProblem as exc:
         module.fail_json(msg=str(exc))
     workspace = os.path.join(account.pw_dir, "sglang") if p["workspace"] is None else p["workspace"]
+    models = os.path.join(root, "models")
+    if p["model_store"]:  # the store's real path, so the bind names no symlink (the preflight checks the store)
+        models = os.path.realpath(p["model_store"]) if p["model_store"].startswith("/") else p["model_store"]
     mounts = [
-        {"source": os.path.join(root, "models"), "target": "/models", "read_only": True},
+        {"source": models, "target": "/models", "read_only": True},
         {"source": os.path.join(root, "profiles"), "target": "/profiles", "read_only": False},
         {"source": os.path.join(root, "telemetry"), "target": "/telemetry", "read_only": False},
     ]
@@ -258,9 +262,15 @@ def namespace_problems(cli, network_mode, ipc_mode):
 def preflight(module, cli, account, root, workspace, mounts, image):
     """Every problem that would make a start fail or write wrong files; creates nothing."""
     problems = _files.tree_problems(root, account.pw_uid, account.pw_name, TREE)
+    store = module.params["model_store"]
+    if store:
+        try:
+            _tree.store_path(store, root)
+        except _tree.OptionProblem as exc:
+            problems.append(str(exc))
     for mount in mounts:
-        if mount["source"].startswith(root + os.sep):
-            continue  # checked with the tree
+        if mount["source"].startswith(root + os.sep) or (store and mount["target"] == "/models"):
+            continue  # checked with the tree, or as the store
         if os.path.islink(mount["source"]):
             problems.append("mount source %s is a symlink (to %s); bind a real directory" % (mount["source"], os.path.realpath(mount["source"])))
         elif not os.path.isdir(mount["source"]):
@@ -349,7 +359,7 @@ def main():
         stop_timeout=dict(type="int", default=30),
         inventory_host=dict(type="str"),
     )
-    argument_spec.update(_docker.DOCKER_ARGS, **dict(_docker.CONTAINER_ARGS, **_tree.HOST_TREE_ARGS))
+    argument_spec.update(_docker.DOCKER_ARGS, **dict(_docker.CONTAINER_ARGS, **dict(_tree.HOST_TREE_ARGS, **_tree.MODEL_STORE_ARGS)))
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     p = module.params
     problem = _manifest.name_problem(p["name"])

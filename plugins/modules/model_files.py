@@ -35,11 +35,14 @@ description:
     model, when a served model is not a Hugging Face repo id or not on O(allowlist), when
     O(models_dir) leaves the tree, or when a symlink leads a model directory out of the host tree. A symlinked file inside the directory
     (the hub cache's layout) is followed only while its target stays in the tree.
+  - With O(model_store), each model is read from C(<model_store>/<org>/<name>) instead, by the same rules, the store
+    taking the tree's place; O(models_dir) is then unused.
 author:
   - gh200.sglang maintainers (@gh200-sglang)
 extends_documentation_fragment:
   - gh200.sglang.attributes.read_only
   - gh200.sglang.docker.host_tree
+  - gh200.sglang.docker.model_store
 options:
   model:
     description: The chat model as a Hugging Face repo id, C(org/name).
@@ -96,7 +99,7 @@ served:
   sample: [{"role": "chat", "model": "Qwen/Qwen3-Next-80B-A3B-Thinking-FP8", "max_position_embeddings": 262144,
             "path": "/home/ubuntu/sglang-observability/models/Qwen/Qwen3-Next-80B-A3B-Thinking-FP8"}]
 path:
-  description: The (first served) model directory.
+  description: The (first served) model directory (in the store, with O(model_store)).
   returned: always
   type: str
   sample: /home/ubuntu/sglang-observability/models/Qwen/Qwen3-Next-80B-A3B-Thinking-FP8
@@ -165,6 +168,7 @@ def main():
         allowlist=dict(type="list", elements="str", default=[]),
     )
     argument_spec.update(_tree.HOST_TREE_ARGS)
+    argument_spec.update(_tree.MODEL_STORE_ARGS)
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     p = module.params
     served, problems = _deploy.served_models(p["deploy_mode"], p["model"], p["tool_model"], p["allowlist"])
@@ -174,13 +178,17 @@ def main():
     try:
         dummy, root = _tree.resolve_root(p["host_user"], p["root"])
         models_dir = _tree.relative_option("models_dir", p["models_dir"])
-        places = [(role, model, _tree.confine(root, "model directory", "/".join(x for x in (models_dir, model) if x)))
+        top, place = root, "the host tree"
+        if p["model_store"]:
+            top, models_dir = _tree.store_path(p["model_store"], root), ""
+            place = "the model store %s" % top
+        places = [(role, model, _tree.confine(top, "model directory", "/".join(x for x in (models_dir, model) if x)))
                   for role, model in served]
     except _tree.OptionProblem as exc:
         module.fail_json(msg="model %s: %s" % (names, exc))
     inspections, listed = [], []
     for role, model, (path, real_root) in places:
-        inspected = _model.inspect(path, real_root)
+        inspected = _model.inspect(path, real_root, place)
         inspected["summary"] = _model.summary(inspected)
         inspections.append((model, inspected))
         listed.append(dict(role=role, model=model, path=path, config=inspected["config"],

@@ -20,7 +20,8 @@ description:
   - With O(scaffolding), it also reports everything under C(profiles/) beyond the scaffolding and the
     cache files that a stage's valid C(signature.json) records (written by M(gh200.sglang.cache_stage)).
     With O(model), it reports everything under C(models/) outside C(models/<model>) and the
-    O(also_models) (the tool model of a deploy mode that serves two). With
+    O(also_models) (the tool model of a deploy mode that serves two); with O(model_store) as well, the
+    models come from the store, so everything under C(models/) is reported (the store itself is not read). With
     O(inventory), it lists the regular files under the given directories, so that a later call can
     compare.
   - Reads only. Every path-like option must stay inside the tree; C(..), absolute paths and empty
@@ -30,6 +31,7 @@ author:
 extends_documentation_fragment:
   - gh200.sglang.attributes.read_only
   - gh200.sglang.docker.host_tree
+  - gh200.sglang.docker.model_store
 options:
   required:
     description: Directories, relative to O(root), that must exist as real directories.
@@ -241,6 +243,7 @@ def main():
         max_listed=dict(type="int", default=10),
     )
     argument_spec.update(_tree.HOST_TREE_ARGS)
+    argument_spec.update(_tree.MODEL_STORE_ARGS)
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     p = module.params
     for model in ([p["model"]] if p["model"] is not None else []) + p["also_models"]:
@@ -257,7 +260,7 @@ def main():
         module.fail_json(msg="scaffolding entries are names directly under profiles/, not paths: %s" % ", ".join(scaffolding))
     result = _tree.audit(root, account.pw_uid, account.pw_gid, required=required, model=p["model"],
                          scaffolding=scaffolding, inventory=inventory, max_listed=p["max_listed"],
-                         also_models=p["also_models"])
+                         also_models=p["also_models"], models_elsewhere=bool(p["model_store"]))
     result["owner_detail"] = _tree.ownership_summary(result, account.pw_name, account.pw_uid, account.pw_gid)
     result["symlink_detail"] = _tree.symlink_summary(result)
     result["profiles_rebuild"] = dict((stage, "rebuild") for stage in _stages.stages_of(result["profiles_unsigned"]))

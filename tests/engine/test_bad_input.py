@@ -102,6 +102,11 @@ CASES = [
      r"/etc does not exist"),
     ("container_run", lambda r, c: tree_args(r, name=c, image=IMAGE, host_user="no-such-user-\u00e9"),
      r"host user 'no-such-user-\u00e9' does not exist"),
+    # container_run: a model store that is not a folder apart from the tree, refused before the container is recreated.
+    ("container_run", lambda r, c: tree_args(r, name=c, image=IMAGE, gpus="none", recreate="always", model_store=r + "/profiles"),
+     r"model_store \S+/profiles \(\S+\) overlaps the host tree"),
+    ("container_run", lambda r, c: tree_args(r, name=c, image=IMAGE, gpus="none", recreate="always", model_store="models"),
+     r"model_store 'models' is not an absolute path"),
     # sglang_server: the engine down, ports out of range, names that climb, a bad pattern.
     ("sglang_server", lambda r, c: tree_args(r, name=c, docker_host="unix:///var/tmp/gh200-no-such-engine.sock",
                                              defaults={"model_path": "/models/" + MODEL, "port": 19999}),
@@ -132,6 +137,9 @@ CASES = [
     ("cache_stage", lambda r, c: tree_args(r, name=c, stage="inductor", model=LONG + "/" + LONG, reset=True),
      r"model 'a{79}\.\.\. \(10001 characters\) is not a Hugging Face repo id"),
     ("cache_stage", lambda r, c: tree_args(r, name=c, stage="no-such-stage", model=MODEL), r"value of stage must be one of"),
+    ("cache_stage", lambda r, c: tree_args(r, name=c, stage="inductor", model=MODEL, reset=True,
+                                           model_store="/var/tmp/gh200-no-such-store"),
+     r"model_store /var/tmp/gh200-no-such-store is not an existing directory"),
     ("cache_stage", lambda r, c: tree_args(r, name=c, stage="inductor", model=MODEL, reset=True, timeout="soon"),
      r"argument 'timeout' is of type str"),
     # lock_cleanup: a NUL, a climb, an absolute path.

@@ -76,3 +76,13 @@ def test_the_moe_stage_is_tuned_for_the_dtype_of_the_model_it_serves(tmp_path):
     assert argv[argv.index("--dtype") + 1] == "auto"
     argv = _cache.layout(str(tmp_path), "inductor", "org/fp8-moe")["argv"]
     assert "--dtype" not in argv
+
+
+def test_with_a_model_store_the_stage_reads_the_model_there_and_refuses_a_store_in_the_tree(tmp_path):
+    root, store = tmp_path / "tree", tmp_path / "store"
+    (root / "profiles" / "moe_configs").mkdir(parents=True)
+    (store / "org" / "m").mkdir(parents=True)
+    where = _cache.layout(str(root), "moe", "org/m", model_store=str(store))
+    assert where["model_dir"] == str(store / "org" / "m") and "/models/org/m" in where["argv"]
+    with pytest.raises(_cache._tree.OptionProblem, match="overlaps the host tree"):
+        _cache.layout(str(root), "moe", "org/m", model_store=str(root / "profiles"))

@@ -333,3 +333,56 @@ def test_deploy_mode_both_inspects_both_models_and_names_each_problem(run_module
                                                  "deploy_mode": "tool", "root": str(root)})
     assert [s["role"] for s in result["served"]] == ["tool"] and result["path"].endswith("standin/tool-model")
     assert snapshot(root) == before
+
+
+@pytest.fixture
+def store(tmp_path, tiny_model):
+    """A shared model store outside the tree ``tmp_path/tree`` with the tiny model at <org>/<name>; returns (root, store)."""
+    root = tmp_path / "tree"
+    (root / "models").mkdir(parents=True)
+    store = tmp_path / "store"
+    shutil.copytree(tiny_model, store / MODEL)
+    return root, store
+
+
+def test_with_a_store_the_model_is_read_there_by_the_same_rules_and_nothing_changes(run_module, store, tmp_path):
+    root, shared = store
+    before = snapshot(tmp_path)
+    code, result = run_module(model_files.main, {"model": MODEL, "root": str(root), "model_store": str(shared)})
+    assert code == 0 and result["problem_count"] == 0 and result["path"] == str(shared / MODEL)
+    assert snapshot(tmp_path) == before
+    (shared / MODEL / SHARD2).write_bytes((shared / MODEL / SHARD2).read_bytes()[:-10])
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (shared / MODEL / "tokenizer.json").rename(elsewhere / "tokenizer.json")
+    (shared / MODEL / "tokenizer.json").symlink_to(elsewhere / "tokenizer.json")
+    code, result = run_module(model_files.main, {"model": MODEL, "root": str(root), "model_store": str(shared)})
+    weights = result["problems"]["weights"]
+    assert code == 0 and any(p.startswith("%s is truncated" % SHARD2) for p in weights), weights
+    link = "%s -> %s" % (shared / MODEL / "tokenizer.json", elsewhere / "tokenizer.json")
+    assert "symlink leaves the model store %s: %s" % (shared, link) in weights
+
+
+@pytest.mark.parametrize("where, cause", [
+    ("relative", "model_store 'store' is not an absolute path"),
+    ("missing", "model_store {tmp}/nope is not an existing directory"),
+    ("inside", "model_store {tmp}/tree/models ({tmp}/tree/models) overlaps the host tree {tmp}/tree: name a folder outside it"),
+    ("above", "model_store {tmp} ({tmp}) overlaps the host tree {tmp}/tree: name a folder outside it"),
+])
+def test_a_store_that_is_not_a_folder_apart_from_the_tree_is_refused_in_one_line_before_reading(
+        run_module, store, tmp_path, monkeypatch, where, cause):
+    root, dummy = store
+    value = {"relative": "store", "missing": str(tmp_path / "nope"), "inside": str(root / "models"), "above": str(tmp_path)}[where]
+    opened = []
+    monkeypatch.setattr(_model, "inspect", lambda *a: opened.append(a))
+    code, result = run_module(model_files.main, {"model": MODEL, "root": str(root), "model_store": value})
+    assert code == 1 and result["msg"] == "model %s: %s" % (MODEL, cause.format(tmp=tmp_path)) and opened == []
+
+
+def test_a_model_folder_in_the_store_leading_out_of_it_is_refused(run_module, store, tmp_path):
+    root, shared = store
+    (shared / "org").mkdir()
+    (shared / "org" / "m").symlink_to(root / "models")
+    code, result = run_module(model_files.main, {"model": "org/m", "root": str(root), "model_store": str(shared)})
+    assert code == 1 and result["msg"] == "model org/m: model directory: %s is a symlink to %s, outside the host tree root %s" % (
+        shared / "org/m", root / "models", shared)

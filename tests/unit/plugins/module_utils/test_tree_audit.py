@@ -1,5 +1,6 @@
 import json
 import os
+import shutil
 import stat
 
 import pytest
@@ -253,3 +254,10 @@ def test_the_profiles_line_names_the_stages_to_rebuild_and_the_command_or_a_stag
     finally:
         os.close(fd)
     assert lock.read_text() == "pid 4455 since 2026-11-30T20:30:01Z\n"
+
+
+def test_with_a_model_store_anything_under_models_is_extra_and_an_empty_models_is_clean(root):
+    result = audit(root, models_elsewhere=True)
+    assert result["models_extra"] == ["models/Qwen", "models/Qwen/Tiny-Model", "models/Qwen/Tiny-Model/config.json"]
+    shutil.rmtree(str(root / "models/Qwen"))
+    assert audit(root, models_elsewhere=True)["models_extra_count"] == 0
