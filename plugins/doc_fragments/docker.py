@@ -50,7 +50,8 @@ options:
     type: str
 """
 
-    # The shared model store, read in place of the tree's models/ (model_files, tree_audit, container_run).
+    # The shared model store, read in place of the tree's models/ (model_files, tree_audit, container_run, and the
+    # stage modules, which read the model's config.json there).
     MODEL_STORE = r"""
 options:
   model_store:
@@ -118,10 +119,4 @@ options:
     description: Where the container sees C(<root>/models) (or O(model_store)).
     type: str
     default: /models
-  model_store:
-    description:
-      - Absolute path of the shared model store outside the host tree the model is read from (its C(config.json),
-        for the signature and the MoE dtype) in place of C(<root>/models); empty reads the tree's.
-    type: str
-    default: ""
 """

@@ -23,10 +23,11 @@ def services_waiting(evidence, services, run_log_name):
     (``run_log_name`` written in this run's log directory since the start), node_exporter (answers /metrics),
     prometheus (ready, its TSDB written since the start). The ready line is waited on by itself, in the container log."""
     evidence = evidence or {}
+    prometheus = evidence.get("prometheus") or {}
     up = {
         "run_log": run_log_name in ((evidence.get("run_log") or {}).get("fresh") or []),
         "node_exporter": bool((evidence.get("node_exporter") or {}).get("up")),
-        "prometheus": bool((evidence.get("prometheus") or {}).get("ready") and (evidence.get("prometheus") or {}).get("tsdb_fresh")),
+        "prometheus": bool(prometheus.get("ready") and prometheus.get("tsdb_fresh")),
     }
     return [s for s in SERVICES if s in up and s in (services or []) and not up[s]]
 

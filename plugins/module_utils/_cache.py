@@ -35,7 +35,7 @@ STAGE_INPUT_ARGS = dict(
     timeout=dict(type="int", default=3600),
     profiles_mount=dict(type="str", default="/profiles"),
     models_mount=dict(type="str", default="/models"),
-    model_store=dict(type="str", default=""),
+    **_tree.MODEL_STORE_ARGS
 )
 
 

@@ -30,6 +30,7 @@ extends_documentation_fragment:
   - gh200.sglang.docker.container
   - gh200.sglang.docker.host_tree
   - gh200.sglang.docker.stage_inputs
+  - gh200.sglang.docker.model_store
   - gh200.sglang.attributes.read_only
 options:
   stages:

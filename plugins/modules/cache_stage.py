@@ -59,6 +59,7 @@ extends_documentation_fragment:
   - gh200.sglang.docker.host_tree
   - gh200.sglang.docker.stage
   - gh200.sglang.docker.stage_inputs
+  - gh200.sglang.docker.model_store
 options:
   state:
     description:

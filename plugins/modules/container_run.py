@@ -226,9 +226,9 @@ def resolve(module):
     except _tree.OptionProblem as exc:
         module.fail_json(msg=str(exc))
     workspace = os.path.join(account.pw_dir, "sglang") if p["workspace"] is None else p["workspace"]
-    models = os.path.join(root, "models")
-    if p["model_store"]:  # the store's real path, so the bind names no symlink (the preflight checks the store)
-        models = os.path.realpath(p["model_store"]) if p["model_store"].startswith("/") else p["model_store"]
+    # The store's real path, so the bind names no symlink; the preflight refuses a store that is not a folder apart from
+    # the tree (a relative one among them) before any start.
+    models = os.path.realpath(p["model_store"]) if p["model_store"] else os.path.join(root, "models")
     mounts = [
         {"source": models, "target": "/models", "read_only": True},
         {"source": os.path.join(root, "profiles"), "target": "/profiles", "read_only": False},
@@ -359,7 +359,8 @@ def main():
         stop_timeout=dict(type="int", default=30),
         inventory_host=dict(type="str"),
     )
-    argument_spec.update(_docker.DOCKER_ARGS, **dict(_docker.CONTAINER_ARGS, **dict(_tree.HOST_TREE_ARGS, **_tree.MODEL_STORE_ARGS)))
+    for shared in (_docker.DOCKER_ARGS, _docker.CONTAINER_ARGS, _tree.HOST_TREE_ARGS, _tree.MODEL_STORE_ARGS):
+        argument_spec.update(shared)
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     p = module.params
     problem = _manifest.name_problem(p["name"])

@@ -28,6 +28,17 @@ def bed_ids():
         pytest.skip("GH200_TESTBED_UID/GID unset: run through scripts/test.sh (it loads .cache/testbed.env)")
 
 
+def tree_state(root):
+    """Every entry under ``root`` (relative path, mode, uid, size, mtime), sorted: what a run that changes nothing keeps."""
+    out = []
+    for dirpath, dirnames, filenames in os.walk(str(root)):
+        for name in dirnames + filenames:
+            info = os.lstat(os.path.join(dirpath, name))
+            out.append((os.path.relpath(os.path.join(dirpath, name), str(root)), info.st_mode, info.st_uid, info.st_size,
+                        info.st_mtime_ns))
+    return sorted(out)
+
+
 def chown_tree(path, uid, gid):
     for dirpath, dirnames, filenames in os.walk(str(path)):
         os.lchown(dirpath, uid, gid)

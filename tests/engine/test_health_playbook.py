@@ -16,7 +16,7 @@ import urllib.request
 
 import docker
 
-from conftest import dryrun_playbook as playbook, free_port, IMAGE, REPO
+from conftest import dryrun_playbook as playbook, free_port, IMAGE, REPO, tree_state
 
 RULES = REPO / "roles/report/files/gh200-verify.rules.yml"
 
@@ -26,15 +26,6 @@ def engine_state():
     client = docker.from_env()
     containers = sorted((c.id, c.name, c.status, c.attrs["Image"], c.attrs["State"]["StartedAt"]) for c in client.containers.list(all=True))
     return containers, sorted(i.id for i in client.images.list(all=True))
-
-
-def tree_state(root):
-    out = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        for name in sorted(dirnames + filenames):
-            info = os.lstat(os.path.join(dirpath, name))
-            out.append((os.path.relpath(os.path.join(dirpath, name), root), info.st_mode, info.st_uid, info.st_size, info.st_mtime_ns))
-    return sorted(out)
 
 
 @contextlib.contextmanager

@@ -15,22 +15,11 @@ import uuid
 import docker
 import pytest
 
-from conftest import BASE, MODEL, REPO, dryrun_playbook as playbook
+from conftest import BASE, MODEL, REPO, dryrun_playbook as playbook, tree_state as snapshot
 
 SHARD = "model-00002-of-00002.safetensors"
 TREE = ("models", "profiles/flashinfer", "profiles/inductor", "profiles/deep_gemm", "profiles/moe_configs", "telemetry/logs",
         "telemetry/prometheus", "telemetry/jaeger", "telemetry/container_runs")
-
-
-def snapshot(top):
-    """Every entry under ``top``: path, mode, owner, size, mtime."""
-    out = []
-    for dirpath, dirnames, filenames in os.walk(str(top)):
-        for name in dirnames + filenames:
-            path = os.path.join(dirpath, name)
-            info = os.lstat(path)
-            out.append((os.path.relpath(path, str(top)), info.st_mode, info.st_uid, info.st_size, info.st_mtime_ns))
-    return sorted(out)
 
 
 @pytest.fixture
