@@ -41,6 +41,15 @@ class Run:
     def host(self, name):
         return self.report["hosts"][name]
 
+    def failures(self):
+        """The run's seed-independent story: each host's failed checks with their details, one line each."""
+        lines = ["verify.yml exit %d, report %s" % (self.rc, self.folder)]
+        for host, record in sorted((self.report or {}).get("hosts", {}).items()):
+            failed = ["%s/%s: %s" % (c["phase"], c["name"], c["detail"]) for c in record.get("checks", [])
+                      if c["status"] == "failed"]
+            lines += ["  %s %s: %s" % (host, record.get("verdict"), " | ".join(failed) or "no failed check")]
+        return "\n".join(lines)
+
     def checks(self, name, phase=None):
         return dict((c["name"], c) for c in self.host(name)["checks"] if phase is None or c["phase"] == phase)
 
@@ -60,6 +69,7 @@ def verify(request):
                               timeout=1800, check=False)
         folders = sorted(dest.iterdir())
         run = Run(proc.returncode, proc.stdout, folders[-1] if folders else None, container_statuses())
+        print(run.failures())  # pytest shows it beside a failed test: which check failed, on which host, and why
         if playbook.endswith("verify.yml"):
             check_coverage.record(run.report, "verify scenario: verify.yml %s" % " ".join(args))
         return run
