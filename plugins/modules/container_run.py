@@ -79,7 +79,7 @@ options:
     type: str
     default: /workspaces/sglang/python
   init_run_hook:
-    description: Script the image's entrypoint runs as devuser on every start (E(INIT_RUN_HOOK)).
+    description: Script the image's entrypoint runs on every start (E(INIT_RUN_HOOK)), as the user it runs as (devuser in the stand-in).
     type: str
   gpus:
     description: V(all), V(none), or a comma-separated list of GPU ids, requested with the nvidia driver.
