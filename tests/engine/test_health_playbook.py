@@ -7,6 +7,7 @@ import contextlib
 import json
 import os
 import pathlib
+import platform
 import pwd
 import shutil
 import tempfile
@@ -22,10 +23,19 @@ RULES = REPO / "roles/report/files/gh200-verify.rules.yml"
 
 
 def engine_state():
-    """Every container (id, name, status, image, start time) and every image id: what a start, stop or build moves."""
+    """Every container (id, name, status, image, start time) and every image id: what a start, stop or build moves.
+    Images of another architecture's test bed are left out: scripts/test.sh builds the arm64 stand-ins (import, then
+    their config corrected and the first import removed) beside this suite, and none of them is the dry-run's."""
     client = docker.from_env()
     containers = sorted((c.id, c.name, c.status, c.attrs["Image"], c.attrs["State"]["StartedAt"]) for c in client.containers.list(all=True))
-    return containers, sorted(i.id for i in client.images.list(all=True))
+    native = platform_arch()
+    images = [i for i in client.images.list(all=True) if (i.labels or {}).get("org.gh200-sglang.testbed.arch", native) == native]
+    return containers, sorted(i.id for i in images)
+
+
+def platform_arch():
+    """This machine's Debian architecture name (amd64, arm64), as scripts/testbed/build-image.sh labels images."""
+    return {"x86_64": "amd64", "aarch64": "arm64"}.get(platform.machine(), platform.machine())
 
 
 @contextlib.contextmanager

@@ -116,7 +116,10 @@ while IFS= read -r line; do
   case "$line" in ''|'#'*) continue ;; esac
   changes+=(--change "$line")
 done <"$recipe/changes"
-changes+=(--change "LABEL org.gh200-sglang.testbed.recipe=$name" --change "LABEL org.gh200-sglang.testbed.hash=$hash")
+# The architecture as a label too: an image another architecture's build imports is known as such before its
+# config is corrected (tests that watch the engine leave the arm64 build running beside them out).
+changes+=(--change "LABEL org.gh200-sglang.testbed.recipe=$name" --change "LABEL org.gh200-sglang.testbed.hash=$hash"
+  --change "LABEL org.gh200-sglang.testbed.arch=$arch")
 
 tar -C "$work/rootfs" --numeric-owner -c . | docker import "${changes[@]}" - "$tag" >/dev/null
 if [ "$arch" != "$native" ]; then
