@@ -11,6 +11,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import fcntl
 import fnmatch
 import json
 import os
@@ -201,16 +202,39 @@ def _config_facts(config):
     }
 
 
+def lock_held(path):
+    """Whether a process holds the lock file at ``path`` (huggingface_hub's download locks are flock()ed while a
+    download runs, and stay behind, empty, after it ends). Opened without following a symlink and without blocking
+    on a FIFO; anything that is not a regular file, or cannot be opened, counts as held: it cannot be told apart."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return True
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return True
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError:
+            return True
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return False
+    finally:
+        os.close(fd)
+
+
 def partial_downloads(model_path):
-    """Paths of leftover partial downloads under the model directory: ``*.incomplete`` anywhere and
-    ``*.lock`` under a ``.cache/huggingface`` folder. Walks without following symlinks."""
+    """Paths of partial downloads under the model directory: ``*.incomplete`` anywhere, and ``*.lock`` under a
+    ``.cache/huggingface`` folder while a process holds it (a download running now). Walks without following
+    symlinks."""
     found = []
     for top, dirs, files in os.walk(model_path, followlinks=False):
         parts = os.path.relpath(top, model_path).split(os.sep)
         in_hf_cache = any(parts[i:i + 2] == [".cache", "huggingface"] for i in range(len(parts)))
         for name in files:
-            if name.endswith(".incomplete") or (in_hf_cache and name.endswith(".lock")):
-                found.append(os.path.join(top, name))
+            path = os.path.join(top, name)
+            if name.endswith(".incomplete") or (in_hf_cache and name.endswith(".lock") and lock_held(path)):
+                found.append(path)
     found.sort()
     return found
 
@@ -320,5 +344,5 @@ def summary(result):
         "tokenizer": ", ".join(result["tokenizer"]),
         "weights": "%d %s files (%s), %d tensors, %d bytes, each as long as its header declares" % (
             w["files"], w["format"], w["index"] or "single file", w["tensors"], w["bytes"]),
-        "partial": "no *.incomplete file, no .lock under .cache/huggingface",
+        "partial": "no *.incomplete file, no download lock held under .cache/huggingface",
     }

@@ -26,8 +26,9 @@ description:
     its tensors' byte ranges must be contiguous and as long as dtype and shape say, and the file must
     be exactly as long as the header declares, so a truncated shard is named. Only the header is
     read, never the weights. C(pytorch_model.bin) weights are checked for presence only.
-  - Leftover partial downloads, C(*.incomplete) anywhere and C(*.lock) under a
-    C(.cache/huggingface) folder, are reported with their paths.
+  - Partial downloads, C(*.incomplete) anywhere and a C(*.lock) under a C(.cache/huggingface) folder that a process
+    holds (a download running now), are reported with their paths. huggingface_hub leaves its released, empty lock
+    files behind after a complete download; those are not partial.
   - O(deploy_mode) says which models the host serves (seed 002) - C(chat) the chat model O(model),
     C(tool) the tool model O(tool_model), C(both) the two - and each of them is inspected. With two,
     every problem and summary line names its model.

@@ -1,4 +1,5 @@
 """The model directory check: every fault named, with the file, and nothing on disk changed."""
+import fcntl
 import hashlib
 import importlib.util
 import json
@@ -201,9 +202,16 @@ def test_partial_downloads_are_named_with_their_paths(tree):
     (download / "x.safetensors.incomplete").write_bytes(b"")
     (download / "x.safetensors.lock").write_bytes(b"")
     (download / "x.safetensors.metadata").write_bytes(b"")
+    (download / "done.safetensors.lock").write_bytes(b"")  # released: huggingface_hub leaves it after a download
+    os.mkfifo(str(download / "fifo.lock"))  # not a regular file: cannot be told apart, named (and never blocks)
     (model / "unrelated.lock").write_bytes(b"")
-    problems = only(inspect(root, model), "partial")
-    assert problems == ["partial download left: %s" % (download / n) for n in ("x.safetensors.incomplete", "x.safetensors.lock")]
+    with open(str(download / "x.safetensors.lock"), "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # as huggingface_hub's download holds it
+        problems = only(inspect(root, model), "partial")
+    assert problems == ["partial download left: %s" % (download / n) for n in ("fifo.lock", "x.safetensors.incomplete", "x.safetensors.lock")]
+    os.unlink(str(download / "fifo.lock"))
+    (download / "x.safetensors.incomplete").unlink()
+    assert only(inspect(root, model), "partial") == []
 
 
 def test_symlinks_inside_the_tree_are_followed_and_leaving_ones_are_not(tree, tmp_path):
