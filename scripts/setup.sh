@@ -3,7 +3,7 @@
 #   1. a Docker engine (an existing one, or Debian's docker.io started with no bridge network),
 #   2. .venv with the pinned toolchain (requirements/test.txt),
 #   3. the collection visible to Ansible as gh200.sglang (collections/ symlink),
-#   4. the local dry-run host user (when run as root) and its Python packages,
+#   4. the local dry-run host user (when run as root) and its Python packages, the hub stand-in serving the tiny model,
 #   5. the test-bed images, built offline with debootstrap + docker import,
 #   6. with GH200_ARM64=1, the arm64 test-bed images for molecule/aarch64 (scripts/arm64-images.sh).
 # Writes .cache/testbed.env, which scripts/verify-local.sh and scripts/test.sh read.
@@ -151,6 +151,41 @@ run_as_host mkdir -p "$model_dir"
 for f in .cache/tiny-model/*; do
   cmp -s "$f" "$model_dir/${f##*/}" || run_as_host install -m 0644 "$f" "$model_dir/${f##*/}"
 done
+# STAND-IN Hugging Face Hub on loopback (tests/testbed/hub_standin.py), serving the tiny model as standin/tiny-model:
+# the dry-run fetches it from there when models/ lacks it (host_prep_model_fetch), with the real huggingface_hub
+# client from an interpreter the host user can run (GH200_DRYRUN_HUB_PYTHON: a venv of its own as root, .venv otherwise).
+hub_port=${GH200_HUB_PORT:-18808}
+hub_repo=.cache/hub-repos/standin/tiny-model
+mkdir -p "$hub_repo"
+for f in .cache/tiny-model/*; do cmp -s "$f" "$hub_repo/${f##*/}" || install -m 0644 "$f" "$hub_repo/${f##*/}"; done
+hub_pidfile=/tmp/gh200-hub-standin-$hub_port.pid
+# Answers, and serves this checkout's folder (a stand-in another checkout started is replaced).
+hub_answers() { .venv/bin/python -c 'import json, sys, urllib.request
+sys.exit(json.load(urllib.request.urlopen(sys.argv[1], timeout=2))["repos"] != sys.argv[2])' \
+  "http://127.0.0.1:$hub_port/api/standin" "$repo/.cache/hub-repos" >/dev/null 2>&1; }
+if ! hub_answers; then
+  if [ -f "$hub_pidfile" ]; then kill "$(cat "$hub_pidfile")" 2>/dev/null || true; sleep 0.5; fi
+  say "starting the hub stand-in on 127.0.0.1:$hub_port; log in .cache/hub-standin.log"
+  setsid nohup .venv/bin/python tests/testbed/hub_standin.py --repos "$repo/.cache/hub-repos" --port "$hub_port" \
+    --pidfile "$hub_pidfile" >>.cache/hub-standin.log 2>&1 </dev/null &
+  for _ in $(seq 1 30); do hub_answers && break; sleep 0.5; done
+  hub_answers || die "the hub stand-in did not answer on 127.0.0.1:$hub_port: see .cache/hub-standin.log."
+fi
+if is_root; then
+  hub_python=/opt/gh200-sglang/hub-client/bin/python
+  hub_stamp=$(grep -h huggingface requirements/managed-host.txt | sha256sum | cut -c1-16)
+  if [ "$(cat /opt/gh200-sglang/hub-client/.gh200-stamp 2>/dev/null)" != "$hub_stamp" ]; then
+    say "creating /opt/gh200-sglang/hub-client (huggingface_hub for the dry-run host user)"
+    rm -rf /opt/gh200-sglang/hub-client
+    /usr/bin/python3 -m venv /opt/gh200-sglang/hub-client
+    /opt/gh200-sglang/hub-client/bin/python -m pip install --quiet --disable-pip-version-check \
+      "$(grep -h '^huggingface' requirements/managed-host.txt)" >.cache/pip-install-hub.log 2>&1 \
+      || { tail -n 20 .cache/pip-install-hub.log >&2; die "installing huggingface_hub failed (log: .cache/pip-install-hub.log)."; }
+    echo "$hub_stamp" >/opt/gh200-sglang/hub-client/.gh200-stamp
+  fi
+else
+  hub_python=$repo/.venv/bin/python
+fi
 # STAND-IN workspace (a miniature repository shaped like SGLang's), mounted at /workspaces/sglang.
 workspace_dir=$host_home/sglang
 if [ ! -e "$workspace_dir" ]; then
@@ -175,6 +210,8 @@ cat >.cache/testbed.env <<EOF
 GH200_DRYRUN_USER=$host_user
 GH200_DRYRUN_PYTHON=$host_python
 GH200_DRYRUN_BECOME=$become
+GH200_DRYRUN_HUB_PYTHON=$hub_python
+GH200_DRYRUN_HUB_ENDPOINT=http://127.0.0.1:$hub_port
 GH200_TESTBED_UID=$host_uid
 GH200_TESTBED_GID=$host_gid
 EOF

@@ -1,6 +1,6 @@
 """Every check seen failing: the coverage of the checks by the fault tests of real verify.yml runs.
 
-The Molecule suites record every verify.yml report they read (record(), when GH200_CHECK_COVERAGE_DIR is set, as
+The Molecule suites (and the engine suite's dry-run fetch test) record every verify.yml report they read (record(), when GH200_CHECK_COVERAGE_DIR is set, as
 scripts/test.sh does for a full run): the checks each run recorded, and those it recorded `failed`. After the
 scenarios, `python3 tests/check_coverage.py <dir>` compares the two:
 

@@ -2,10 +2,17 @@
 'false' on the command line is false (host_prep on localhost, with a second model beside the expected one)."""
 import getpass
 import json
+import os
+import shutil
+import sys
+import threading
 
 import pytest
 
-from conftest import only_report
+from conftest import only_report, REPO
+
+sys.path.insert(0, str(REPO / "tests" / "testbed"))
+import hub_standin  # noqa: E402
 
 PLAY = """
 - hosts: all
@@ -32,6 +39,19 @@ def tree(tmp_path):
     return root
 
 
+def checks_with(playbook, tmp_path, tree, option, how, value, **settings):
+    """The phase-0 checks of host_prep on localhost with ``option`` given as ``value`` the way ``how`` says (key=value
+    or JSON -e), over the test tree with org/expected as the model; the run must succeed."""
+    settings.update({"gh200_root": str(tree), "gh200_host_user": getpass.getuser(), "gh200_model": "org/expected",
+                     "dest": str(tmp_path / "r")})
+    extra = ["-e", json.dumps(settings)]
+    extra += ["-e", "%s=%s" % (option, value)] if how == "key=value" else ["-e", json.dumps({option: value})]
+    rc, out = playbook(PLAY, extra=extra)
+    assert rc == 0, out[-3000:]
+    dummy, report = only_report(tmp_path / "r")
+    return dict((r["name"], r) for r in report["hosts"]["localhost"]["checks"])
+
+
 @pytest.mark.parametrize("how,value,status", [
     ("key=value", "false", "skipped: host_prep_models_exclusive is false"),
     ("key=value", "no", "skipped: host_prep_models_exclusive is false"),
@@ -40,14 +60,7 @@ def tree(tmp_path):
     ("json", True, "failed"),
 ])
 def test_models_exclusive_from_the_command_line(playbook, tmp_path, tree, how, value, status):
-    settings = {"gh200_root": str(tree), "gh200_host_user": getpass.getuser(), "gh200_model": "org/expected",
-                "dest": str(tmp_path / "r")}
-    extra = ["-e", json.dumps(settings)]
-    extra += ["-e", "host_prep_models_exclusive=%s" % value] if how == "key=value" else ["-e", json.dumps({"host_prep_models_exclusive": value})]
-    rc, out = playbook(PLAY, extra=extra)
-    assert rc == 0, out[-3000:]
-    dummy, report = only_report(tmp_path / "r")
-    checks = dict((r["name"], r) for r in report["hosts"]["localhost"]["checks"])
+    checks = checks_with(playbook, tmp_path, tree, "host_prep_models_exclusive", how, value)
     assert checks["only the expected model under models"]["status"] == status
     if status == "failed":
         assert checks["only the expected model under models"]["detail"].endswith("models/org/second, models/org/second/config.json")
@@ -73,3 +86,28 @@ def test_model_allowlist_from_the_command_line(playbook, tmp_path, tree, extra, 
     else:
         assert rc == 0, out[-3000:]
         assert (tree / "profiles").is_dir()
+
+
+@pytest.fixture
+def hub(tmp_path):
+    """The hub stand-in on loopback serving the test bed's tiny model as org/expected."""
+    shutil.copytree(str(REPO / ".cache" / "tiny-model"), str(tmp_path / "repos" / "org" / "expected"))
+    server = hub_standin.Hub(str(tmp_path / "repos"))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize("how,value,status", [
+    ("key=value", "false", "skipped: host_prep_model_fetch is false"),
+    ("json", False, "skipped: host_prep_model_fetch is false"),
+    ("key=value", "true", "passed"),
+])
+def test_model_fetch_from_the_command_line(playbook, tmp_path, tree, hub, how, value, status):
+    checks = checks_with(playbook, tmp_path, tree, "host_prep_model_fetch", how, value, host_prep_model_fetch_endpoint=hub.endpoint)
+    assert checks["model fetched from the hub"]["status"] == status, checks["model fetched from the hub"]
+    fetched = status == "passed"
+    assert checks["model weights complete"]["status"] == ("passed" if fetched else "failed")
+    assert sorted(os.listdir(str(tree / "models/org/expected"))) == sorted(
+        (os.listdir(str(REPO / ".cache" / "tiny-model")) + [".cache"]) if fetched else ["config.json"])
