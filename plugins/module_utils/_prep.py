@@ -17,7 +17,7 @@ import re
 import stat
 
 from ansible_collections.gh200.sglang.plugins.module_utils import _files, _locks
-from ansible_collections.gh200.sglang.plugins.module_utils._stages import RECORD_FILES
+from ansible_collections.gh200.sglang.plugins.module_utils._stages import RECORD_FILES, STAGES
 from ansible_collections.gh200.sglang.plugins.module_utils._tree import walk
 
 STATUSES = ("ok", "failed", "skipped", "timeout")
@@ -56,6 +56,40 @@ def artifacts(stage_dir, uid=None):
         if uid is not None and info.st_uid != uid:
             wrong.append(rel)
     return {"count": len(files), "bytes": size, "files": sorted(files), "sizes": sizes, "wrong_owner": sorted(wrong)}
+
+
+def written_since(stage_dir, since, limit=20):
+    """What was written under the stage folder at or after ``since`` (epoch seconds): the regular files, records and
+    lock files left out as in artifacts(), whose content or inode changed then (the later of mtime and ctime, so a
+    file written with an old mtime set on it still counts). {"count", "files": the first ``limit`` relative paths}.
+    A kernel compiled into a cache after the stages ran is such a file."""
+    files = []
+    for rel, info in walk(stage_dir):
+        if not rel or rel in RECORD_FILES or rel.endswith(".lock") or not stat.S_ISREG(info.st_mode):
+            continue
+        if max(info.st_mtime, info.st_ctime) >= since:
+            files.append(rel)
+    return {"count": len(files), "files": sorted(files)[:limit]}
+
+
+def built(stages):
+    """The stages of prep_result.json's ``stages`` (see read()) that phase 2 built or kept: status ok, sorted."""
+    return sorted(name for name, record in (stages or {}).items()
+                  if name in STAGES and isinstance(record, dict) and record.get("status") == "ok")
+
+
+def written_in_stages(root, since, limit=20):
+    """What was written since ``since`` in the folders of the stages phase 2 built (prep_result.json under the host
+    tree ``root``): {"stages": those stages, "count", "files": the first ``limit`` paths relative to the root}.
+    The folders are walked without following a symlink (a linked stage folder shows nothing)."""
+    stages = built(read(os.path.join(root, "profiles", "prep_result.json")))
+    count, files = 0, []
+    for stage in stages:
+        rel = "profiles/" + STAGES[stage]["dir"]
+        found = written_since(os.path.join(root, rel), since, limit)
+        count += found["count"]
+        files += [rel + "/" + f for f in found["files"]]
+    return {"stages": stages, "count": count, "files": files[:limit]}
 
 
 def entry(status, signature, started, finished, artifact_info, log_text="", extra=None):

@@ -249,6 +249,28 @@ cache_env_problems:
   type: list
   elements: str
   sample: ["TORCHINDUCTOR_CACHE_DIR is not set"]
+cache_written:
+  description:
+    - What was written since the server's launch in the cache folders of the stages phase 2 built (status C(ok) in
+      C(profiles/prep_result.json)), as regular files whose content or inode changed after the launch, records and lock
+      files left out. A kernel the server compiled at start, because phase 2 did not build it, shows here.
+    - Null when the server was started without cache variables (O(cache_env=false)) or by a version of this module
+      that did not record its launch time.
+  returned: when O(state=status)
+  type: dict
+  contains:
+    stages:
+      description: The stages whose folders were read.
+      type: list
+      elements: str
+    count:
+      description: How many files were written.
+      type: int
+    files:
+      description: The first 20 of them, relative to the host tree.
+      type: list
+      elements: str
+  sample: {"stages": ["deep_gemm", "flashinfer", "inductor"], "count": 1, "files": ["profiles/inductor/fxgraph/ab/kernel.so"]}
 """
 
 import json
@@ -257,7 +279,8 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.gh200.sglang.plugins.module_utils import _docker, _evidence, _files, _manifest, _server_args as sa, _stages, _tree
+from ansible_collections.gh200.sglang.plugins.module_utils import (
+    _docker, _evidence, _files, _manifest, _prep, _server_args as sa, _stages, _tree)
 
 
 def run_program(module, container, user, python, program, args, env=None, stdin=None):
@@ -320,9 +343,15 @@ def status(module, cli, p, name, record, record_path, root):
                                    ignore_regex=p["ignore_regex"])
     except (_tree.OptionProblem, _files.PathProblem, re.error) as exc:
         module.fail_json(msg="server %s: %s" % (name, exc))
+    launched = record.get("started_at")
+    # Kernels compiled after the launch land in the caches the server was pointed at: what is new in the folders of
+    # the stages phase 2 built is what phase 2 did not build for this server.
+    written = _prep.written_in_stages(root, launched) if expected and isinstance(launched, (int, float)) \
+        and not isinstance(launched, bool) else None
     module.exit_json(changed=False, server_name=name, record=record_path, alive=alive, log=record["log"], pid=record["pid"],
                      log_evidence=evidence, cache_env=expected, server_env=probe["env"],
-                     cache_env_problems=_stages.env_problems(expected, probe["env"]) if alive else [])
+                     cache_env_problems=_stages.env_problems(expected, probe["env"]) if alive else [],
+                     cache_written=written)
 
 
 def validate(module, container, p):
@@ -460,10 +489,11 @@ def main():
         _files.atomic_write(config, sa.config_yaml(answer["argv"] + list(p["extra_args"])).encode("utf-8"), mode=0o644,
                             uid=account.pw_uid, gid=account.pw_gid, root=root)
         env = _stages.with_extra(cache_env, p["env"])  # the cache variables win over O(env)
+        launched = time.time()  # before the process exists: what it writes into the caches is after this
         started = run_program(module, container, p["user"], "python3", sa.LAUNCHER, [log] + argv, env=env,
                               stdin=(p["api_key"] or "").encode("utf-8"))
         record = sa.server_record(name, started["pid"], started["start"], argv, values.get("host"), values.get("port"), log, run_id,
-                                  answer["version"], p["api_key"], time.time(), cache_env)
+                                  answer["version"], p["api_key"], launched, cache_env)
         _files.atomic_write(record_path, _files.json_bytes(record), mode=0o644, uid=account.pw_uid, gid=account.pw_gid,
                             root=root)
     except (OSError, _files.PathProblem) as exc:

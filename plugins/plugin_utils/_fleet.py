@@ -34,6 +34,9 @@ _RULES = (
     (re.compile(r"^profiles holds only"), "rebuild the stages the detail names: ansible-playbook -i <inventory> playbooks/caches.yml "
                                           "--limit <hosts> -e '{\"caches_stages\": {\"<stage>\": \"rebuild\"}}'; remove what is "
                                           "not a stage's"),
+    (re.compile(r"no kernel compiled at server start$"),
+     "rebuild the stages whose folders under profiles/ the detail names, with the server's arguments: ansible-playbook -i "
+     "<inventory> playbooks/caches.yml --limit <hosts> -e '{\"caches_stages\": {\"<stage>\": \"rebuild\"}}'"),
     (re.compile(r"^(model |no partial model download|only the expected model)"),
      "download the model again (or fix the files the detail names) under models/, then run phase 0 again"),
     (re.compile(r"(owned by|belongs to) "), "give the paths the detail names back to the host user (chown) or remove them, "

@@ -268,3 +268,43 @@ def test_a_server_without_a_cache_variable_is_named_by_status(module, tree, serv
     rc, status = module("sglang_server", dict(args, state="status", cache_env=False))
     assert rc == 0 and status["alive"] and status["cache_env"] == {} and status["cache_env_problems"] == [], status
     assert module("sglang_server", dict(args, state="stopped"))[0] == 0
+
+
+def test_a_kernel_missing_from_a_cache_phase_2_built_is_compiled_at_start_and_named_by_status(module, tree, server_container):
+    """Phase 2 built DeepGEMM (its kernel is there) and FlashInfer (its kernel is gone), and skipped TorchInductor: the
+    stand-in server compiles the missing FlashInfer kernel at start, and status names that file, and only it (a skipped
+    stage's folder is not judged)."""
+    container, run_id = server_container
+    profiles = tree / "profiles"
+    kernel = profiles / "deep_gemm/cache/kernel.standin_gemm.0123456789abcdef/kernel.so"
+    kernel.parent.mkdir(parents=True)
+    kernel.write_bytes(b"\x7fELF phase 2's kernel")
+    for folder in ("deep_gemm", "flashinfer"):
+        (profiles / folder / "signature.json").write_text("{}")  # the stand-in only reads that phase 2 built the cache
+    (profiles / "prep_result.json").write_text(json.dumps({"format": 1, "stages": {
+        "deep_gemm": {"status": "ok"}, "flashinfer": {"status": "ok"}, "inductor": {"status": "skipped"}}}))
+    chown_tree(profiles, *bed_ids())
+    port = free_port()
+    args = args_for(tree, container, port)
+    rc, started = module("sglang_server", args)
+    assert rc == 0 and started["changed"], started
+    try:
+        wait_ready(port)
+        rc, status = module("sglang_server", dict(args, state="status"))
+        assert rc == 0 and status["alive"], status
+        assert status["cache_written"] == {"stages": ["deep_gemm", "flashinfer"], "count": 1,
+                                           "files": ["profiles/flashinfer/.cache/flashinfer/standin-server/compiled-at-start.so"]}
+        assert kernel.read_bytes() == b"\x7fELF phase 2's kernel"
+        assert not (profiles / "inductor").exists() or not os.listdir(str(profiles / "inductor"))
+    finally:
+        assert module("sglang_server", dict(args, state="stopped"))[0] == 0
+
+    # The kernel now in the cache, a second server compiles nothing at its start.
+    rc, started = module("sglang_server", args)
+    assert rc == 0 and started["changed"], started
+    try:
+        wait_ready(port)
+        rc, status = module("sglang_server", dict(args, state="status"))
+        assert rc == 0 and status["cache_written"]["count"] == 0, status["cache_written"]
+    finally:
+        assert module("sglang_server", dict(args, state="stopped"))[0] == 0

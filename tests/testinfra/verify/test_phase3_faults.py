@@ -1,6 +1,7 @@
 """Each phase-3 check can fail: break what it checks on a healthy host, run phase 3 there, and see it `failed` with the
 cause named. Bad server arguments are refused before anything starts (no server record, no server log, the port free).
 The API key is found nowhere: not in any process's command line while phase 3 runs, docker inspect, the tree or the output."""
+import glob
 import json
 import os
 import shutil
@@ -57,13 +58,19 @@ def test_bad_server_arguments_are_each_named_and_nothing_starts(verify):
 def test_a_server_that_dies_loading_a_refused_prompt_and_no_metrics_fail_their_checks(verify, tmp_path):
     """One run, two hosts, four faults whose checks differ. On gh200-vb the server dies loading (its model lost the
     tokenizer): start and warmup fail with its log. On gh200-va the server refuses the prompt (longer than its context),
-    serves no /metrics (started without --enable-metrics) and runs without one of the caches phase 2 built (its launch
-    command drops TORCHINDUCTOR_CACHE_DIR): the answer, the log, both counters and the caches check fail."""
+    serves no /metrics (started without --enable-metrics), runs without one of the caches phase 2 built (its launch
+    command drops TORCHINDUCTOR_CACHE_DIR), and finds phase 2's DeepGEMM kernel gone, so it compiles one at start:
+    the answer, the log, both counters, the caches check and 'no kernel compiled at server start' fail."""
     tokenizer = os.path.join(root_of(HOST), "models/standin/tiny-model/tokenizer.json")
     saved = os.path.join(tempfile.mkdtemp(prefix="gh200-tokenizer-"), "tokenizer.json")
     shutil.copy2(tokenizer, saved)
     st = os.stat(tokenizer)
     os.unlink(tokenizer)
+    (kernel,) = glob.glob(os.path.join(root_of(OTHER), "profiles/deep_gemm/cache/kernel.*/kernel.so"))
+    kernel_saved = os.path.join(os.path.dirname(saved), "kernel.so")
+    kernel_st = os.stat(kernel)
+    shutil.move(kernel, kernel_saved)
+    compiled = os.path.join(root_of(OTHER), "profiles/deep_gemm/cache/kernel.standin-server")
     per_host = {HOST: {"inference_warmup_max_wait": 30, "inference_warmup_interval": 3},
                 OTHER: {"inference_prompt": "the GH200 " * 200, "inference_prometheus_wait": 10,
                         "inference_server_args": {"port": OTHER_PORT, "enable_metrics": False},
@@ -73,6 +80,9 @@ def test_a_server_that_dies_loading_a_refused_prompt_and_no_metrics_fail_their_c
     finally:
         shutil.copy2(saved, tokenizer)
         os.chown(tokenizer, st.st_uid, st.st_gid)
+        shutil.rmtree(compiled, ignore_errors=True)
+        shutil.copy2(kernel_saved, kernel)
+        os.chown(kernel, kernel_st.st_uid, kernel_st.st_gid)
     assert run.rc != 0
     assert "exited" in failed(run, "server starts without CLI or context-length errors")
     assert "no 200 from /health_generate within 30 s" in failed(run, "server ready within the warmup's max_wait")
@@ -85,6 +95,11 @@ def test_a_server_that_dies_loading_a_refused_prompt_and_no_metrics_fail_their_c
     assert failed(run, "server uses the phase-2 caches", OTHER).endswith(": TORCHINDUCTOR_CACHE_DIR is not set")
     assert run.checks(HOST, "phase3")["server uses the phase-2 caches"]["status"] == \
         "skipped: the server exited before its environment could be read"
+    detail = failed(run, "no kernel compiled at server start", OTHER)
+    assert detail.startswith("1 file(s) written in the phase-2 caches after the server's launch"), detail
+    assert detail.endswith(": profiles/deep_gemm/cache/kernel.standin-server/kernel.so"), detail
+    assert run.checks(HOST, "phase3")["no kernel compiled at server start"]["status"] == \
+        "skipped: the server never answered /health_generate"
 
 
 def test_a_server_that_leaves_its_process_group_fails_the_stop(verify, engine):

@@ -4,6 +4,7 @@ without the module's own records or symlinks."""
 import json
 import multiprocessing
 import os
+import time
 
 import pytest
 
@@ -121,3 +122,54 @@ def test_log_state_reads_the_tail_and_never_follows_a_symlink(tmp_path):
     (tmp_path / "link.log").symlink_to(log)
     assert _prep.log_state(str(tmp_path / "link.log")) is None
     assert _prep.log_state(str(tmp_path / "missing.log")) is None
+
+
+def test_written_since_names_the_files_a_later_process_wrote_and_nothing_older(tmp_path):
+    stage = tmp_path / "inductor"
+    (stage / "fxgraph" / "ab").mkdir(parents=True)
+    old = stage / "fxgraph" / "ab" / "built-by-phase-2"
+    old.write_text("kernel")
+    for record in ("compile.log", "signature.json"):
+        (stage / record).write_text("record")
+    past = time.time() - 600
+    for path in (old, stage / "compile.log", stage / "signature.json"):
+        os.utime(str(path), (past, past))
+    since = os.stat(str(old)).st_ctime + 0.001  # ctime cannot be set back: the boundary is after the files above
+    time.sleep(0.02)
+    assert _prep.written_since(str(stage), since) == {"count": 0, "files": []}
+
+    (stage / "fxgraph" / "cd").mkdir()
+    (stage / "fxgraph" / "cd" / "compiled-at-start.so").write_bytes(b"\0")
+    planted = stage / "aged.so"
+    planted.write_bytes(b"\0")
+    os.utime(str(planted), (past, past))  # an old mtime does not hide a write: its ctime is new
+    (stage / "fxgraph" / "locks").mkdir()
+    (stage / "fxgraph" / "locks" / "x.lock").write_text("")  # a lock is not a kernel
+    (stage / "compile.log").write_text("a record rewritten")
+    (stage / "link").symlink_to("/etc/passwd")
+    assert _prep.written_since(str(stage), since) == {"count": 2, "files": ["aged.so", "fxgraph/cd/compiled-at-start.so"]}
+    assert _prep.written_since(str(stage), since, limit=1) == {"count": 2, "files": ["aged.so"]}
+    assert _prep.written_since(str(tmp_path / "absent"), since) == {"count": 0, "files": []}
+
+
+def test_built_stages_are_those_recorded_ok():
+    stages = {"inductor": {"status": "ok"}, "flashinfer": {"status": "failed"}, "moe": {"status": "skipped"},
+              "deep_gemm": {"status": "ok"}, "planted": "ok", "not-a-stage": {"status": "ok"}}
+    assert _prep.built(stages) == ["deep_gemm", "inductor"]
+    assert _prep.built({}) == [] and _prep.built(None) == []
+
+
+def test_written_in_stages_judges_only_the_folders_of_the_stages_phase_2_built(tmp_path):
+    root = tmp_path
+    profiles = root / "profiles"
+    for folder in ("inductor", "flashinfer", "moe_configs"):
+        (profiles / folder).mkdir(parents=True)
+    (profiles / "prep_result.json").write_text(json.dumps({"format": 1, "stages": {
+        "inductor": {"status": "ok"}, "flashinfer": {"status": "ok"}, "moe": {"status": "skipped"}}}))
+    since = time.time() - 1
+    (profiles / "inductor" / "new.so").write_bytes(b"\0")
+    (profiles / "moe_configs" / "E=8,N=64,device_name=x.json").write_text("{}")  # a skipped stage is not judged
+    expected = {"stages": ["flashinfer", "inductor"], "count": 1, "files": ["profiles/inductor/new.so"]}
+    assert _prep.written_in_stages(str(root), since) == expected
+    (profiles / "prep_result.json").unlink()
+    assert _prep.written_in_stages(str(root), since) == {"stages": [], "count": 0, "files": []}

@@ -33,6 +33,8 @@ def test_other_checks_get_their_rule_or_the_rerun():
     assert _fleet.action(failed("restart: pointer is a 0600 file owned by ubuntu")).startswith("give the paths")
     assert _fleet.action(failed("host reachable")) == _fleet.REACH
     assert _fleet.action(failed("smoke prompt answered")) == _fleet.RERUN
+    for name in ("no kernel compiled at server start", "tool server: no kernel compiled at server start"):
+        assert _fleet.action(failed(name)).startswith("rebuild the stages whose folders under profiles/ the detail names")
 
 
 def test_host_facts_keep_only_what_the_host_reported():
