@@ -117,9 +117,10 @@ def _file_problem(e, path):
         os.close(fd)
 
 
-def download_state(model_dir, rel):
-    """The paths huggingface_hub keeps for ``rel`` in a local folder (its metadata and its partial download)."""
-    base = os.path.join(model_dir, ".cache", "huggingface", "download", rel)
+def download_state(rel):
+    """The files huggingface_hub keeps for ``rel`` in a local folder (its metadata and its partial download),
+    relative to that folder."""
+    base = ".cache/huggingface/download/" + rel
     return [base + ".metadata", base + ".incomplete"]
 
 

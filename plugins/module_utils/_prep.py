@@ -41,15 +41,20 @@ def error_lines(log_text, limit=5):
     return lines[-limit:]
 
 
-def artifacts(stage_dir, uid=None):
-    """Every regular file under the stage folder except the module's own records at its top and lock files:
-    {"count", "bytes", "files": [relative paths], "sizes": {relative path: bytes},
-    "wrong_owner": [relative paths not owned by uid]}.
-    Symbolic links are not followed and not counted."""
-    files, size, wrong, sizes = [], 0, [], {}
+def _artifact_files(stage_dir):
+    """(relative path, lstat) of every regular file under the stage folder except the module's own records at its
+    top and lock files. Symbolic links are not followed and not yielded."""
     for rel, info in walk(stage_dir):
-        if not rel or rel in RECORD_FILES or rel.endswith(".lock") or not stat.S_ISREG(info.st_mode):
-            continue
+        if rel and rel not in RECORD_FILES and not rel.endswith(".lock") and stat.S_ISREG(info.st_mode):
+            yield rel, info
+
+
+def artifacts(stage_dir, uid=None):
+    """Every artifact file under the stage folder (_artifact_files):
+    {"count", "bytes", "files": [relative paths], "sizes": {relative path: bytes},
+    "wrong_owner": [relative paths not owned by uid]}."""
+    files, size, wrong, sizes = [], 0, [], {}
+    for rel, info in _artifact_files(stage_dir):
         files.append(rel)
         sizes[rel] = info.st_size
         size += info.st_size
@@ -59,16 +64,11 @@ def artifacts(stage_dir, uid=None):
 
 
 def written_since(stage_dir, since, limit=20):
-    """What was written under the stage folder at or after ``since`` (epoch seconds): the regular files, records and
-    lock files left out as in artifacts(), whose content or inode changed then (the later of mtime and ctime, so a
-    file written with an old mtime set on it still counts). {"count", "files": the first ``limit`` relative paths}.
+    """What was written under the stage folder at or after ``since`` (epoch seconds): the artifact files
+    (_artifact_files) whose content or inode changed then (the later of mtime and ctime, so a file written with an old
+    mtime set on it still counts). {"count", "files": the first ``limit`` relative paths}.
     A kernel compiled into a cache after the stages ran is such a file."""
-    files = []
-    for rel, info in walk(stage_dir):
-        if not rel or rel in RECORD_FILES or rel.endswith(".lock") or not stat.S_ISREG(info.st_mode):
-            continue
-        if max(info.st_mtime, info.st_ctime) >= since:
-            files.append(rel)
+    files = [rel for rel, info in _artifact_files(stage_dir) if max(info.st_mtime, info.st_ctime) >= since]
     return {"count": len(files), "files": sorted(files)[:limit]}
 
 

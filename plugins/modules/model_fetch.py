@@ -167,6 +167,11 @@ from ansible_collections.gh200.sglang.plugins.module_utils import _files, _hub, 
 COMMIT_RE = re.compile(r"^[0-9a-f]{40}\Z")
 
 
+def relative_dir(models_dir, model):
+    """The model's directory relative to the host tree root (an empty models_dir is the root itself)."""
+    return "/".join(x for x in (models_dir, model) if x)
+
+
 def fetch_one(p, model, path, token, check_mode):
     """In the child: list the revision, fetch what is missing, verify every listed file. Returns the model's entry."""
     from huggingface_hub import HfApi, snapshot_download
@@ -177,6 +182,7 @@ def fetch_one(p, model, path, token, check_mode):
     shown = endpoint or os.environ.get("HF_ENDPOINT") or "https://huggingface.co"
     out = dict(model=model, path=path, commit="", files=0, bytes=0, fetched=[], bad=[], error="", wrote=False)
     revision = str(p["revisions"].get(model) or "main")
+    model_rel = relative_dir(p["models_dir"], model)  # ``path``, relative to the root
     try:
         api = HfApi(endpoint=endpoint, token=token or None)
         commit = revision if COMMIT_RE.match(revision) else api.repo_info(model, revision=revision).sha
@@ -197,7 +203,7 @@ def fetch_one(p, model, path, token, check_mode):
             return out
         out["wrote"] = True
         # Its folders made one by one from the root, never through a symlink (the tree is the container's to write).
-        os.close(_files.open_dir(p["root"], "/".join(x for x in (p["models_dir"], model) if x), make=p["owner"]))
+        os.close(_files.open_dir(p["root"], model_rel, make=p["owner"]))
         snapshot_download(model, revision=commit, local_dir=path, allow_patterns=p["allow_patterns"], token=token or None,
                           endpoint=endpoint, max_workers=p["max_workers"])
     except Exception as exc:  # any failure of the client is this model's one line
@@ -205,10 +211,10 @@ def fetch_one(p, model, path, token, check_mode):
         return out
     bad = _hub.verify(entries, path)
     for rel, dummy in bad:  # not kept: the next run fetches it again
-        for stale in [os.path.join(path, rel)] + _hub.download_state(path, rel):
-            try:
-                os.unlink(stale)
-            except OSError:
+        for stale in [rel] + _hub.download_state(rel):
+            try:  # through folder handles from the root: a folder swapped for a symlink is refused, never followed
+                _files.unlink_under(p["root"], model_rel + "/" + stale)
+            except (OSError, _files.PathProblem):
                 pass
     out["bad"] = ["%s: %s" % pair for pair in bad]
     return out
@@ -283,7 +289,7 @@ def main():
                                       % (account.pw_name, account.pw_uid, os.geteuid(), account.pw_name))
         token = _hub.read_token_file(p["token_file"], account.pw_uid) if p["token_file"] else p["token"]
         models_dir = _tree.relative_option("models_dir", p["models_dir"])
-        places = [(m, _tree.confine(root, "model directory", "/".join(x for x in (models_dir, m) if x))[0]) for m in p["models"]]
+        places = [(m, _tree.confine(root, "model directory", relative_dir(models_dir, m))[0]) for m in p["models"]]
         p["root"], p["models_dir"], p["owner"] = root, models_dir, (account.pw_uid, account.pw_gid, 0o755)
     except (_tree.OptionProblem, _files.PathProblem, ValueError, OSError) as exc:
         module.fail_json(msg="model fetch of %s: %s" % (", ".join(p["models"]), exc))
