@@ -15,7 +15,9 @@ import yaml
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 BIN = pathlib.Path(sys.executable).parent
-MAX_BYTES = 250 * 1024
+# The sources alone are about 250 KiB (README 72 KB, modules and module_utils the rest); the bound is there to
+# catch what must never ship, each of which is megabytes: a model shard, an image rootfs, a venv, a report.
+MAX_BYTES = 384 * 1024
 KEPT_OUT = ("tests/", "molecule/", "scripts/", ".venv/", ".cache/", ".ci/", "collections/", "reports/",
             "benchmarks/", "inventory/local.yml", "ansible.cfg")
 
