@@ -115,12 +115,15 @@ def stage_env(stage, profiles="/profiles", extra=None):
                       extra)
 
 
-def server_cache_env(profiles="/profiles", extra=None):
-    """The environment a server runs with so that it finds every cache phase 2 built: each stage's cache variables
-    (the same definition the stages run with), then ``extra`` (never overriding them)."""
+def server_cache_env(profiles="/profiles", extra=None, stages=None):
+    """The environment a server runs with so that it finds the caches phase 2 built: the cache variables of each of
+    ``stages`` (every stage when None; the same definition the stages run with), then ``extra`` (never overriding
+    them). A stage left out gets no variable, so the server compiles into its own default folders, never into a
+    cache folder of the host tree that phase 2 did not sign."""
     env = {}
     for stage in STAGE_NAMES:
-        env.update(stage_env(stage, profiles))
+        if stages is None or stage in stages:
+            env.update(stage_env(stage, profiles))
     return with_extra(env, extra)
 
 

@@ -95,10 +95,13 @@ options:
     default: {}
   cache_env:
     description:
-      - Start the server with every phase-2 cache stage's variables (C(FLASHINFER_WORKSPACE_BASE),
-        C(TORCHINDUCTOR_CACHE_DIR), C(TRITON_CACHE_DIR), C(SGLANG_DG_CACHE_DIR), C(SGLANG_MOE_CONFIG_DIR)), pointing
-        under O(caches_mount) exactly as M(gh200.sglang.cache_stage) sets them, so the server finds the kernels phase 2
-        built. They are kept in the server's record, and V(status) reads them back from the process's own environment.
+      - Start the server with the cache variables of each stage phase 2 built (status C(ok) in the host tree's
+        C(profiles/prep_result.json)) among C(FLASHINFER_WORKSPACE_BASE), C(TORCHINDUCTOR_CACHE_DIR),
+        C(TRITON_CACHE_DIR), C(SGLANG_DG_CACHE_DIR) and C(SGLANG_MOE_CONFIG_DIR), pointing under O(caches_mount) exactly
+        as M(gh200.sglang.cache_stage) sets them, so the server finds the kernels phase 2 built. A stage phase 2 skipped
+        or failed gets no variable, so the server never compiles into a cache folder phase 2 did not sign.
+      - They are kept in the server's record, and V(status) reads them back from the process's own environment; a
+        change in the stages built is another server (it is restarted).
     type: bool
     default: true
   caches_mount:
@@ -235,7 +238,7 @@ log_evidence:
   type: dict
   sample: {"lines": 12, "errors": [], "requests": 1, "tail": ["... \"POST /v1/chat/completions HTTP/1.1\" 200"]}
 cache_env:
-  description: The cache variables the server was started with (from its record; empty with O(cache_env=false)).
+  description: The cache variables the server was started with (from its record; empty with O(cache_env=false) or when phase 2 built no stage).
   returned: when O(state=status)
   type: dict
   sample: {"TORCHINDUCTOR_CACHE_DIR": "/profiles/inductor", "TRITON_CACHE_DIR": "/profiles/inductor/triton"}
@@ -274,6 +277,7 @@ cache_written:
 """
 
 import json
+import os
 import re
 import time
 
@@ -459,7 +463,8 @@ def main():
     running = bool(record) and not record.get("stopped_at") and run_program(
         module, container, p["user"], "python3", sa.PROCESS_PROBE, [record["pid"], record["start"], "none", 0])["alive"]
     # The caches phase 2 built, by the one definition the stages run with (their variables win over O(env)).
-    cache_env = _stages.server_cache_env(p["caches_mount"]) if p["cache_env"] else {}
+    cache_env = _stages.server_cache_env(p["caches_mount"], stages=_prep.built(_prep.read(
+        os.path.join(root, "profiles", "prep_result.json")))) if p["cache_env"] else {}
     if running and sa.same_server(record, argv, run_id, p["api_key"], cache_env) and p["state"] == "started":
         module.exit_json(changed=False, pid=record["pid"], log=record["log"], **result)
     if not running:

@@ -24,11 +24,16 @@ RUN_LABEL = "org.gh200-sglang.run-id"
 @pytest.fixture
 def server_container(engine, tree):
     """A running dev container on the host network (as container_run starts it) with /models, /telemetry and
-    /profiles mounted and a run id label; removed afterwards, with whatever runs in it."""
+    /profiles mounted and a run id label; removed afterwards, with whatever runs in it. Its prep_result.json says
+    phase 2 built every stage (no kernel is there, and no signature: the stand-in server compiles nothing at start)."""
     uid, gid = bed_ids()
     run_id = "enginetest-" + uuid.uuid4().hex[:8]
     (tree / ("telemetry/logs/container-run-%s" % run_id)).mkdir(parents=True)
     chown_tree(tree / "telemetry", uid, gid)
+    (tree / "profiles").mkdir(exist_ok=True)
+    (tree / "profiles/prep_result.json").write_text(json.dumps({"format": 1, "stages": dict(
+        (stage, {"status": "ok"}) for stage in ("flashinfer", "inductor", "deep_gemm", "moe"))}))
+    chown_tree(tree / "profiles", uid, gid)
     c = engine.containers.run(
         IMAGE, entrypoint=["sleep", "infinity"], name="gh200-engine-server-" + run_id[-8:], detach=True,
         network_mode="host", labels={RUN_LABEL: run_id}, environment={"PYTHONPATH": "/workspaces/sglang/python"},
@@ -295,6 +300,9 @@ def test_a_kernel_missing_from_a_cache_phase_2_built_is_compiled_at_start_and_na
         assert status["cache_written"] == {"stages": ["deep_gemm", "flashinfer"], "count": 1,
                                            "files": ["profiles/flashinfer/.cache/flashinfer/standin-server/compiled-at-start.so"]}
         assert kernel.read_bytes() == b"\x7fELF phase 2's kernel"
+        # Only the stages phase 2 built are pointed at: TorchInductor (skipped) compiles in the server's own folders.
+        assert sorted(status["cache_env"]) == ["FLASHINFER_WORKSPACE_BASE", "SGLANG_DG_CACHE_DIR"], status["cache_env"]
+        assert status["server_env"] == status["cache_env"] and status["cache_env_problems"] == [], status
         assert not (profiles / "inductor").exists() or not os.listdir(str(profiles / "inductor"))
     finally:
         assert module("sglang_server", dict(args, state="stopped"))[0] == 0

@@ -203,6 +203,13 @@ def test_the_server_gets_every_stage_s_cache_variables_from_the_stages_own_defin
     assert len(env) == 6
 
 
+def test_the_server_gets_no_variable_of_a_stage_phase_2_did_not_build():
+    env = _stages.server_cache_env("/profiles", extra={"HF_HOME": "/hf"}, stages=["deep_gemm", "flashinfer"])
+    assert env == dict(_stages.stage_env("deep_gemm", "/profiles"), HF_HOME="/hf", **_stages.stage_env("flashinfer", "/profiles"))
+    assert "TORCHINDUCTOR_CACHE_DIR" not in env and "TRITON_CACHE_DIR" not in env and "SGLANG_MOE_CONFIG_DIR" not in env
+    assert _stages.server_cache_env("/profiles", stages=[]) == {}
+
+
 def test_env_problems_name_each_missing_or_misdirected_variable():
     expected = {"A": "/profiles/a", "B": "/profiles/b", "C": "/profiles/c"}
     assert _stages.env_problems(expected, dict(expected)) == []
