@@ -1,6 +1,6 @@
 """The model, verified file by file: each fault of a half-finished download makes its phase-0 check
-`failed` with the file named, and the run changes nothing in the model directory. Each case repairs
-what it broke."""
+`failed` with the file named, and the run changes nothing in the model directory. Each run breaks both healthy
+hosts' models, each with a case of its own, and each case repairs what it broke."""
 import os
 import shutil
 import struct
@@ -11,6 +11,7 @@ import pytest
 from conftest import root_of, tree_state
 
 HOST = "gh200-vb"
+HOSTS = ("gh200-va", "gh200-vb")
 MODEL = "models/standin/tiny-model"
 SHARD1, SHARD2 = "model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"
 
@@ -84,24 +85,39 @@ CASES = {
 }
 
 
-@pytest.mark.parametrize("case", sorted(CASES))
-def test_a_model_fault_fails_its_check_and_changes_nothing(verify, case):
-    breaker, check, named = CASES[case]
-    model = os.path.join(root_of(HOST), MODEL)
-    repair = breaker(model)
+def pairs():
+    """The cases two by two: each run of phase 0 breaks both healthy hosts' models, each with a case of its own."""
+    cases = sorted(CASES)
+    return [cases[i:i + len(HOSTS)] for i in range(0, len(cases), len(HOSTS))]
+
+
+@pytest.mark.parametrize("cases", pairs(), ids=" + ".join)
+def test_a_model_fault_fails_its_check_and_changes_nothing(verify, cases):
+    per_host = dict(zip(HOSTS, cases))
+    models = dict((host, os.path.join(root_of(host), MODEL)) for host in per_host)
+    repairs, before, after = [], {}, {}
     try:
-        before = tree_state(model)
-        run = verify("--limit", HOST, "--tags", "phase0")
-        after = tree_state(model)
+        for host, case in per_host.items():
+            repairs.append(CASES[case][0](models[host]))
+            before[host] = tree_state(models[host])
+        run = verify("--limit", ",".join(per_host), "--tags", "phase0")
+        after = dict((host, tree_state(models[host])) for host in per_host)
     finally:
-        repair()
+        for repair in repairs:
+            repair()
     assert run.rc != 0, run.output[-3000:]
-    checks = run.checks(HOST, "phase0")
-    assert checks[check]["status"] == "failed", checks[check]
-    assert named in checks[check]["detail"], checks[check]["detail"]
-    others = [n for n, c in checks.items() if c["status"] == "failed" and n != check]
-    assert others == [], others
-    assert after == before
+    for host, case in per_host.items():
+        dummy, check, named = CASES[case]
+        checks = run.checks(host, "phase0")
+        assert checks[check]["status"] == "failed", (host, checks[check])
+        assert named in checks[check]["detail"], (host, checks[check]["detail"])
+        others = [n for n, c in checks.items() if c["status"] == "failed" and n != check]
+        assert others == [], (host, others)
+        assert after[host] == before[host], host
+
+
+def test_the_cases_pair_up_with_every_case_in_one_run():
+    assert sorted(c for pair in pairs() for c in pair) == sorted(CASES)
 
 
 def test_a_model_off_the_allowlist_ends_phase0_before_anything_runs(verify):

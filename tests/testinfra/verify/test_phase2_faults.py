@@ -1,59 +1,45 @@
-"""Each phase-2 check can fail: a stage whose command fails, an artifact not owned by devuser, and a lock
-file left under profiles each give `failed` with the cause named, and each case leaves the host as the
-fleet run did (a failed stage is built again)."""
+"""Each phase-2 check can fail: a stage whose command fails, an artifact not owned by devuser, and a lock file left
+under profiles each give `failed` with the cause named. One run breaks both healthy hosts, each in its own way (host
+variables from a second inventory): gh200-va's inductor stage fails; gh200-vb has a root-owned DeepGEMM artifact and
+a lock planted under profiles. Each host is left as the fleet run left it (the failed stage is built again)."""
 import json
 import os
 
-from conftest import root_of
+from conftest import host_vars_inventory, root_of
 
-HOST = "gh200-vb"
-PHASE2 = ("--limit", HOST, "--tags", "phase2")
+FAILING, PLANTED = "gh200-va", "gh200-vb"
 
 
-def test_a_failing_stage_is_failed_with_its_error_and_the_next_ensure_rebuilds_it(verify):
-    broken = {"caches_stages": {"inductor": "rebuild"},
-              "caches_commands": {"inductor": ["python3", "-c", "print('compiling'); raise SystemExit('error: inductor gh200 broke')"]}}
+def test_a_failing_stage_a_foreign_artifact_and_a_left_lock_each_fail_their_check(verify, tmp_path):
+    record = json.loads(open(os.path.join(root_of(PLANTED), "profiles/deep_gemm/signature.json")).read())
+    artifact = os.path.join(root_of(PLANTED), "profiles/deep_gemm", record["artifacts"][0])
+    st = os.lstat(artifact)
+    lock = os.path.join(root_of(PLANTED), "profiles/moe_configs/tuner.lock")
+    with open(lock, "w"):
+        pass
+    profiles = os.stat(os.path.join(root_of(PLANTED), "profiles"))
+    os.chown(lock, profiles.st_uid, profiles.st_gid)
+    os.lchown(artifact, 0, 0)
+    per_host = {FAILING: {"caches_stages": {"inductor": "rebuild"}, "caches_commands": {
+        "inductor": ["python3", "-c", "print('compiling'); raise SystemExit('error: inductor gh200 broke')"]}}}
     try:
-        run = verify(*PHASE2, "-e", json.dumps(broken))
-        signed = os.path.exists(os.path.join(root_of(HOST), "profiles/inductor/signature.json"))
-        locks = [n for d, dirs, files in os.walk(os.path.join(root_of(HOST), "profiles")) for n in files if n.endswith(".lock")]
+        run = verify("--limit", "%s,%s" % (FAILING, PLANTED), "--tags", "phase2", *host_vars_inventory(tmp_path, per_host))
+        signed = os.path.exists(os.path.join(root_of(FAILING), "profiles/inductor/signature.json"))
+        locks = [n for d, dirs, files in os.walk(os.path.join(root_of(FAILING), "profiles")) for n in files if n.endswith(".lock")]
+        removed = not os.path.exists(lock)
     finally:
-        again = verify(*PHASE2)  # the repair runs whatever the assertions below say
+        os.lchown(artifact, st.st_uid, st.st_gid)
+        if os.path.exists(lock):
+            os.unlink(lock)
+        again = verify("--limit", FAILING, "--tags", "phase2")  # the repair runs whatever the assertions below say
     assert run.rc != 0
-    check = run.checks(HOST, "phase2")["inductor: prep_result.json marks the stage ok"]
+    check = run.checks(FAILING, "phase2")["inductor: prep_result.json marks the stage ok"]
     assert check["status"] == "failed" and "error: inductor gh200 broke" in check["detail"], check
     assert not signed and locks == []
-    assert again.rc == 0, again.output[-3000:]
-    assert "no valid signature" in again.checks(HOST, "phase2")["inductor: prep_result.json marks the stage ok"]["detail"]
-
-
-def test_an_artifact_not_owned_by_devuser_is_named(verify):
-    record = json.loads(open(os.path.join(root_of(HOST), "profiles/deep_gemm/signature.json")).read())
-    path = os.path.join(root_of(HOST), "profiles/deep_gemm", record["artifacts"][0])
-    st = os.lstat(path)
-    os.lchown(path, 0, 0)
-    try:
-        run = verify(*PHASE2)
-    finally:
-        os.lchown(path, st.st_uid, st.st_gid)
-    assert run.rc != 0
-    check = run.checks(HOST, "phase2")["deep_gemm: cache artifacts owned by devuser"]
-    assert check["status"] == "failed" and record["artifacts"][0] in check["detail"], check
-
-
-def test_a_lock_left_under_profiles_is_named_and_removed(verify):
-    path = os.path.join(root_of(HOST), "profiles/moe_configs/tuner.lock")
-    with open(path, "w"):
-        pass
-    st = os.stat(os.path.join(root_of(HOST), "profiles"))
-    os.chown(path, st.st_uid, st.st_gid)
-    try:
-        run = verify(*PHASE2)
-        removed = not os.path.exists(path)
-    finally:
-        if os.path.exists(path):
-            os.unlink(path)
-    assert run.rc != 0
-    check = run.checks(HOST, "phase2")["no .lock left under profiles"]
-    assert check["status"] == "failed" and "profiles/moe_configs/tuner.lock" in check["detail"], check
+    owned = run.checks(PLANTED, "phase2")["deep_gemm: cache artifacts owned by devuser"]
+    assert owned["status"] == "failed" and record["artifacts"][0] in owned["detail"], owned
+    left = run.checks(PLANTED, "phase2")["no .lock left under profiles"]
+    assert left["status"] == "failed" and "profiles/moe_configs/tuner.lock" in left["detail"], left
     assert removed  # lock cleanup removed it: nobody held it
+    assert again.rc == 0, again.output[-3000:]
+    assert "no valid signature" in again.checks(FAILING, "phase2")["inductor: prep_result.json marks the stage ok"]["detail"]
