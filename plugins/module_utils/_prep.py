@@ -78,11 +78,16 @@ def built(stages):
                   if name in STAGES and isinstance(record, dict) and record.get("status") == "ok")
 
 
+def built_in_tree(root):
+    """The stages phase 2 built (built()) as the prep_result.json under the host tree ``root`` records them."""
+    return built(read(os.path.join(root, "profiles", "prep_result.json")))
+
+
 def written_in_stages(root, since, limit=20):
     """What was written since ``since`` in the folders of the stages phase 2 built (prep_result.json under the host
     tree ``root``): {"stages": those stages, "count", "files": the first ``limit`` paths relative to the root}.
     The folders are walked without following a symlink (a linked stage folder shows nothing)."""
-    stages = built(read(os.path.join(root, "profiles", "prep_result.json")))
+    stages = built_in_tree(root)
     count, files = 0, []
     for stage in stages:
         rel = "profiles/" + STAGES[stage]["dir"]

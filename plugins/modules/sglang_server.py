@@ -277,7 +277,6 @@ cache_written:
 """
 
 import json
-import os
 import re
 import time
 
@@ -463,8 +462,7 @@ def main():
     running = bool(record) and not record.get("stopped_at") and run_program(
         module, container, p["user"], "python3", sa.PROCESS_PROBE, [record["pid"], record["start"], "none", 0])["alive"]
     # The caches phase 2 built, by the one definition the stages run with (their variables win over O(env)).
-    cache_env = _stages.server_cache_env(p["caches_mount"], stages=_prep.built(_prep.read(
-        os.path.join(root, "profiles", "prep_result.json")))) if p["cache_env"] else {}
+    cache_env = _stages.server_cache_env(p["caches_mount"], stages=_prep.built_in_tree(root)) if p["cache_env"] else {}
     if running and sa.same_server(record, argv, run_id, p["api_key"], cache_env) and p["state"] == "started":
         module.exit_json(changed=False, pid=record["pid"], log=record["log"], **result)
     if not running:
