@@ -52,6 +52,8 @@ SIM = "gh200-sim-%02d"
 EXTRA = []  # -e given to benchmarks/run, passed to every run of the collection's playbooks
 STRATEGY = ["linear"]  # --strategy: the strategy of every run but the strategies benchmark's
 CONNECTION = ["docker"]  # --connection: how the simulated fleet's inventory reaches its hosts (tests/testbed/fleet.py)
+sys.path[:0] = [str(REPO / "collections"), str(REPO / "tests")]
+import report_json  # noqa: E402  pylint: disable=wrong-import-position
 
 # The targets of issue 11, on the 2-core machine the project runs on.
 TARGETS = {
@@ -200,7 +202,7 @@ def playbook(args, inventory=INVENTORY, env=None, check=True):
         tasks = [json.loads(line) for line in handle if line.strip()]
     os.unlink(times)
     written = sorted(pathlib.Path(report).glob("*/report.json"))
-    hosts_verdicts = verdicts(json.loads(written[-1].read_text())) if written else {}
+    hosts_verdicts = verdicts(report_json.load(written[-1])) if written else {}
     subprocess.run(["rm", "-rf", report], check=False)
     if check and proc.returncode != 0:
         sys.stderr.write(proc.stdout[-4000:])
@@ -330,7 +332,6 @@ def bench_cache_skip(reps):
 def bench_report(sizes=(1, 16, 256)):
     """The report of synthetic fleets, written as the report plugin writes it: sizes in bytes, the time to build and
     write it, and whether headless Chromium renders report.html."""
-    sys.path[:0] = [str(REPO / "collections"), str(REPO / "tests")]
     import synthetic_fleet  # pylint: disable=import-outside-toplevel
     from ansible_collections.gh200.sglang.plugins.plugin_utils import _report  # pylint: disable=import-outside-toplevel
 

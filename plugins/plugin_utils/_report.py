@@ -9,6 +9,7 @@ the render_* functions turn that data into the four files.
 
 from __future__ import annotations
 
+import datetime
 import html
 import json
 import os
@@ -17,6 +18,9 @@ from xml.etree import ElementTree
 from ansible_collections.gh200.sglang.plugins.module_utils import _files
 from ansible_collections.gh200.sglang.plugins.plugin_utils import _checks, _fleet
 
+# report.json's format: 3 holds each host's checks grouped by phase, each with at_s (seconds from the host's start)
+# for its time; 2 held them in one list, each with its phase and its ISO time (still read by a merge).
+FORMAT = 3
 VERDICTS = (_checks.PASSED, _checks.PARTIAL, _checks.FAILED, _checks.SKIPPED, _checks.UNREACHABLE)
 NOT_RUN = "not run"
 
@@ -91,7 +95,7 @@ def gpu_line(facts):
 def build(hosts, facts, phases, generated, run_started=None):
     """The report data for ``hosts`` (in order), given {host: ansible_facts}: each check once, under its host, and
     the fleet view (each check over the hosts, the facts that differ, what to do)."""
-    data = {"format": 2, "generated": generated, "run_started": run_started, "phases": list(phases)}
+    data = {"format": FORMAT, "generated": generated, "run_started": run_started, "phases": list(phases)}
     hosts_data = {}
     for name in hosts:
         checks, run = _checks.host_record(facts.get(name))
@@ -124,12 +128,17 @@ def for_merge(raw, source):
         raise ValueError("%s: not a gh200.sglang report (no hosts and phases)" % source)
     for name, entry in hosts.items():
         if not (isinstance(entry, dict) and entry.get("verdict") in VERDICTS and isinstance(entry.get("phases"), dict)
-                and isinstance(entry.get("checks"), list)):
+                and isinstance(entry.get("checks"), (list, dict))):
             raise ValueError("%s: host %s has no verdict, phases and checks" % (source, name))
         try:
             _checks.parse_iso(entry.get("started"))
         except (TypeError, ValueError):
             raise ValueError("%s: host %s has a started that is no ISO time: %r" % (source, name, entry.get("started")))
+        grouped = entry["checks"].values() if isinstance(entry["checks"], dict) else [entry["checks"]]
+        if not all(isinstance(group, list) and all(isinstance(c, dict) and isinstance(c.get("at_s", 0), (int, float))
+                                                   for c in group) for group in grouped):
+            raise ValueError("%s: host %s has checks that are not records" % (source, name))
+    data = loaded(data)
     try:
         _checks.parse_iso(data.get("generated"))
     except (TypeError, ValueError):
@@ -162,7 +171,7 @@ def merge(reports, generated):
         for phase in phases:
             newest["phases"].setdefault(phase, {"verdict": NOT_RUN, "reason": "", "title": "", "duration_s": None})
         hosts[name] = newest
-    data = {"format": 2, "generated": generated, "run_started": None, "phases": phases,
+    data = {"format": FORMAT, "generated": generated, "run_started": None, "phases": phases,
             "merged_from": [source for source, dummy in reports]}
     return _with_hosts(data, dict(sorted(hosts.items())))
 
@@ -178,15 +187,56 @@ def summary_lines(data):
     return lines
 
 
+def _seconds(delta):
+    seconds = round(delta.total_seconds(), 3)
+    return int(seconds) if seconds == int(seconds) else seconds
+
+
+def stored(entry):
+    """A host's entry as report.json holds it: its checks grouped by phase, each without its phase, and its time as
+    ``at_s``, the seconds from the host's start (a check without a time, or a host without a start, keeps ``time``)."""
+    started = _checks.parse_iso(entry.get("started"))
+    grouped = {}
+    for check in entry.get("checks") or []:
+        out = dict((k, v) for k, v in check.items() if k != "phase")
+        moment = _checks.parse_iso(check.get("time"))
+        if moment and started:
+            del out["time"]
+            out["at_s"] = _seconds(moment - started)
+        grouped.setdefault(check.get("phase"), []).append(out)
+    return dict(entry, checks=grouped)
+
+
+def loaded(data):
+    """report.json's data (either format) as build() makes it: each host's checks in one list, each with its phase
+    and its ISO time. Readers of report.json (a merge, the tests) call this rather than walk the grouped form."""
+    hosts = {}
+    for name, entry in (data.get("hosts") or {}).items():
+        grouped = entry.get("checks")
+        if isinstance(grouped, dict):
+            started = _checks.parse_iso(entry.get("started"))
+            checks = []
+            for phase, group in grouped.items():
+                for check in group:
+                    check = dict(check, phase=phase)
+                    if "at_s" in check and started:
+                        check["time"] = _checks.iso(started + datetime.timedelta(seconds=check.pop("at_s")))
+                    checks.append(check)
+            entry = dict(entry, checks=checks)
+        hosts[name] = entry
+    return dict(data, hosts=hosts)
+
+
 def render_json(data):
-    """One line per host (and per fleet section): readable with jq or a pager, compact at fleet size."""
+    """One line per host (and per fleet section): readable with jq or a pager, compact at fleet size. Each host's
+    checks are grouped by phase, each with its time as seconds from the host's start (stored(); loaded() reverses it)."""
     def members(section):
         return ",\n".join("%s:%s" % (json.dumps(k), json.dumps(v, separators=(",", ":"))) for k, v in section.items())
 
     head = dict((k, v) for k, v in data.items() if k not in ("fleet", "hosts"))
     lines = ["{" + json.dumps(head, separators=(",", ":"))[1:-1] + ","]
     lines.append('"fleet":{' + members(data["fleet"]) + "},")
-    lines.append('"hosts":{' + members(data["hosts"]) + "}}")
+    lines.append('"hosts":{' + members(dict((name, stored(entry)) for name, entry in data["hosts"].items())) + "}}")
     return "\n".join(lines) + "\n"
 
 

@@ -14,6 +14,8 @@ import pytest
 import yaml
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "tests"))
+import report_json  # noqa: E402  pylint: disable=wrong-import-position
 BIN = pathlib.Path(sys.executable).parent
 # The sources alone are about 250 KiB (README 72 KB, modules and module_utils the rest); the bound is there to
 # catch what must never ship, each of which is megabytes: a model shard, an image rootfs, a venv, a report.
@@ -155,7 +157,7 @@ def test_verify_runs_the_dry_run_from_the_installed_artifact_with_ansible_core_o
                cwd=tmp_path, env=env, check=False)
     reports = sorted((tmp_path / "reports").glob("*/report.json"))
     assert len(reports) == 1, "rc %d, no report:\n%s" % (proc.returncode, proc.stdout[-3000:])
-    data = json.loads(reports[0].read_text())
+    data = report_json.load(reports[0])
     host = data["hosts"]["dryrun-local"]
     assert proc.returncode == 0 and host["verdict"] == "passed", (host["verdict"], host["detail"], proc.stdout[-3000:])
     assert sorted(host["phases"]) == ["phase0", "phase1", "phase2", "phase3", "phase4"]

@@ -16,6 +16,8 @@ import docker
 import pytest
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "tests"))
+import report_json  # noqa: E402  pylint: disable=wrong-import-position
 IMAGE = "sglang-dev-standin:testbed"
 MODEL = "standin/tiny-model"
 BASE = pathlib.Path("/var/tmp/gh200-engine-tests")
@@ -141,7 +143,7 @@ def dryrun_start(*args, inventory="inventory/local.yml", quiet=False):
 def dryrun_report(folder, host=None):
     """The report entry of ``host`` (default: the only host) in the one report a run wrote under ``folder``."""
     (found,) = [p for p in pathlib.Path(folder).iterdir() if p.is_dir()]
-    hosts = json.loads((found / "report.json").read_text())["hosts"]
+    hosts = report_json.load(found / "report.json")["hosts"]
     if host is None:
         (host,) = hosts
     return hosts[host]

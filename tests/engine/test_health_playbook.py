@@ -18,6 +18,7 @@ import urllib.request
 import docker
 
 from conftest import dryrun_playbook as playbook, free_port, IMAGE, REPO, tree_state
+import report_json  # noqa: E402  pylint: disable=wrong-import-position
 
 RULES = REPO / "roles/report/files/gh200-verify.rules.yml"
 
@@ -89,7 +90,7 @@ def firing(api, check):
 
 def phase0(reports, phase="phase0"):
     (folder,) = [p for p in pathlib.Path(reports).iterdir() if p.is_dir()]
-    data = json.loads((folder / "report.json").read_text())
+    data = report_json.load(folder / "report.json")
     (host,) = data["hosts"].values()
     return host, dict((c["name"], c) for c in host["checks"] if c["phase"] == phase)
 

@@ -16,6 +16,7 @@ import docker
 import pytest
 
 from conftest import BASE, MODEL, REPO, dryrun_playbook as playbook, tree_state as snapshot
+import report_json  # noqa: E402  pylint: disable=wrong-import-position
 
 SHARD = "model-00002-of-00002.safetensors"
 TREE = ("models", "profiles/flashinfer", "profiles/inductor", "profiles/deep_gemm", "profiles/moe_configs", "telemetry/logs",
@@ -49,7 +50,7 @@ def run(root, store, reports, *args):
     extra = {"gh200_root": str(root), "gh200_model_store": str(store), "report_dir": str(folder)}
     rc, out = playbook("playbooks/verify.yml", "-e", json.dumps(extra), *args)
     (found,) = [p for p in folder.iterdir() if p.is_dir()]
-    (host,) = json.loads((found / "report.json").read_text())["hosts"].values()
+    (host,) = report_json.load(found / "report.json")["hosts"].values()
     return rc, out, host, dict(((c["phase"], c["name"]), c) for c in host["checks"])
 
 

@@ -9,6 +9,8 @@ import sys
 import pytest
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "tests"))
+import report_json  # noqa: E402  pylint: disable=wrong-import-position
 
 
 @pytest.fixture
@@ -31,4 +33,4 @@ def playbook(tmp_path):
 
 def only_report(dest):
     (folder,) = list(pathlib.Path(dest).iterdir())
-    return folder, json.loads((folder / "report.json").read_text())
+    return folder, report_json.load(folder / "report.json")

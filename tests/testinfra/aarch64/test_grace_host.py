@@ -1,9 +1,12 @@
 """The plan on the arm64 STAND-IN GH200 host (molecule/aarch64): converge ran playbooks/verify.yml there."""
 import glob
-import json
 import os
+import sys
 
 import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+import report_json  # noqa: E402  pylint: disable=wrong-import-position
 
 REPORTS = "/var/tmp/gh200-molecule/aarch64/reports"
 
@@ -12,8 +15,7 @@ REPORTS = "/var/tmp/gh200-molecule/aarch64/reports"
 def report():
     found = sorted(glob.glob(os.path.join(REPORTS, "*", "report.json")))
     assert found, "converge wrote no report under %s" % REPORTS
-    with open(found[-1]) as handle:
-        return json.load(handle)["hosts"]["gh200-grace"]
+    return report_json.load(found[-1])["hosts"]["gh200-grace"]
 
 
 def test_the_host_is_aarch64(host):

@@ -17,6 +17,7 @@ from helpers import engine, gh200  # noqa: E402,F401  pylint: disable=wrong-impo
 REPO = pathlib.Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(REPO / "tests"))
 import check_coverage  # noqa: E402  pylint: disable=wrong-import-position
+import report_json  # noqa: E402  pylint: disable=wrong-import-position
 STAGES = {"flashinfer": "flashinfer", "inductor": "inductor", "deep_gemm": "deep_gemm", "moe": "moe_configs"}
 
 
@@ -38,7 +39,7 @@ def playbook(host):
         proc = subprocess.run(cmd, cwd=str(REPO), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                               timeout=1800, check=False)
         folders = sorted(pathlib.Path(dest).iterdir())
-        report = json.loads((folders[-1] / "report.json").read_text()) if folders else None
+        report = report_json.load(folders[-1] / "report.json") if folders else None
         if path.endswith("verify.yml"):
             check_coverage.record(report, "caches scenario: %s %s" % (path, " ".join(args)))
         return proc.returncode, proc.stdout, report

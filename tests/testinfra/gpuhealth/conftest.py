@@ -15,6 +15,7 @@ import pytest
 REPO = pathlib.Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(REPO / "tests"))
 import check_coverage  # noqa: E402  pylint: disable=wrong-import-position
+import report_json  # noqa: E402  pylint: disable=wrong-import-position
 
 # host -> (its state, the one GPU health check that must fail there, a piece of that check's detail)
 HOSTS = {
@@ -63,7 +64,7 @@ def run_verify(*args):
     proc = subprocess.run(cmd, cwd=str(REPO), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                           timeout=900, check=False)
     folders = sorted(dest.iterdir())
-    report = json.loads((folders[-1] / "report.json").read_text()) if folders else None
+    report = report_json.load(folders[-1] / "report.json") if folders else None
     check_coverage.record(report, "gpuhealth scenario: verify.yml %s" % " ".join(args))
     return proc.returncode, proc.stdout, report
 

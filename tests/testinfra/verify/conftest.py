@@ -18,6 +18,7 @@ import pytest
 REPO = pathlib.Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(REPO / "tests"))
 import check_coverage  # noqa: E402  pylint: disable=wrong-import-position
+import report_json  # noqa: E402  pylint: disable=wrong-import-position
 FLEET_ROOT = "/var/tmp/gh200-molecule/verify"
 HEALTHY = ["gh200-va", "gh200-vb"]
 FLEET = HEALTHY + ["gh200-vc", "gh200-vd"]
@@ -35,7 +36,7 @@ class Run:
 
     def __init__(self, rc, output, folder, containers):
         self.rc, self.output, self.folder = rc, output, folder
-        self.report = json.loads((folder / "report.json").read_text()) if folder else None
+        self.report = report_json.load(folder / "report.json") if folder else None
         self.containers = containers
 
     def host(self, name):
