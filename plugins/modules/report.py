@@ -18,10 +18,11 @@ description:
     C(report.json), C(junit.xml), C(report.md), C(report.html) and C(failed.limit) (the hosts that failed or were
     unreachable, one per line, for C(--limit @failed.limit); empty when every host passed).
   - C(report.json) holds each check once, under its host and phase, with its evidence, duration and time
-    (C(at_s), seconds from the host's C(started)), one line per host, and the fleet view (C(fleet.checks) each check over the hosts, failures first; C(fleet.actions) the hosts
-    grouped by what to do; C(fleet.drift) the facts that differ between hosts). C(report.html) is self-contained, with the
-    fleet first, then the host and phase matrix, colour-coded, failures first, then each host collapsed, with every
-    check that did not pass in full.
+    (C(at_s), seconds from the host's C(started)), one line per host, and the fleet view (C(fleet.checks) each
+    check over the hosts, failures first; C(fleet.actions) the hosts grouped by what to do; C(fleet.drift) the
+    facts that differ between hosts). C(report.html) is self-contained, with the fleet first, then the host and
+    phase matrix, colour-coded, failures first, then each host collapsed, with every check that did not pass in
+    full.
   - A host with no record of this run, or one that stopped reporting before the end, is
     V(unreachable), a verdict of its own.
   - Fails when a host failed or was unreachable and O(fail_on_failed) is true. The message gives

@@ -1,6 +1,5 @@
 """Playbook tests on localhost (local connection, no containers): the check/phase/report plugins and the
 roles' handling of options, run through the real ansible-playbook."""
-import json
 import os
 import pathlib
 import subprocess

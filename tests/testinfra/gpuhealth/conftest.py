@@ -3,7 +3,6 @@
 `phase0` runs `playbooks/verify.yml --tags phase0` once over all hosts before any test (session-scoped,
 autouse) and gives its exit code,
 output and report. The one test that changes a host (persistence turned on) puts it back."""
-import json
 import os
 import pathlib
 import subprocess
