@@ -69,10 +69,11 @@ def plan_problem(stages, commands):
 def layout(root, stage, model, command=None, stage_args=None, env=None, timeout=3600, profiles_mount="/profiles",
            models_mount="/models", model_store=""):
     """Where the stage's files are and what it runs: a dict of model_dir, stage_dir, cache_dir (as the container
-    sees it), argv, env, log, sig and prep (paths on the host). The model is read from ``model_store`` when one is
-    named, else from the tree's models/. Raises _tree.OptionProblem for a path that leaves the tree (or the store)
-    and _stages.StageProblem for an argument or command that cannot be used. The MoE stage reads the model's
-    config.json (a regular file, never through a symlink) for its dtype; nothing else is read."""
+    sees it), argv, server_args (the server arguments its kernels are for), env, log, sig and prep (paths on the
+    host). The model is read from ``model_store`` when one is named, else from the tree's models/. Raises
+    _tree.OptionProblem for a path that leaves the tree (or the store) and _stages.StageProblem for an argument or
+    command that cannot be used. The MoE stage reads the model's config.json (a regular file, never through a
+    symlink) for its dtype; nothing else is read."""
     if model_store:
         model_dir = _tree.confine(_tree.store_path(model_store, root), "model directory", model)[0]
     else:
@@ -86,6 +87,7 @@ def layout(root, stage, model, command=None, stage_args=None, env=None, timeout=
     values.update(model_path="%s/%s" % (models_mount.rstrip("/"), model), cache_dir=cache_dir, timeout=str(timeout))
     return dict(model_dir=model_dir, stage_dir=stage_dir, cache_dir=cache_dir,
                 argv=_stages.render_argv(stage, command or _stages.DEFAULT_COMMANDS[stage], values),
+                server_args=_stages.kernel_args(stage, values),
                 env=_stages.stage_env(stage, profiles_mount, env), log=os.path.join(stage_dir, "compile.log"),
                 sig=os.path.join(stage_dir, "signature.json"), prep=os.path.join(root, "profiles", "prep_result.json"))
 

@@ -78,9 +78,14 @@ def built(stages):
                   if name in STAGES and isinstance(record, dict) and record.get("status") == "ok")
 
 
+def in_tree(root):
+    """The stages of the prep_result.json under the host tree ``root`` (read())."""
+    return read(os.path.join(root, "profiles", "prep_result.json"))
+
+
 def built_in_tree(root):
     """The stages phase 2 built (built()) as the prep_result.json under the host tree ``root`` records them."""
-    return built(read(os.path.join(root, "profiles", "prep_result.json")))
+    return built(in_tree(root))
 
 
 def written_in_stages(root, since, limit=20):

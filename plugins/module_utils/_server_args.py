@@ -85,7 +85,8 @@ try:
             problems.append("%s: not a flag of SGLang %s%s" % (flag, sglang.__version__, " (did you mean %s?)" % close[0] if close else ""))
         else:
             problems.append("%r: a value no flag takes" % flag)
-    for name in ("model_path", "served_model_name", "host", "port", "context_length", "enable_metrics", "tp_size", "api_key"):
+    for name in ("model_path", "served_model_name", "host", "port", "context_length", "enable_metrics", "tp_size", "api_key",
+                 "attention_backend", "enable_torch_compile", "torch_compile_max_bs"):
         values[name] = getattr(namespace, action_of(name).dest, None) if action_of(name) else None
     values["api_key"] = values["api_key"] is not None
     model_dir = os.path.isdir(namespace.model_path or "")

@@ -21,6 +21,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import json
 import os
 import re
 import stat
@@ -125,6 +126,88 @@ def server_cache_env(profiles="/profiles", extra=None, stages=None):
         if stages is None or stage in stages:
             env.update(stage_env(stage, profiles))
     return with_extra(env, extra)
+
+
+# The SGLang server arguments (ServerArgs field names) that decide which kernels a stage's cache holds, as each stage
+# warms them: a value of "{name}" is the stage argument of that name (an integer), any other value is fixed by what
+# the stage is (the FlashInfer stage warms FlashInfer's attention kernels, the inductor stage torch.compile's graphs).
+# cache_stage records them in the stage's prep_result.json entry; sglang_server starts the phase-3 server with those
+# of the stages phase 2 built, so the server asks for the kernels phase 2 built, and reports any it runs otherwise.
+KERNEL_ARGS = {
+    "flashinfer": {"attention_backend": "flashinfer", "tp_size": "{tp_size}"},
+    "inductor": {"enable_torch_compile": True, "torch_compile_max_bs": "{torch_compile_max_bs}", "tp_size": "{tp_size}"},
+    "deep_gemm": {"tp_size": "{tp_size}"},
+    "moe": {"tp_size": "{tp_size}"},
+}
+# What each recorded value may be (prep_result.json is in the host tree: anything else in it is refused, never passed).
+KERNEL_ARG_TYPES = {"attention_backend": "name", "enable_torch_compile": "switch", "torch_compile_max_bs": "count",
+                    "tp_size": "count"}
+
+
+def kernel_args(stage, values):
+    """The server arguments the stage warms its kernels for (KERNEL_ARGS), the stage arguments ``values`` filled in;
+    StageProblem when a count is not a positive integer."""
+    out = {}
+    for key, value in KERNEL_ARGS[stage].items():
+        if isinstance(value, str) and value.startswith("{"):
+            name = value.strip("{}")
+            text = str(values.get(name, ""))
+            if not text.isdigit() or int(text) < 1:
+                raise StageProblem("stage argument %s=%r is not a positive integer (the server's %s)" % (name, text, key))
+            value = int(text)
+        out[key] = value
+    return out
+
+
+def kernel_arg_problem(key, value):
+    """Why a recorded server argument cannot be given to a server (one phrase), or None."""
+    kind = KERNEL_ARG_TYPES.get(key)
+    if kind is None:
+        return "%s is not a kernel-selecting server argument (%s)" % (key, ", ".join(sorted(KERNEL_ARG_TYPES)))
+    if kind == "switch" and not isinstance(value, bool):
+        return "%s=%r is not true or false" % (key, value)
+    if kind == "count" and (isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65536):
+        return "%s=%r is not an integer from 1 to 65536" % (key, value)
+    if kind == "name" and not (isinstance(value, str) and re.match(r"^[a-z][a-z0-9_]{0,63}\Z", value)):
+        return "%s=%r is not a lowercase name" % (key, value)
+    return None
+
+
+def warmed_args(entries, stages):
+    """(args, sources, problems) for the stages phase 2 built (``stages``, their prep_result.json ``entries``): the
+    server arguments their kernels were warmed for, merged; which stages recorded each; and one phrase per value
+    refused or recorded differently by two stages (such a key is left out). A stage recorded without them (a
+    record from before they were kept) adds nothing."""
+    args, sources, problems, clashing = {}, {}, [], set()
+    for stage in sorted(stages):
+        recorded = (entries.get(stage) or {}).get("server_args") or {}
+        if not isinstance(recorded, dict):
+            problems.append("stage %s: server_args is not a mapping" % stage)
+            continue
+        for key in sorted(recorded):
+            value = recorded[key]
+            problem = kernel_arg_problem(str(key), value)
+            if problem:
+                problems.append("stage %s: %s" % (stage, problem))
+            elif key in args and args[key] != value:
+                problems.append("%s: stage %s warmed %s, stage %s %s"
+                                % (key, sources[key][0], json.dumps(args[key]), stage, json.dumps(value)))
+                clashing.add(key)
+            else:
+                args[key] = value
+                sources.setdefault(key, []).append(stage)
+    for key in clashing:
+        args.pop(key, None)
+        sources.pop(key, None)
+    return args, sources, problems
+
+
+def arg_differences(warmed, sources, parsed):
+    """One phrase per server argument the server's parsed values (``parsed``) hold otherwise than phase 2 warmed
+    its kernels for, naming the stages."""
+    return ["%s: the server runs with %s, phase 2 warmed %s (%s)" % (
+        key, json.dumps(parsed.get(key)), json.dumps(warmed[key]), ", ".join(sources.get(key) or ["?"]))
+        for key in sorted(warmed) if parsed.get(key) != warmed[key]]
 
 
 def env_problems(expected, found):

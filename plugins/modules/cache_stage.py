@@ -39,6 +39,11 @@ description:
     may be a live process's in the container and stay too. O(reset) keeps nothing.
   - The previous signature is removed before the command runs; artifacts are counted, the stage's entry is
     merged into C(prep_result.json), and C(signature.json) is written last, only on success, as a commit marker.
+  - The entry records, as C(server_args), the SGLang server arguments the stage's kernels are for (C(tp_size); the
+    FlashInfer stage's C(attention_backend=flashinfer); the inductor stage's C(enable_torch_compile) and
+    C(torch_compile_max_bs)), from the same stage arguments its command is rendered from. M(gh200.sglang.sglang_server)
+    starts the phase-3 server with those of the stages phase 2 built. A command of your own (O(command)) must warm
+    the kernels of those arguments.
   - The command is wrapped in C(timeout --kill-after=10 <timeout>), so a stage that passes O(timeout)
     ends with status C(timeout). A timeout says "run it again" (a DeepGEMM compile resumes from its cache),
     so the command runs again, still under the lock, up to O(timeout_retries) times, its log appended to.
@@ -435,7 +440,7 @@ def main():
                 status, log_text = "failed", problem or "the command succeeded but left no artifact in %s" % where["cache_dir"]
             extra = dict(reason=reason, exit_code=code, log="%s/compile.log" % where["cache_dir"], stale_locks_removed=len(stale),
                          attempts=len(attempts), stale_batons_removed=batons,
-                         unsigned_removed=unvouched)
+                         unsigned_removed=unvouched, server_args=where["server_args"])
             if held:
                 extra["locks_held"] = ["%s by %s" % (path, _locks.describe_holder(path, line)[0]) for path, line in held]
             if gone:

@@ -102,6 +102,9 @@ options:
         or failed gets no variable, so the server never compiles into a cache folder phase 2 did not sign.
       - They are kept in the server's record, and V(status) reads them back from the process's own environment; a
         change in the stages built is another server (it is restarted).
+      - The server arguments those stages' kernels were warmed for (RV(phase2_args)) go between O(defaults) and
+        O(overrides), so the server asks for the kernels phase 2 built; RV(phase2_arg_problems) names any it runs
+        otherwise.
     type: bool
     default: true
   caches_mount:
@@ -193,6 +196,24 @@ parsed:
   type: dict
   sample: {"model_path": "/models/org/m", "host": "127.0.0.1", "port": 30000, "context_length": 4096, "enable_metrics": true,
            "served_model_name": "m", "tp_size": 1, "api_key": true}
+phase2_args:
+  description:
+    - The server arguments the kernels of the stages phase 2 built were warmed for (each stage's C(server_args) in
+      C(prep_result.json), only C(attention_backend), C(enable_torch_compile), C(torch_compile_max_bs) and C(tp_size)
+      with values of their kind), given to the server between O(defaults) and O(overrides). Empty with
+      O(cache_env=false) or when phase 2 built no stage.
+  returned: when validated
+  type: dict
+  sample: {"attention_backend": "flashinfer", "enable_torch_compile": true, "torch_compile_max_bs": 32, "tp_size": 1}
+phase2_arg_problems:
+  description:
+    - One line per server argument the server runs with otherwise than phase 2 warmed its kernels for (an override or
+      an extra flag set it), naming the stages, and per recorded value refused or recorded differently by two stages.
+      The server still starts; on a GPU it compiles those kernels at start.
+  returned: when validated
+  type: list
+  elements: str
+  sample: ['attention_backend: the server runs with "triton", phase 2 warmed "flashinfer" (flashinfer)']
 validation_key:
   description: The digest of what the parser's answer depends on (the request, O(parser_python), O(user), the container
     and its start time); a start given this result as O(validation) reuses the answer when its own key is the same.
@@ -357,11 +378,12 @@ def status(module, cli, p, name, record, record_path, root):
                      cache_written=written)
 
 
-def validate(module, container, p):
+def validate(module, container, p, warmed):
     """SGLang's parser's answer (or the one O(validation) carries for the same request and container run), with the
-    host-side checks added to its problems, and the answer's key."""
+    host-side checks added to its problems, and the answer's key. The server arguments phase 2 warmed its kernels for
+    (``warmed``) go between O(defaults) and O(overrides)."""
     try:
-        pairs = sa.merge(p["defaults"], p["overrides"])
+        pairs = sa.merge(dict(p["defaults"], **warmed), p["overrides"])
     except ValueError as exc:
         module.fail_json(msg="server args: %s" % exc, problems=[str(exc)])
     request = json.dumps({"args": pairs, "extra": p["extra_args"]}, sort_keys=True)
@@ -455,14 +477,19 @@ def main():
 
     container = _docker.running_container(module, cli, p["name"], "before the server (phase 1 starts it)")
     run_id = container.labels.get(_manifest.LABEL_RUN_ID, "unknown")
-    answer, problems, key = validate(module, container, p)
+    # The stages phase 2 built: their cache variables (the one definition the stages run with; they win over O(env))
+    # and the server arguments their kernels were warmed for (under O(overrides)), read from prep_result.json.
+    phase2 = _prep.in_tree(root) if p["cache_env"] else {}
+    built = _prep.built(phase2)
+    warmed, sources, arg_problems = _stages.warmed_args(phase2, built)
+    cache_env = _stages.server_cache_env(p["caches_mount"], stages=built) if p["cache_env"] else {}
+    answer, problems, key = validate(module, container, p, warmed)
     argv = list(p["launch_command"]) + answer["argv"] + list(p["extra_args"])
     values = answer["values"]
-    result = dict(server_name=name, sglang_version=answer["version"], argv=sa.redact(argv), parsed=values, record=record_path)
+    result = dict(server_name=name, sglang_version=answer["version"], argv=sa.redact(argv), parsed=values, record=record_path,
+                  phase2_args=warmed, phase2_arg_problems=arg_problems + _stages.arg_differences(warmed, sources, values or {}))
     running = bool(record) and not record.get("stopped_at") and run_program(
         module, container, p["user"], "python3", sa.PROCESS_PROBE, [record["pid"], record["start"], "none", 0])["alive"]
-    # The caches phase 2 built, by the one definition the stages run with (their variables win over O(env)).
-    cache_env = _stages.server_cache_env(p["caches_mount"], stages=_prep.built_in_tree(root)) if p["cache_env"] else {}
     if running and sa.same_server(record, argv, run_id, p["api_key"], cache_env) and p["state"] == "started":
         module.exit_json(changed=False, pid=record["pid"], log=record["log"], **result)
     if not running:

@@ -316,3 +316,33 @@ def test_a_kernel_missing_from_a_cache_phase_2_built_is_compiled_at_start_and_na
         assert rc == 0 and status["cache_written"]["count"] == 0, status["cache_written"]
     finally:
         assert module("sglang_server", dict(args, state="stopped"))[0] == 0
+
+
+def test_the_server_gets_the_arguments_phase_2_warmed_and_any_it_runs_otherwise_is_named(module, tree, server_container):
+    """The stages built recorded the server arguments their kernels are for: the server gets them between the JSON
+    defaults and the overrides (a skipped stage's are not given); an override that differs is named with its stage; a
+    key planted in prep_result.json is refused by name and never reaches the command line."""
+    container, run_id = server_container
+    (tree / "profiles/prep_result.json").write_text(json.dumps({"format": 1, "stages": {
+        "flashinfer": {"status": "ok", "server_args": {"attention_backend": "flashinfer", "tp_size": 1}},
+        "inductor": {"status": "skipped", "server_args": {"enable_torch_compile": True, "torch_compile_max_bs": 32}},
+        "deep_gemm": {"status": "ok", "server_args": {"tp_size": 1, "host": "0.0.0.0"}}}}))
+    args = args_for(tree, container, free_port(), state="validated")
+    rc, validated = module("sglang_server", args)
+    assert rc == 0, validated
+    assert validated["phase2_args"] == {"attention_backend": "flashinfer", "tp_size": 1}
+    argv = validated["argv"]
+    assert argv[argv.index("--attention-backend") + 1] == "flashinfer" and "--enable-torch-compile" not in argv
+    assert argv[argv.index("--host") + 1] == "127.0.0.1"
+    assert validated["parsed"]["attention_backend"] == "flashinfer"
+    assert validated["phase2_arg_problems"] == [
+        "stage deep_gemm: host is not a kernel-selecting server argument (attention_backend, enable_torch_compile, "
+        "torch_compile_max_bs, tp_size)"]
+    over = dict(args["overrides"], attention_backend="triton")
+    rc, validated = module("sglang_server", dict(args, overrides=over))
+    assert rc == 0 and validated["argv"][validated["argv"].index("--attention-backend") + 1] == "triton", validated
+    assert validated["phase2_arg_problems"][1:] == [
+        'attention_backend: the server runs with "triton", phase 2 warmed "flashinfer" (flashinfer)']
+    rc, validated = module("sglang_server", dict(args, cache_env=False))
+    assert rc == 0 and validated["phase2_args"] == {} and validated["phase2_arg_problems"] == []
+    assert "--attention-backend" not in validated["argv"]

@@ -56,11 +56,12 @@ def test_bad_server_arguments_are_each_named_and_nothing_starts(verify):
 
 
 def test_a_server_that_dies_loading_a_refused_prompt_and_no_metrics_fail_their_checks(verify, tmp_path):
-    """One run, two hosts, four faults whose checks differ. On gh200-vb the server dies loading (its model lost the
+    """One run, two hosts, faults whose checks differ. On gh200-vb the server dies loading (its model lost the
     tokenizer): start and warmup fail with its log. On gh200-va the server refuses the prompt (longer than its context),
     serves no /metrics (started without --enable-metrics), runs without one of the caches phase 2 built (its launch
-    command drops TORCHINDUCTOR_CACHE_DIR), and finds phase 2's DeepGEMM kernel gone, so it compiles one at start:
-    the answer, the log, both counters, the caches check and 'no kernel compiled at server start' fail."""
+    command drops TORCHINDUCTOR_CACHE_DIR), with another torch.compile batch size than the inductor stage warmed, and
+    finds phase 2's DeepGEMM kernel gone, so it compiles one at start: the answer, the log, both counters, the caches
+    check, the warmed-arguments check and 'no kernel compiled at server start' fail."""
     tokenizer = os.path.join(root_of(HOST), "models/standin/tiny-model/tokenizer.json")
     saved = os.path.join(tempfile.mkdtemp(prefix="gh200-tokenizer-"), "tokenizer.json")
     shutil.copy2(tokenizer, saved)
@@ -73,7 +74,7 @@ def test_a_server_that_dies_loading_a_refused_prompt_and_no_metrics_fail_their_c
     compiled = os.path.join(root_of(OTHER), "profiles/deep_gemm/cache/kernel.standin-server")
     per_host = {HOST: {"inference_warmup_max_wait": 30, "inference_warmup_interval": 3},
                 OTHER: {"inference_prompt": "the GH200 " * 200, "inference_prometheus_wait": 10,
-                        "inference_server_args": {"port": OTHER_PORT, "enable_metrics": False},
+                        "inference_server_args": {"port": OTHER_PORT, "enable_metrics": False, "torch_compile_max_bs": 8},
                         "inference_launch_command": ["env", "-u", "TORCHINDUCTOR_CACHE_DIR", "/usr/local/bin/standin-sglang-server"]}}
     try:
         run = verify("--limit", ",".join(per_host), "--tags", "phase3", *host_vars_inventory(tmp_path, per_host))
@@ -93,6 +94,10 @@ def test_a_server_that_dies_loading_a_refused_prompt_and_no_metrics_fail_their_c
     failed(run, "Prometheus scraped the server's request counter", OTHER)
     assert run.checks(OTHER, "phase3")["server starts without CLI or context-length errors"]["status"] == "passed"
     assert failed(run, "server uses the phase-2 caches", OTHER).endswith(": TORCHINDUCTOR_CACHE_DIR is not set")
+    assert failed(run, "server arguments are the ones phase 2 warmed", OTHER) == (
+        "torch_compile_max_bs: the server runs with 8, phase 2 warmed 32 (inductor) (on a GPU the server compiles those "
+        "kernels at start: give it phase 2's values, or rebuild the stages with its own)")
+    assert run.checks(HOST, "phase3")["server arguments are the ones phase 2 warmed"]["status"] == "passed"
     assert run.checks(HOST, "phase3")["server uses the phase-2 caches"]["status"] == \
         "skipped: the server exited before its environment could be read"
     detail = failed(run, "no kernel compiled at server start", OTHER)

@@ -77,7 +77,9 @@ def test_fields_become_sglang_flags_and_the_parsed_values_come_back(fake_sglang)
                               "--json-model-override-args", '{"rope_scaling": null}', "--model-path", "/", "--port", "30000",
                               "--served-model-name", "tiny", "--tensor-parallel-size", "2"]
     assert answer["values"] == {"model_path": "/", "served_model_name": "tiny", "host": "127.0.0.1", "port": 30000,
-                                "context_length": 2048, "enable_metrics": True, "tp_size": 2, "api_key": False}
+                                "context_length": 2048, "enable_metrics": True, "tp_size": 2, "api_key": False,
+                                # the kernel-selecting ones this SGLang has no flag for come back null
+                                "attention_backend": None, "enable_torch_compile": None, "torch_compile_max_bs": None}
     assert answer["model_dir"] is True
 
 

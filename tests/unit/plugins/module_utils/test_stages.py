@@ -224,3 +224,69 @@ def test_a_quiet_stage_names_what_it_waits_on_or_that_nothing_is_held():
         "build/lock (a build's baton, held while it exists, written 2026-11-22T09:00:00Z)")
     assert _stages.quiet_line(5, 5, []).endswith("; no lock file or baton is in its folder, so it hung on something "
                                                  "else (its log ends with its last line)")
+
+
+def test_each_stage_records_the_server_arguments_its_kernels_are_for():
+    values = dict(_stages.DEFAULT_ARGS, tp_size="2", torch_compile_max_bs="16")
+    assert _stages.kernel_args("flashinfer", values) == {"attention_backend": "flashinfer", "tp_size": 2}
+    assert _stages.kernel_args("inductor", values) == {"enable_torch_compile": True, "torch_compile_max_bs": 16, "tp_size": 2}
+    assert _stages.kernel_args("deep_gemm", values) == {"tp_size": 2}
+    assert _stages.kernel_args("moe", values) == {"tp_size": 2}
+    for stage in _stages.STAGE_NAMES:  # what is recorded is what a server may be given
+        assert not [k for k, v in _stages.kernel_args(stage, values).items() if _stages.kernel_arg_problem(k, v)]
+
+
+@pytest.mark.parametrize("value", ["auto", "0", "-1", ""])
+def test_a_kernel_count_that_is_not_a_positive_integer_is_named(value):
+    with pytest.raises(_stages.StageProblem, match=r"stage argument tp_size=.* is not a positive integer \(the server's tp_size\)"):
+        _stages.kernel_args("deep_gemm", dict(_stages.DEFAULT_ARGS, tp_size=value))
+
+
+def test_the_stages_built_give_their_warmed_arguments_merged_with_their_sources():
+    entries = {"flashinfer": {"status": "ok", "server_args": {"attention_backend": "flashinfer", "tp_size": 1}},
+               "inductor": {"status": "ok", "server_args": {"enable_torch_compile": True, "torch_compile_max_bs": 32, "tp_size": 1}},
+               "deep_gemm": {"status": "ok"},  # recorded before the arguments were kept: adds nothing
+               "moe": {"status": "failed", "server_args": {"tp_size": 8}}}
+    args, sources, problems = _stages.warmed_args(entries, ["deep_gemm", "flashinfer", "inductor"])
+    assert args == {"attention_backend": "flashinfer", "enable_torch_compile": True, "torch_compile_max_bs": 32, "tp_size": 1}
+    assert sources["tp_size"] == ["flashinfer", "inductor"] and sources["attention_backend"] == ["flashinfer"]
+    assert problems == []
+
+
+@pytest.mark.parametrize("recorded, problem", [
+    ({"host": "0.0.0.0"}, "stage inductor: host is not a kernel-selecting server argument"),
+    ({"api_key": "x"}, "stage inductor: api_key is not a kernel-selecting server argument"),
+    ({"enable_torch_compile": "yes"}, "stage inductor: enable_torch_compile='yes' is not true or false"),
+    ({"tp_size": True}, "stage inductor: tp_size=True is not an integer from 1 to 65536"),
+    ({"tp_size": "1"}, "stage inductor: tp_size='1' is not an integer from 1 to 65536"),
+    ({"torch_compile_max_bs": 0}, "stage inductor: torch_compile_max_bs=0 is not an integer from 1 to 65536"),
+    ({"attention_backend": "fa3 --host 0.0.0.0"}, "stage inductor: attention_backend='fa3 --host 0.0.0.0' is not a lowercase name"),
+    (["tp_size"], "stage inductor: server_args is not a mapping"),
+])
+def test_a_planted_recorded_argument_is_refused_by_name_and_never_given(recorded, problem):
+    args, sources, problems = _stages.warmed_args({"inductor": {"status": "ok", "server_args": recorded}}, ["inductor"])
+    assert args == {} and sources == {}
+    assert len(problems) == 1 and problems[0].startswith(problem), problems
+
+
+def test_two_stages_that_warmed_different_values_are_named_and_the_key_left_out():
+    entries = {"flashinfer": {"server_args": {"tp_size": 1, "attention_backend": "flashinfer"}},
+               "deep_gemm": {"server_args": {"tp_size": 2}}}
+    args, sources, problems = _stages.warmed_args(entries, ["flashinfer", "deep_gemm"])
+    assert args == {"attention_backend": "flashinfer"} and "tp_size" not in sources
+    assert problems == ["tp_size: stage deep_gemm warmed 2, stage flashinfer 1"]
+
+
+def test_a_server_argument_other_than_phase_2_warmed_is_named_with_its_stage():
+    warmed = {"attention_backend": "flashinfer", "enable_torch_compile": True, "torch_compile_max_bs": 32, "tp_size": 1}
+    sources = {"attention_backend": ["flashinfer"], "enable_torch_compile": ["inductor"], "torch_compile_max_bs": ["inductor"],
+               "tp_size": ["flashinfer", "inductor"]}
+    parsed = {"attention_backend": "triton", "enable_torch_compile": True, "torch_compile_max_bs": 32, "tp_size": 1, "port": 30000}
+    assert _stages.arg_differences(warmed, sources, parsed) == [
+        'attention_backend: the server runs with "triton", phase 2 warmed "flashinfer" (flashinfer)']
+    assert _stages.arg_differences(warmed, sources, dict(parsed, attention_backend="flashinfer")) == []
+    assert _stages.arg_differences(warmed, sources, {}) == [  # an SGLang whose parser has none of them
+        'attention_backend: the server runs with null, phase 2 warmed "flashinfer" (flashinfer)',
+        'enable_torch_compile: the server runs with null, phase 2 warmed true (inductor)',
+        'torch_compile_max_bs: the server runs with null, phase 2 warmed 32 (inductor)',
+        'tp_size: the server runs with null, phase 2 warmed 1 (flashinfer, inductor)']
