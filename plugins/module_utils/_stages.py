@@ -210,6 +210,12 @@ def arg_differences(warmed, sources, parsed):
         for key in sorted(warmed) if parsed.get(key) != warmed[key]]
 
 
+def stages_pointed_at(env, profiles="/profiles"):
+    """The stages (in STAGE_NAMES order) whose cache variables ``env`` holds, each pointing where server_cache_env
+    points it: the caches a server started with ``env`` was given."""
+    return [stage for stage in STAGE_NAMES if stage_env(stage, profiles).items() <= dict(env or {}).items()]
+
+
 def env_problems(expected, found):
     """What differs between the cache variables a process should have (``expected``) and what its environment holds
     (``found``: name -> value, None when unset), one phrase each, sorted by name."""

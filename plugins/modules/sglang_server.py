@@ -275,9 +275,10 @@ cache_env_problems:
   sample: ["TORCHINDUCTOR_CACHE_DIR is not set"]
 cache_written:
   description:
-    - What was written since the server's launch in the cache folders of the stages phase 2 built (status C(ok) in
-      C(profiles/prep_result.json)), as regular files whose content or inode changed after the launch, records and lock
-      files left out. A kernel the server compiled at start, because phase 2 did not build it, shows here.
+    - What was written since the server's launch in the cache folders it was pointed at (the stages phase 2 had built
+      when it started, as its record's cache variables say), as regular files whose content or inode changed after
+      the launch, records and lock files left out. A kernel the server compiled at start, because phase 2 did not build
+      it, shows here.
     - Null when the server was started without cache variables (O(cache_env=false)) or by a version of this module
       that did not record its launch time.
   returned: when O(state=status)
@@ -368,10 +369,10 @@ def status(module, cli, p, name, record, record_path, root):
     except (_tree.OptionProblem, _files.PathProblem, re.error) as exc:
         module.fail_json(msg="server %s: %s" % (name, exc))
     launched = record.get("started_at")
-    # Kernels compiled after the launch land in the caches the server was pointed at: what is new in the folders of
-    # the stages phase 2 built is what phase 2 did not build for this server.
-    written = _prep.written_in_stages(root, launched) if expected and isinstance(launched, (int, float)) \
-        and not isinstance(launched, bool) else None
+    # Kernels compiled after the launch land in the caches the server was pointed at (its record's, not what
+    # prep_result.json says now): what is new in those folders is what phase 2 did not build for this server.
+    written = _prep.written_in_stages(root, launched, stages=_stages.stages_pointed_at(expected, p["caches_mount"])) \
+        if expected and isinstance(launched, (int, float)) and not isinstance(launched, bool) else None
     module.exit_json(changed=False, server_name=name, record=record_path, alive=alive, log=record["log"], pid=record["pid"],
                      log_evidence=evidence, cache_env=expected, server_env=probe["env"],
                      cache_env_problems=_stages.env_problems(expected, probe["env"]) if alive else [],

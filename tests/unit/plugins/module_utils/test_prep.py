@@ -173,3 +173,18 @@ def test_written_in_stages_judges_only_the_folders_of_the_stages_phase_2_built(t
     assert _prep.written_in_stages(str(root), since) == expected
     (profiles / "prep_result.json").unlink()
     assert _prep.written_in_stages(str(root), since) == {"stages": [], "count": 0, "files": []}
+
+
+def test_written_in_stages_judges_the_stages_it_is_given_whatever_prep_result_says_now(tmp_path):
+    """A server judged by the caches it was started with: a stage phase 2 built after its start is not its."""
+    profiles = tmp_path / "profiles"
+    for folder in ("inductor", "deep_gemm"):
+        (profiles / folder).mkdir(parents=True)
+    (profiles / "prep_result.json").write_text(json.dumps({"format": 1, "stages": {
+        "inductor": {"status": "ok"}, "deep_gemm": {"status": "ok"}}}))
+    since = time.time() - 1
+    (profiles / "inductor" / "new.so").write_bytes(b"\0")
+    (profiles / "deep_gemm" / "kernel.so").write_bytes(b"\0")
+    assert _prep.written_in_stages(str(tmp_path), since, stages=["deep_gemm", "not-a-stage"]) == {
+        "stages": ["deep_gemm"], "count": 1, "files": ["profiles/deep_gemm/kernel.so"]}
+    assert _prep.written_in_stages(str(tmp_path), since, stages=[]) == {"stages": [], "count": 0, "files": []}

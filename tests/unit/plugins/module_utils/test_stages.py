@@ -290,3 +290,14 @@ def test_a_server_argument_other_than_phase_2_warmed_is_named_with_its_stage():
         'enable_torch_compile: the server runs with null, phase 2 warmed true (inductor)',
         'torch_compile_max_bs: the server runs with null, phase 2 warmed 32 (inductor)',
         'tp_size: the server runs with null, phase 2 warmed 1 (flashinfer, inductor)']
+
+
+def test_the_stages_a_server_was_pointed_at_come_back_from_its_cache_variables():
+    env = _stages.server_cache_env("/profiles", stages=["inductor", "deep_gemm"])
+    assert _stages.stages_pointed_at(env) == ["inductor", "deep_gemm"]
+    assert _stages.stages_pointed_at(dict(env, EXTRA="1")) == ["inductor", "deep_gemm"]
+    half = dict(env)
+    del half["TRITON_CACHE_DIR"]  # one of the inductor stage's two variables: not pointed at that stage
+    assert _stages.stages_pointed_at(half) == ["deep_gemm"]
+    assert _stages.stages_pointed_at(dict(env, SGLANG_DG_CACHE_DIR="/elsewhere")) == ["inductor"]
+    assert _stages.stages_pointed_at({}) == [] and _stages.stages_pointed_at(None) == []
