@@ -92,7 +92,8 @@ options:
   stage_args:
     description:
       - Values for the commands' placeholders. Letters, digits and C(._:=,+/@-) only, no C(..) segment, no leading C(-).
-      - Merged over the defaults C(tp_size=1), C(dtype=auto), C(torch_compile_max_bs=32) and C(sglang_repo=/workspaces/sglang).
+      - Merged over the defaults C(tp_size=1), C(dtype=auto), C(torch_compile_max_bs=32), C(attention_backend=flashinfer)
+        and C(sglang_repo=/workspaces/sglang).
     type: dict
     default: {}
   env:

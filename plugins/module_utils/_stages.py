@@ -129,13 +129,16 @@ def server_cache_env(profiles="/profiles", extra=None, stages=None):
 
 
 # The SGLang server arguments (ServerArgs field names) that decide which kernels a stage's cache holds, as each stage
-# warms them: a value of "{name}" is the stage argument of that name (an integer), any other value is fixed by what
-# the stage is (the FlashInfer stage warms FlashInfer's attention kernels, the inductor stage torch.compile's graphs).
+# warms them: a value of "{name}" is the stage argument of that name, any other value is fixed by what the stage is
+# (the FlashInfer stage warms FlashInfer's attention kernels, the inductor stage torch.compile's graphs, traced with
+# the attention backend they call). Two stages that record different values for a key warmed kernels no one server
+# runs: the key is named and left out.
 # cache_stage records them in the stage's prep_result.json entry; sglang_server starts the phase-3 server with those
 # of the stages phase 2 built, so the server asks for the kernels phase 2 built, and reports any it runs otherwise.
 KERNEL_ARGS = {
     "flashinfer": {"attention_backend": "flashinfer", "tp_size": "{tp_size}"},
-    "inductor": {"enable_torch_compile": True, "torch_compile_max_bs": "{torch_compile_max_bs}", "tp_size": "{tp_size}"},
+    "inductor": {"attention_backend": "{attention_backend}", "enable_torch_compile": True,
+                 "torch_compile_max_bs": "{torch_compile_max_bs}", "tp_size": "{tp_size}"},
     "deep_gemm": {"tp_size": "{tp_size}"},
     "moe": {"tp_size": "{tp_size}"},
 }
@@ -146,15 +149,19 @@ KERNEL_ARG_TYPES = {"attention_backend": "name", "enable_torch_compile": "switch
 
 def kernel_args(stage, values):
     """The server arguments the stage warms its kernels for (KERNEL_ARGS), the stage arguments ``values`` filled in;
-    StageProblem when a count is not a positive integer."""
+    StageProblem naming the stage argument when its value cannot be that server argument."""
     out = {}
     for key, value in KERNEL_ARGS[stage].items():
         if isinstance(value, str) and value.startswith("{"):
             name = value.strip("{}")
-            text = str(values.get(name, ""))
-            if not text.isdigit() or int(text) < 1:
-                raise StageProblem("stage argument %s=%r is not a positive integer (the server's %s)" % (name, text, key))
-            value = int(text)
+            value = str(values.get(name, ""))
+            if KERNEL_ARG_TYPES[key] == "count":
+                if not value.isdigit() or int(value) < 1:
+                    raise StageProblem("stage argument %s=%r is not a positive integer (the server's %s)" % (name, value, key))
+                value = int(value)
+            problem = kernel_arg_problem(key, value)
+            if problem:
+                raise StageProblem("stage argument %s: %s (the server's %s)" % (name, problem, key))
         out[key] = value
     return out
 
@@ -273,10 +280,12 @@ print(json.dumps({"versions": out, "gpu": gpu}, sort_keys=True))
 
 # What SGLang itself does for each stage on a GPU host, when no command is given. DeepGEMM has its own
 # compile command; TorchInductor/Triton and FlashInfer fill their caches in a server that is warmed with
-# one request (WARM_SERVER below): with --enable-torch-compile for the inductor stage, with the FlashInfer
-# attention backend for the flashinfer stage; MoE runs the repository's Triton tuner, whose JSON lands in
+# one request (WARM_SERVER below): with --enable-torch-compile for the inductor stage (with the attention backend the
+# server runs, since torch.compile traces it: FlashInfer's unless the attention_backend stage argument says otherwise),
+# with the FlashInfer attention backend for the flashinfer stage; MoE runs the repository's Triton tuner, whose JSON lands in
 # the current directory (the stage folder) and is then moved where SGLang reads it.
-DEFAULT_ARGS = {"tp_size": "1", "dtype": "auto", "torch_compile_max_bs": "32", "sglang_repo": "/workspaces/sglang"}
+DEFAULT_ARGS = {"tp_size": "1", "dtype": "auto", "torch_compile_max_bs": "32", "attention_backend": "flashinfer",
+                "sglang_repo": "/workspaces/sglang"}
 
 # A server warmed once, then stopped by the PID it was started with: ``python3 -c WARM_SERVER <launch_server
 # flags>``. It adds --host 127.0.0.1 and a free port, waits for /health_generate (SGLang answers 503 while
@@ -341,7 +350,8 @@ DEFAULT_COMMANDS = {
     "flashinfer": ["python3", "-c", WARM_SERVER, "--model-path", "{model_path}", "--tp-size", "{tp_size}",
                    "--attention-backend", "flashinfer", "--trust-remote-code"],
     "inductor": ["python3", "-c", WARM_SERVER, "--model-path", "{model_path}", "--tp-size", "{tp_size}",
-                 "--enable-torch-compile", "--torch-compile-max-bs", "{torch_compile_max_bs}", "--trust-remote-code"],
+                 "--attention-backend", "{attention_backend}", "--enable-torch-compile", "--torch-compile-max-bs",
+                 "{torch_compile_max_bs}", "--trust-remote-code"],
     "deep_gemm": ["python3", "-m", "sglang.compile_deep_gemm", "--model-path", "{model_path}", "--tp-size", "{tp_size}",
                   "--trust-remote-code"],
     "moe": ["python3", "{sglang_repo}/benchmark/kernels/fused_moe_triton/tuning_fused_moe_triton.py",

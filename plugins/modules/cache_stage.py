@@ -40,8 +40,8 @@ description:
   - The previous signature is removed before the command runs; artifacts are counted, the stage's entry is
     merged into C(prep_result.json), and C(signature.json) is written last, only on success, as a commit marker.
   - The entry records, as C(server_args), the SGLang server arguments the stage's kernels are for (C(tp_size); the
-    FlashInfer stage's C(attention_backend=flashinfer); the inductor stage's C(enable_torch_compile) and
-    C(torch_compile_max_bs)), from the same stage arguments its command is rendered from. M(gh200.sglang.sglang_server)
+    FlashInfer stage's C(attention_backend=flashinfer); the inductor stage's C(attention_backend), C(enable_torch_compile)
+    and C(torch_compile_max_bs)), from the same stage arguments its command is rendered from. M(gh200.sglang.sglang_server)
     starts the phase-3 server with those of the stages phase 2 built. A command of your own (O(command)) must warm
     the kernels of those arguments.
   - The command is wrapped in C(timeout --kill-after=10 <timeout>), so a stage that passes O(timeout)
@@ -81,8 +81,9 @@ options:
         --model-path {model_path} --tp-size {tp_size} --trust-remote-code). C(inductor) and C(flashinfer) run a
         server warmed once (C(python3 -c <warm-server program> <launch_server flags>), which launches
         C(sglang.launch_server) on a free loopback port, waits for C(/health_generate), sends one C(/generate)
-        request and stops the server by its PID), with C(--enable-torch-compile --torch-compile-max-bs
-        {torch_compile_max_bs}) for C(inductor) and C(--attention-backend flashinfer) for C(flashinfer).
+        request and stops the server by its PID), with C(--attention-backend {attention_backend} --enable-torch-compile
+        --torch-compile-max-bs {torch_compile_max_bs}) for C(inductor) (torch.compile traces the attention backend the
+        server runs) and C(--attention-backend flashinfer) for C(flashinfer).
         C(moe) runs C({sglang_repo}/benchmark/kernels/fused_moe_triton/tuning_fused_moe_triton.py --model
         {model_path} --tp-size {tp_size} --dtype {dtype} --tune).
       - >-

@@ -91,7 +91,8 @@ def test_with_a_model_store_the_stage_reads_the_model_there_and_refuses_a_store_
 def test_a_stage_records_the_server_arguments_of_its_own_stage_arguments(tmp_path):
     (tmp_path / "models" / "org" / "m").mkdir(parents=True)
     where = _cache.layout(str(tmp_path), "inductor", "org/m", stage_args={"torch_compile_max_bs": 8, "tp_size": 2})
-    assert where["server_args"] == {"enable_torch_compile": True, "torch_compile_max_bs": 8, "tp_size": 2}
+    assert where["server_args"] == {"attention_backend": "flashinfer", "enable_torch_compile": True, "torch_compile_max_bs": 8,
+                                    "tp_size": 2}
     assert where["argv"][where["argv"].index("--torch-compile-max-bs") + 1] == "8"  # the command says the same
     custom = _cache.layout(str(tmp_path), "flashinfer", "org/m", command=["standin-stage", "flashinfer", "--tp-size", "{tp_size}"])
     assert custom["server_args"] == {"attention_backend": "flashinfer", "tp_size": 1}

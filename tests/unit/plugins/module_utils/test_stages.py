@@ -127,7 +127,7 @@ def test_every_stage_has_an_sglang_default_command_that_renders_with_the_default
     if stage in ("inductor", "flashinfer"):
         assert argv[1:3] == ["-c", _stages.WARM_SERVER]
         assert ("--enable-torch-compile" in argv) == (stage == "inductor")
-        assert ("flashinfer" in argv) == (stage == "flashinfer")
+        assert argv[argv.index("--attention-backend") + 1] == "flashinfer"  # the inductor stage traces the server's
 
 
 def test_damaged_names_missing_changed_and_replaced_artifacts(tmp_path):
@@ -229,11 +229,23 @@ def test_a_quiet_stage_names_what_it_waits_on_or_that_nothing_is_held():
 def test_each_stage_records_the_server_arguments_its_kernels_are_for():
     values = dict(_stages.DEFAULT_ARGS, tp_size="2", torch_compile_max_bs="16")
     assert _stages.kernel_args("flashinfer", values) == {"attention_backend": "flashinfer", "tp_size": 2}
-    assert _stages.kernel_args("inductor", values) == {"enable_torch_compile": True, "torch_compile_max_bs": 16, "tp_size": 2}
+    assert _stages.kernel_args("inductor", values) == {"attention_backend": "flashinfer", "enable_torch_compile": True,
+                                                       "torch_compile_max_bs": 16, "tp_size": 2}
+    assert _stages.kernel_args("inductor", dict(values, attention_backend="fa3"))["attention_backend"] == "fa3"
     assert _stages.kernel_args("deep_gemm", values) == {"tp_size": 2}
     assert _stages.kernel_args("moe", values) == {"tp_size": 2}
     for stage in _stages.STAGE_NAMES:  # what is recorded is what a server may be given
         assert not [k for k, v in _stages.kernel_args(stage, values).items() if _stages.kernel_arg_problem(k, v)]
+
+
+def test_the_inductor_stage_traces_the_attention_backend_the_server_runs():
+    values = dict(_stages.DEFAULT_ARGS, model_path="/models/org/m")
+    argv = _stages.render_argv("inductor", _stages.DEFAULT_COMMANDS["inductor"], values)
+    assert argv[argv.index("--attention-backend") + 1] == "flashinfer"
+    argv = _stages.render_argv("inductor", _stages.DEFAULT_COMMANDS["inductor"], dict(values, attention_backend="fa3"))
+    assert argv[argv.index("--attention-backend") + 1] == "fa3"
+    with pytest.raises(_stages.StageProblem, match=r"stage argument attention_backend: attention_backend='FA3' is not a lowercase name"):
+        _stages.kernel_args("inductor", dict(values, attention_backend="FA3"))
 
 
 @pytest.mark.parametrize("value", ["auto", "0", "-1", ""])
