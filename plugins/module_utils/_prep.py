@@ -83,17 +83,11 @@ def in_tree(root):
     return read(os.path.join(root, "profiles", "prep_result.json"))
 
 
-def built_in_tree(root):
-    """The stages phase 2 built (built()) as the prep_result.json under the host tree ``root`` records them."""
-    return built(in_tree(root))
-
-
-def written_in_stages(root, since, limit=20, stages=None):
-    """What was written since ``since`` in the folders of ``stages`` (by default those phase 2 built, as the
-    prep_result.json under the host tree ``root`` records them): {"stages": those stages, "count", "files": the first
-    ``limit`` paths relative to the root}. The folders are walked without following a symlink (a linked stage folder
-    shows nothing)."""
-    stages = built_in_tree(root) if stages is None else sorted(s for s in stages if s in STAGES)
+def written_in_stages(root, since, stages, limit=20):
+    """What was written since ``since`` in the folders of ``stages`` under the host tree ``root`` (names that are no
+    stage are left out): {"stages": those stages, "count", "files": the first ``limit`` paths relative to the root}.
+    The folders are walked without following a symlink (a linked stage folder shows nothing)."""
+    stages = sorted(s for s in stages if s in STAGES)
     count, files = 0, []
     for stage in stages:
         rel = "profiles/" + STAGES[stage]["dir"]

@@ -371,7 +371,7 @@ def status(module, cli, p, name, record, record_path, root):
     launched = record.get("started_at")
     # Kernels compiled after the launch land in the caches the server was pointed at (its record's, not what
     # prep_result.json says now): what is new in those folders is what phase 2 did not build for this server.
-    written = _prep.written_in_stages(root, launched, stages=_stages.stages_pointed_at(expected, p["caches_mount"])) \
+    written = _prep.written_in_stages(root, launched, _stages.stages_pointed_at(expected, p["caches_mount"])) \
         if expected and isinstance(launched, (int, float)) and not isinstance(launched, bool) else None
     module.exit_json(changed=False, server_name=name, record=record_path, alive=alive, log=record["log"], pid=record["pid"],
                      log_evidence=evidence, cache_env=expected, server_env=probe["env"],
@@ -483,7 +483,7 @@ def main():
     phase2 = _prep.in_tree(root) if p["cache_env"] else {}
     built = _prep.built(phase2)
     warmed, sources, arg_problems = _stages.warmed_args(phase2, built)
-    cache_env = _stages.server_cache_env(p["caches_mount"], stages=built) if p["cache_env"] else {}
+    cache_env = _stages.server_cache_env(p["caches_mount"], stages=built)  # empty with O(cache_env=false): no stage was read
     answer, problems, key = validate(module, container, p, warmed)
     argv = list(p["launch_command"]) + answer["argv"] + list(p["extra_args"])
     values = answer["values"]

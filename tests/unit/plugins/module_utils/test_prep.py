@@ -170,9 +170,9 @@ def test_written_in_stages_judges_only_the_folders_of_the_stages_phase_2_built(t
     (profiles / "inductor" / "new.so").write_bytes(b"\0")
     (profiles / "moe_configs" / "E=8,N=64,device_name=x.json").write_text("{}")  # a skipped stage is not judged
     expected = {"stages": ["flashinfer", "inductor"], "count": 1, "files": ["profiles/inductor/new.so"]}
-    assert _prep.written_in_stages(str(root), since) == expected
+    assert _prep.written_in_stages(str(root), since, _prep.built(_prep.in_tree(str(root)))) == expected
     (profiles / "prep_result.json").unlink()
-    assert _prep.written_in_stages(str(root), since) == {"stages": [], "count": 0, "files": []}
+    assert _prep.written_in_stages(str(root), since, _prep.built(_prep.in_tree(str(root)))) == {"stages": [], "count": 0, "files": []}
 
 
 def test_written_in_stages_judges_the_stages_it_is_given_whatever_prep_result_says_now(tmp_path):
@@ -185,6 +185,6 @@ def test_written_in_stages_judges_the_stages_it_is_given_whatever_prep_result_sa
     since = time.time() - 1
     (profiles / "inductor" / "new.so").write_bytes(b"\0")
     (profiles / "deep_gemm" / "kernel.so").write_bytes(b"\0")
-    assert _prep.written_in_stages(str(tmp_path), since, stages=["deep_gemm", "not-a-stage"]) == {
+    assert _prep.written_in_stages(str(tmp_path), since, ["deep_gemm", "not-a-stage"]) == {
         "stages": ["deep_gemm"], "count": 1, "files": ["profiles/deep_gemm/kernel.so"]}
-    assert _prep.written_in_stages(str(tmp_path), since, stages=[]) == {"stages": [], "count": 0, "files": []}
+    assert _prep.written_in_stages(str(tmp_path), since, []) == {"stages": [], "count": 0, "files": []}
