@@ -15,7 +15,9 @@ HOSTS = ["sa", "sb", "sc"]
 def inventory(tmp_path):
     path = tmp_path / "inventory.yml"
     path.write_text(json.dumps({"gh200": {"hosts": dict((h, {}) for h in HOSTS), "vars": {
-        "ansible_connection": "local", "gh200_host_user": "gh200-no-such-user", "gh200_model": "org/model"}}}))
+        "ansible_connection": "local", "gh200_host_user": "gh200-no-such-user", "gh200_model": "org/model",
+        # A lock of its own: the host's default one is the dry-run's too (the engine suite runs beside this one).
+        "gh200_run_lock_path": str(tmp_path / "lock.json")}}}))
     return str(path)
 
 
