@@ -13,6 +13,14 @@ export PY_COLORS=0 ANSIBLE_FORCE_COLOR=0
 # Each step says how long the previous one took (CI must stay well under 30 minutes in all).
 last=$SECONDS
 step() { printf '\n=== %s === (previous step %ds, %ds in all)\n' "$*" $((SECONDS - last)) "$SECONDS"; last=$SECONDS; }
+# A job started in the background: wait for it, print its log, stop the run when it failed.
+join() {  # <pid> <log> <what it was>
+  local rc=0
+  wait "$1" || rc=$?
+  cat "$2"
+  rm -f "$2"
+  [ "$rc" -eq 0 ] || { echo "$3 failed (exit $rc)" >&2; exit 1; }
+}
 
 # Every scenario, the heaviest first (known ones by their cost on this machine kind, new ones after them),
 # GH200_MOLECULE_JOBS (default 2) at a time: most of a scenario's time is waiting on containers, not CPU.
@@ -67,20 +75,15 @@ step "playbook tests on localhost (check, phase and report plugins; role options
 pytest -q tests/playbooks
 
 step "modules and playbooks on the real engine (the stand-in images, the dry-run host, no Molecule), started beside the steps above"
-rc=0; wait "$engine_pid" || rc=$?
-cat "$engine_log"
+join "$engine_pid" "$engine_log" "the engine suite (tests/engine)"
 echo "(the engine suite took $((SECONDS - engine_started))s in all, beside the steps above)"
-[ "$rc" -eq 0 ] || { echo "the engine suite (tests/engine) failed (exit $rc)" >&2; exit 1; }
-rm -f "$engine_log"
 
 step "the collection artifact (built, installed into an empty path, used from there; ansible-builder)"
 pytest -q tests/artifact
 
 if [ -n "$arm64_pid" ]; then
   step "the arm64 test images (built beside the steps above)"
-  rc=0; wait "$arm64_pid" || rc=$?
-  cat "$arm64_log"
-  [ "$rc" -eq 0 ] || { echo "scripts/arm64-images.sh failed (exit $rc)" >&2; exit 1; }
+  join "$arm64_pid" "$arm64_log" "scripts/arm64-images.sh"
 fi
 rm -f "$arm64_log"
 
