@@ -4,7 +4,7 @@
 #   2. .venv with the pinned toolchain (requirements/test.txt),
 #   3. the collection visible to Ansible as gh200.sglang (collections/ symlink),
 #   4. the local dry-run host user (when run as root) and its Python packages, the hub stand-in serving the tiny model,
-#   5. the test-bed images, built offline with debootstrap + docker import,
+#   5. the test-bed images, built offline with debootstrap + docker import (and the upstream-shaped one derived),
 #   6. with GH200_ARM64=1, the arm64 test-bed images for molecule/aarch64 (scripts/arm64-images.sh).
 # Writes .cache/testbed.env, which scripts/verify-local.sh and scripts/test.sh read.
 set -euo pipefail
@@ -204,6 +204,8 @@ fi
 for img in gh200-testhost sglang-dev-standin; do
   GH200_PIP_PYTHON="$repo/.venv/bin/python" tests/testbed/build-image.sh "$img" "$host_uid" "$host_gid"
 done
+# The upstream-shaped stand-in (root, no entrypoint, `sleep infinity`, no devuser), derived from sglang-dev-standin.
+tests/testbed/upstream-image.sh
 
 cat >.cache/testbed.env <<EOF
 # Written by scripts/setup.sh

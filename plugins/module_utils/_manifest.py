@@ -99,9 +99,10 @@ def security_from(no_new_privileges, cap_drop):
 
 
 def desired_spec(image, env, secret_keys, mounts, network_mode, ipc_mode, shm_size, gpus, no_new_privileges=True,
-                 cap_drop=()):
+                 cap_drop=(), init=False):
     """The configuration a container must have, in the form spec_from_inspect() produces."""
     return {
+        "init": bool(init),
         "security": security_from(no_new_privileges, cap_drop),
         "image": image,
         "env": dict((k, str(v)) for k, v in env.items()),
@@ -125,6 +126,7 @@ def spec_from_inspect(attrs):
     secret_keys = [k for k in (labels.get(LABEL_SECRET_KEYS) or "").split(",") if k]
     options = [str(o) for o in host.get("SecurityOpt") or []]
     return {
+        "init": bool(host.get("Init")),
         "security": security_from(any(o.replace("=", ":") in ("no-new-privileges", "no-new-privileges:true") for o in options),
                                   host.get("CapDrop") or []),
         "image": config.get("Image"),
@@ -146,7 +148,7 @@ def drift(desired, actual, secret_env, image_id=None, actual_image_id=None):
     Returns a list of {key, before, after}; secret values never appear (shown as '<hidden>').
     """
     changes = []
-    for key in ("image", "env", "mounts", "network_mode", "ipc_mode", "shm_size", "gpus", "secret_env_keys", "security"):
+    for key in ("image", "env", "mounts", "network_mode", "ipc_mode", "shm_size", "gpus", "secret_env_keys", "security", "init"):
         if desired[key] != actual.get(key):
             changes.append({"key": key, "before": actual.get(key), "after": desired[key]})
     if image_id and actual_image_id and image_id != actual_image_id and desired["image"] == actual.get("image"):

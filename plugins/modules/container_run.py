@@ -115,6 +115,14 @@ options:
     type: str
     choices: [never, on-change, always]
     default: on-change
+  init:
+    description:
+      - Run Docker's init (C(docker run --init)) as the container's PID 1, which forwards the stop signal to the image's
+        command and reaps its children. For an image whose command ignores the signal as PID 1, such as the upstream
+        SGLang image's C(sleep infinity), every stop otherwise waits O(stop_timeout) and kills it. A running
+        container started otherwise drifts.
+    type: bool
+    default: false
   stop_timeout:
     description: Seconds to wait for the container to stop before it is killed.
     type: int
@@ -356,6 +364,7 @@ def main():
         shm_size=dict(type="str", default="16g"),
         network_mode=dict(type="str", default="host"),
         recreate=dict(type="str", default="on-change", choices=["never", "on-change", "always"]),
+        init=dict(type="bool", default=False),
         stop_timeout=dict(type="int", default=30),
         inventory_host=dict(type="str"),
     )
@@ -374,7 +383,7 @@ def main():
         _manifest.check_secret_names(p["env"], p["secret_env"], p["secret_files"])
         desired = _manifest.desired_spec(p["image"], container_env(module), p["secret_env"].keys(), mounts,
                                          p["network_mode"], p["ipc_mode"], p["shm_size"], p["gpus"],
-                                         p["no_new_privileges"], p["cap_drop"])
+                                         p["no_new_privileges"], p["cap_drop"], p["init"])
     except _manifest.SpecError as exc:
         module.fail_json(msg="container %s: %s" % (p["name"], exc))
 
@@ -493,7 +502,7 @@ def create(module, cli, image, mounts, run_id, account):
         p["image"], name=p["name"], environment=full_env, labels=labels,
         mounts=[_docker.bind_mount(m["source"], m["target"], m["read_only"]) for m in mounts],
         network_mode=p["network_mode"], ipc_mode=p["ipc_mode"], shm_size=p["shm_size"],
-        device_requests=[gpu] if gpu else None, stop_signal="SIGTERM",
+        device_requests=[gpu] if gpu else None, stop_signal="SIGTERM", init=p["init"] or None,
         security_opt=["no-new-privileges:true"] if p["no_new_privileges"] else None,
         cap_drop=_manifest.security_from(True, p["cap_drop"])["cap_drop"] or None,
     )

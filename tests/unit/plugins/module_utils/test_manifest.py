@@ -149,3 +149,13 @@ def test_capabilities_to_drop_must_be_capability_names():
         "cap_drop 'NET RAW' is not a capability name (such as NET_RAW or ALL)",
         "cap_drop 'x;y' is not a capability name (such as NET_RAW or ALL)",
         "cap_drop '' is not a capability name (such as NET_RAW or ALL)"]
+
+
+def test_a_container_started_without_the_requested_init_or_with_one_not_requested_drifts():
+    started_with = inspect()
+    started_with["HostConfig"]["Init"] = True
+    assert m.drift(spec(init=True), m.spec_from_inspect(started_with), {"HF_TOKEN": "s3cret"}) == []
+    assert m.drift(spec(), m.spec_from_inspect(inspect()), {"HF_TOKEN": "s3cret"}) == []  # Init absent (null) is no init
+    assert [(c["key"], c["before"], c["after"]) for c in m.drift(spec(init=True), m.spec_from_inspect(inspect()), {"HF_TOKEN": "s3cret"})] == [
+        ("init", False, True)]
+    assert [c["key"] for c in m.drift(spec(), m.spec_from_inspect(started_with), {"HF_TOKEN": "s3cret"})] == ["init"]
