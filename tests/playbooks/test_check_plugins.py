@@ -164,3 +164,81 @@ def test_a_group_of_judged_checks_is_recorded_in_one_task(playbook, tmp_path):
                            ("phase0", "no fatal XID", "failed"), ("phase0", "dcgmi diag passes", "skipped: dcgmi not installed")]
     assert set(s for p, n, s in records[4:]) == {"skipped: host_prep_gpu_health=false"} and len(records) == 8
     assert report["hosts"]["localhost"]["warnings"] == 1
+
+
+CHECK_GROUP_PLAY = """
+- hosts: all
+  gather_facts: false
+  vars:
+    evidence: {mode: '0644', path: /r/pointer}
+    prefix: "restart: "
+  tasks:
+    - gh200.sglang.phase: {state: reset}
+    - gh200.sglang.phase: {state: begin, phase: phase1, title: container lifecycle}
+    - name: One task judges a group of checks, each as one check task would.
+      gh200.sglang.check:
+        phase: phase1
+        checks:
+          - name: "{{ prefix }}path recorded"
+            that: evidence.path == '/r/pointer'
+            detail: "{{ evidence.path }}"
+          - name: "{{ prefix }}pointer mode is 0600"
+            that: [evidence.path | length > 0, "evidence.mode == '0600'"]
+            detail: fine
+            fail_detail: "{{ evidence.path }} has mode {{ evidence.mode }}"
+          - name: "{{ prefix }}evidence missing"
+            that: never_gathered.container.running
+          - name: "{{ prefix }}GPU request"
+            that: never_gathered.gpus.match
+            detail: "{{ never_gathered.gpus.actual }}"
+            skip: "{{ 'no GPU' if evidence.path else '' }}"
+      register: group
+    - name: A group skipped as a whole never templates its items.
+      gh200.sglang.check:
+        phase: phase1
+        skip: check mode
+        checks:
+          - {name: "{{ prefix }}GPU health", that: never_gathered.x, detail: "{{ never_gathered.y }}", skip: "{{ never_gathered.reason }}"}
+    - name: One item that could not fail refuses the whole group, which records nothing.
+      gh200.sglang.check:
+        phase: phase4
+        checks:
+          - {name: holds, that: "1 == 1"}
+          - {name: always fine, detail: nothing to test}
+      register: cannot_fail
+      ignore_errors: true
+    - name: An unknown key is refused by name.
+      gh200.sglang.check:
+        phase: phase4
+        checks: [{name: typo, thta: "1 == 1"}]
+      register: typo
+      ignore_errors: true
+    - name: The group and the one-check options do not mix.
+      gh200.sglang.check:
+        phase: phase4
+        that: "1 == 1"
+        checks: [{name: one, that: "1 == 1"}]
+      register: mixed
+      ignore_errors: true
+    - ansible.builtin.assert:
+        that:
+          - group is not failed and group.checks | length == 4
+          - group.warnings | length == 2
+          - "group.msg[1] == 'failed: restart: pointer mode is 0600 (/r/pointer has mode 0644)'"
+          - >-
+            gh200_checks | selectattr('phase', 'equalto', 'phase1') | map(attribute='status') | list
+            == ['passed', 'failed', 'failed', 'skipped: no GPU', 'skipped: check mode']
+          - gh200_checks[2].detail is search('could not evaluate')
+          - cannot_fail is failed
+          - >-
+            cannot_fail.msg == "check 'always fine' has no condition and no skip reason: a check must be able to fail"
+          - >-
+            typo is failed and typo.msg is search("check 'typo': unknown key.s. thta")
+          - mixed is failed and mixed.msg is search('mutually exclusive')
+          - gh200_checks | selectattr('phase', 'equalto', 'phase4') | list | length == 0
+"""
+
+
+def test_a_group_of_checks_is_judged_in_one_task_as_its_checks_would_be(playbook):
+    rc, out = playbook(CHECK_GROUP_PLAY)
+    assert rc == 0, out
