@@ -9,8 +9,11 @@ scenarios, `python3 tests/check_coverage.py <dir>` compares the two:
   that is now seen failing must leave the list, so the list only shrinks.
 
 Names are compared without the context a role adds (`start: `, `stop: `, `restart: `, `after restart: `,
-`final stop: `, `tool server: `), with a stage's name as `<stage>` and the host user as `<host user>`: `after restart: inductor: cache
-artifacts owned by devuser` is the check `<stage>: cache artifacts owned by devuser`. Unit tests of a judge never count.
+`final stop: `, `tool server: `), with a stage's name as `<stage>`, the host user as `<host user>` and the container user
+(gh200_container_user: a name or a uid:gid) as `<container user>`: `after restart: inductor: cache artifacts owned by
+devuser` is the check `<stage>: cache artifacts owned by <host user>`, and `scaffolding and telemetry writable by 1001:1001`
+(an image run as the host user's ids) the check `scaffolding and telemetry writable by <container user>`, which a run
+with devuser sees failing. Unit tests of a judge never count.
 """
 import json
 import os
@@ -21,6 +24,7 @@ CONTEXTS = ("after restart: ", "restart: ", "start: ", "final stop: ", "stop: ",
 STAGES = ("flashinfer", "inductor", "deep_gemm", "moe")
 _STAGE = re.compile(r"^(%s): " % "|".join(STAGES))
 _OWNED = re.compile(r"(owned by|a 0600 file owned by) \S+$")
+_WRITABLE = re.compile(r"writable by \S+$")
 PENDING = os.path.join(os.path.dirname(os.path.abspath(__file__)), "check_coverage_pending.yml")
 ENV = "GH200_CHECK_COVERAGE_DIR"
 
@@ -35,6 +39,7 @@ def normalize(name):
             if name.startswith(prefix):
                 name, stripped = name[len(prefix):], True
     name = _STAGE.sub("<stage>: ", name)
+    name = _WRITABLE.sub("writable by <container user>", name)
     return _OWNED.sub(lambda m: "%s <host user>" % m.group(1), name)
 
 

@@ -13,6 +13,8 @@ import check_coverage as cc  # noqa: E402  pylint: disable=wrong-import-position
     ("after restart: start: pointer is a 0600 file owned by gh200dry", "pointer is a 0600 file owned by <host user>"),
     ("after restart: inductor: cache artifacts owned by devuser", "<stage>: cache artifacts owned by <host user>"),
     ("final stop: host tree still owned by ubuntu", "host tree still owned by <host user>"),
+    ("restart: scaffolding and telemetry writable by devuser", "scaffolding and telemetry writable by <container user>"),
+    ("scaffolding and telemetry writable by 1001:1001", "scaffolding and telemetry writable by <container user>"),
     ("tool server: smoke prompt answered", "smoke prompt answered"),
     ("restart: container runs", "container runs"),
     ("stop: pointer removed after stop", "pointer removed after stop"),
