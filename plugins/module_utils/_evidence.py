@@ -22,6 +22,9 @@ from ansible.module_utils.six.moves.urllib.parse import urlparse
 from ansible_collections.gh200.sglang.plugins.module_utils import _manifest
 
 LOOPBACK = "127.0.0.1"
+# What a dev image's entrypoint may run (gh200_container_services), each judged by its own checks: its ready line in the
+# container log, this run's own log directory, the node exporter and Prometheus on loopback.
+SERVICES = ("ready_line", "run_log", "node_exporter", "prometheus")
 _DOCKER_TIME = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$")
 
 
@@ -206,3 +209,17 @@ def error_lines(lines, pattern, limit=5, ignore=""):
     regex = re.compile(pattern)
     skip = re.compile(ignore) if ignore else None
     return [line for line in lines if regex.search(line) and not (skip and skip.search(line))][:limit]
+
+
+def services_waiting(evidence, services, run_log_name):
+    """The services of ``services`` whose evidence (run_evidence's answer) is not in yet, in SERVICES order: run_log
+    (``run_log_name`` written in this run's log directory since the start), node_exporter (answers /metrics),
+    prometheus (ready, its TSDB written since the start). The ready line is waited on by itself, in the container log."""
+    evidence = evidence or {}
+    prometheus = evidence.get("prometheus") or {}
+    up = {
+        "run_log": run_log_name in ((evidence.get("run_log") or {}).get("fresh") or []),
+        "node_exporter": bool((evidence.get("node_exporter") or {}).get("up")),
+        "prometheus": bool(prometheus.get("ready") and prometheus.get("tsdb_fresh")),
+    }
+    return [s for s in SERVICES if s in up and s in (services or []) and not up[s]]

@@ -45,6 +45,18 @@ options:
     description: Number of lines of the container log to return; V(0) returns none.
     type: int
     default: 0
+  wait_regex:
+    description:
+      - Python regular expression of a line to wait for in the last O(logs_tail) lines of the container log (which
+        must then be above 0), such as the entrypoint's ready line. The module looks at once, then again after a
+        pause that doubles from 0.25 s to 2 s, until a line matches, the container stops running, or
+        O(wait_timeout) has passed; one module call, not one per look. Not finding the line is data (RV(wait)),
+        not a failure. O(argv) runs after the wait.
+    type: str
+  wait_timeout:
+    description: Seconds O(wait_regex) may be waited for, 0 to 3600; V(0) looks once.
+    type: float
+    default: 0
 attributes:
   check_mode:
     support: full
@@ -61,6 +73,14 @@ EXAMPLES = r"""
     argv: [test, -w, /profiles/flashinfer]
   register: writable
   failed_when: false
+
+- name: Wait up to 60 s for the entrypoint's ready line.
+  gh200.sglang.container_probe:
+    name: sglang-dev
+    logs_tail: 200
+    wait_regex: 'init-run: ready'
+    wait_timeout: 60
+  register: ready
 
 - name: Read the last 100 lines of the container log.
   gh200.sglang.container_probe:
@@ -96,11 +116,53 @@ logs:
   type: list
   elements: str
   sample: ["init-run: ready"]
+wait:
+  description: How the wait for O(wait_regex) ended; empty when none was asked.
+  returned: always
+  type: dict
+  contains:
+    ended:
+      description: V(done) (a line matched), V(timeout), or why it stopped early (the container is not running).
+      type: str
+      sample: done
+    waited:
+      description: Seconds from the first look to the last.
+      type: float
+      sample: 3.75
+    matched:
+      description: The last line of RV(logs) that matches O(wait_regex), or an empty string.
+      type: str
+      sample: "init-run: ready"
 """
+
+import re
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.gh200.sglang.plugins.module_utils import _docker, _proc
+from ansible_collections.gh200.sglang.plugins.module_utils import _docker, _proc, _wait
+
+
+def log_lines(container, tail):
+    """The last ``tail`` lines of the container log, as text."""
+    return container.logs(tail=tail).decode("utf-8", "replace").splitlines()
+
+
+def wait_for_line(container, pattern, tail, timeout):
+    """Look at the container's log until a line matches ``pattern`` (compiled), the container stops running, or
+    ``timeout`` s pass; (the last lines read, the wait's account)."""
+    def look():
+        container.reload()
+        return container.status, log_lines(container, tail)
+
+    def done(state):
+        status, lines = state
+        if any(pattern.search(line) for line in lines):
+            return True
+        return "" if status in ("created", "running", "restarting") else "the container is %s" % status
+
+    (dummy, lines), waited, ended = _wait.until(look, done, timeout)
+    matched = [line for line in lines if pattern.search(line)]
+    return lines, {"ended": ended, "waited": waited, "matched": matched[-1] if matched else ""}
 
 
 def main():
@@ -110,19 +172,32 @@ def main():
         workdir=dict(type="str"),
         logs_tail=dict(type="int", default=0),
         timeout=dict(type="float", default=600),
+        wait_regex=dict(type="str"),
+        wait_timeout=dict(type="float", default=0),
     )
     argument_spec.update(_docker.DOCKER_ARGS, **_docker.CONTAINER_ARGS)
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     p = module.params
+    pattern = None
     try:
         _proc.check_timeout("timeout", p["timeout"])
+        _wait.check_wait("wait_timeout", p["wait_timeout"])
+        if p["wait_regex"] is not None:
+            if p["logs_tail"] <= 0:
+                raise ValueError("wait_regex needs logs_tail above 0 (the lines it is looked for in)")
+            pattern = re.compile(p["wait_regex"])
+    except re.error as exc:
+        module.fail_json(msg="container_probe: wait_regex %r is not a valid regular expression: %s" % (p["wait_regex"], exc))
     except ValueError as exc:
         module.fail_json(msg="container_probe: %s" % exc)
     try:
         container = _docker.get_container(_docker.client(module), p["name"])
         if container is None:
             module.fail_json(msg="container %s does not exist" % p["name"])
-        result = dict(changed=False, status=container.status, exit_code=None, stdout="", stderr="", logs=[])
+        result = dict(changed=False, status=container.status, exit_code=None, stdout="", stderr="", logs=[], wait={})
+        if pattern is not None:
+            result["logs"], result["wait"] = wait_for_line(container, pattern, p["logs_tail"], p["wait_timeout"])
+            result["status"] = container.status
         if p["argv"]:
             if container.status != "running":
                 module.fail_json(msg="container %s is %s, not running: cannot run %s" % (p["name"], container.status, p["argv"][0]), **result)
@@ -131,8 +206,8 @@ def main():
             except _docker.ExecTimeout as exc:
                 module.fail_json(msg="container %s: %s" % (p["name"], exc), **result)
             result.update(exit_code=rc, stdout=out, stderr=err)
-        if p["logs_tail"] > 0:
-            result["logs"] = container.logs(tail=p["logs_tail"]).decode("utf-8", "replace").splitlines()
+        if p["logs_tail"] > 0 and pattern is None:
+            result["logs"] = log_lines(container, p["logs_tail"])
     except _docker.DockerException as exc:
         module.fail_json(msg="container %s: Docker engine error: %s" % (p["name"], exc))
     module.exit_json(**result)

@@ -65,6 +65,27 @@ options:
         and pip's dependency-resolver notice).
     type: str
     default: "Ignore import error when loading sglang\\.|pip's dependency resolver does not currently take into account all the packages"
+  wait_services:
+    description:
+      - Services the image runs whose evidence to wait for after a start. C(run_log) is O(run_log_name) written in
+        this run's log directory since the start, C(node_exporter) answers C(/metrics), C(prometheus) is ready and
+        its TSDB written since the start. C(ready_line) is waited for by M(gh200.sglang.container_probe), and is
+        ignored here.
+      - The module gathers the evidence at once, then again after a pause that doubles from 0.25 s to 2 s, until
+        every one is in, the container is not running, or O(wait_timeout) has passed; one module call, not one per
+        look. What is still missing is data (RV(wait)), not a failure; the evidence returned is the last gathered.
+    type: list
+    elements: str
+    choices: [ready_line, run_log, node_exporter, prometheus]
+    default: []
+  run_log_name:
+    description: The file the entrypoint writes in this run's log directory, waited for with C(run_log).
+    type: str
+    default: init-run.log
+  wait_timeout:
+    description: Seconds O(wait_services) may be waited for, 0 to 3600; V(0) gathers once.
+    type: float
+    default: 0
 """
 
 EXAMPLES = r"""
@@ -73,6 +94,14 @@ EXAMPLES = r"""
     name: sglang-dev
     host_user: ubuntu
     gpus: all
+  register: evidence
+
+- name: Wait up to 60 s after a start for this run's log, Prometheus and the node exporter, then gather the evidence.
+  gh200.sglang.run_evidence:
+    name: sglang-dev
+    host_user: ubuntu
+    wait_services: [run_log, node_exporter, prometheus]
+    wait_timeout: 60
   register: evidence
 
 - name: Check that the pointer names the running container's run.
@@ -129,6 +158,13 @@ gpus:
   returned: always
   type: dict
   sample: {"requested": null, "actual": null, "match": true}
+wait:
+  description:
+    - How the wait for O(wait_services) ended (V(done), V(timeout), or why it stopped early, such as the container
+      not running), the seconds it took, and the services still missing at the end.
+  returned: always
+  type: dict
+  sample: {"ended": "done", "waited": 3.75, "missing": []}
 """
 
 import os
@@ -136,7 +172,7 @@ from re import compile as re_compile, error as re_error
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.gh200.sglang.plugins.module_utils import _docker, _evidence, _files, _manifest, _tree
+from ansible_collections.gh200.sglang.plugins.module_utils import _docker, _evidence, _files, _manifest, _tree, _wait
 
 
 def services(p, container, root):
@@ -158,6 +194,32 @@ def services(p, container, root):
     return prom, node
 
 
+def gather(p, cli, root, requested):
+    """The evidence of the run, gathered once."""
+    found = _docker.get_container(cli, p["name"])
+    container = _evidence.container_facts(found.attrs if found is not None else None)
+    log_lines = found.logs(tail=p["logs_tail"]).decode("utf-8", "replace").splitlines() if found is not None and p["logs_tail"] > 0 else []
+    pointer = _evidence.file_facts(os.path.join(root, _manifest.POINTER))
+    raw = _files.read_bytes(pointer["path"]) if pointer["is_file"] else None
+    pointer["run_id"] = _manifest.parse_env_file((raw or b"").decode("utf-8", "replace")).get("RUN_ID")
+    history_dir = os.path.join(root, _manifest.HISTORY)
+    history = sorted(n for n in os.listdir(history_dir) if n.endswith(".env")) if os.path.isdir(history_dir) else []
+    run_log = _evidence.run_log_facts(os.path.join(root, "telemetry", "logs"), container["run_id"], container["started_epoch"])
+    prom, node = services(p, container, root)
+    return dict(
+        container=container, pointer=pointer, history=history, run_log=run_log, prometheus=prom, node_exporter=node,
+        logs={"lines": len(log_lines), "errors": _evidence.error_lines(log_lines, p["log_error_regex"], ignore=p["log_ignore_regex"])},
+        gpus={"requested": requested, "actual": container["gpus"], "match": _evidence.gpus_match(requested, container["gpus"])},
+    )
+
+
+def settled(p, evidence):
+    """True when every service waited for is in; why the wait ends early (no container running); else ''."""
+    if not evidence["container"]["running"]:
+        return "the container is %s" % (evidence["container"]["status"] if evidence["container"]["exists"] else "absent")
+    return not _evidence.services_waiting(evidence, p["wait_services"], p["run_log_name"])
+
+
 def main():
     argument_spec = dict(
         gpus=dict(type="str", default="none"),
@@ -168,6 +230,9 @@ def main():
         logs_tail=dict(type="int", default=200),
         log_error_regex=dict(type="str", default=_evidence.CONTAINER_ERROR_REGEX),
         log_ignore_regex=dict(type="str", default=_evidence.BENIGN_LOG_LINES),
+        wait_services=dict(type="list", elements="str", default=[], choices=list(_evidence.SERVICES)),
+        run_log_name=dict(type="str", default="init-run.log"),
+        wait_timeout=dict(type="float", default=0),
     )
     argument_spec.update(_docker.DOCKER_ARGS, **dict(_docker.CONTAINER_ARGS, **_tree.HOST_TREE_ARGS))
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
@@ -178,32 +243,22 @@ def main():
         except re_error as exc:
             module.fail_json(msg="%s %r is not a valid regular expression: %s" % (option, p[option], exc))
     try:
+        _wait.check_wait("wait_timeout", p["wait_timeout"])
         dummy, root = _tree.resolve_root(p["host_user"], p["root"])
     except _tree.OptionProblem as exc:
         module.fail_json(msg=str(exc))
+    except ValueError as exc:
+        module.fail_json(msg="run_evidence: %s" % exc)
     try:
         requested = _manifest.normalize_gpus(p["gpus"])
         cli = _docker.client(module)
-        found = _docker.get_container(cli, p["name"])
-        container = _evidence.container_facts(found.attrs if found is not None else None)
-        log_lines = found.logs(tail=p["logs_tail"]).decode("utf-8", "replace").splitlines() if found is not None and p["logs_tail"] > 0 else []
-        pointer = _evidence.file_facts(os.path.join(root, _manifest.POINTER))
-        raw = _files.read_bytes(pointer["path"]) if pointer["is_file"] else None
-        pointer["run_id"] = _manifest.parse_env_file((raw or b"").decode("utf-8", "replace")).get("RUN_ID")
-        history_dir = os.path.join(root, _manifest.HISTORY)
-        history = sorted(n for n in os.listdir(history_dir) if n.endswith(".env")) if os.path.isdir(history_dir) else []
-        run_log = _evidence.run_log_facts(os.path.join(root, "telemetry", "logs"), container["run_id"], container["started_epoch"])
-        prom, node = services(p, container, root)
+        evidence, waited, ended = _wait.until(lambda: gather(p, cli, root, requested), lambda e: settled(p, e), p["wait_timeout"])
     except _docker.DockerException as exc:
         module.fail_json(msg="container %s: Docker engine error: %s" % (p["name"], exc))
     except (OSError, _files.PathProblem, _manifest.SpecError) as exc:
         module.fail_json(msg="container %s: %s" % (p["name"], exc))
-    errors = _evidence.error_lines(log_lines, p["log_error_regex"], ignore=p["log_ignore_regex"])
-    module.exit_json(
-        changed=False, container=container, pointer=pointer, history=history, run_log=run_log, prometheus=prom, node_exporter=node,
-        logs={"lines": len(log_lines), "errors": errors},
-        gpus={"requested": requested, "actual": container["gpus"], "match": _evidence.gpus_match(requested, container["gpus"])},
-    )
+    wait = {"ended": ended, "waited": waited, "missing": _evidence.services_waiting(evidence, p["wait_services"], p["run_log_name"])}
+    module.exit_json(changed=False, wait=wait, **evidence)
 
 
 if __name__ == "__main__":
