@@ -54,7 +54,7 @@ options:
         not a failure. O(argv) runs after the wait.
     type: str
   wait_timeout:
-    description: Seconds O(wait_regex) may be waited for, 0 to 3600; V(0) looks once.
+    description: Seconds O(wait_regex) may be waited for, 0 to 86400; V(0) looks once.
     type: float
     default: 0
 attributes:

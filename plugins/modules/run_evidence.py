@@ -83,7 +83,7 @@ options:
     type: str
     default: init-run.log
   wait_timeout:
-    description: Seconds O(wait_services) may be waited for, 0 to 3600; V(0) gathers once.
+    description: Seconds O(wait_services) may be waited for, 0 to 86400; V(0) gathers once.
     type: float
     default: 0
 """

@@ -65,8 +65,8 @@ def test_a_reason_from_done_ends_the_wait_early_and_is_returned():
 
 
 @pytest.mark.parametrize("value, message", [
-    (-1, "wait_timeout must be 0 to 3600 seconds, not -1"),
-    (3601, "wait_timeout must be 0 to 3600 seconds, not 3601"),
+    (-1, "wait_timeout must be 0 to 86400 seconds, not -1"),
+    (86401, "wait_timeout must be 0 to 86400 seconds, not 86401"),
     ("soon", "wait_timeout must be a number of seconds, not 'soon'"),
 ])
 def test_a_wait_out_of_bounds_is_refused_by_name(value, message):
