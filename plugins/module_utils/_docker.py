@@ -125,6 +125,11 @@ def running_container(module, cli, name, purpose):
     return container
 
 
+def log_lines(container, tail):
+    """The last ``tail`` lines of a container's log, as text (bytes that are not UTF-8 replaced)."""
+    return container.logs(tail=tail).decode("utf-8", "replace").splitlines()
+
+
 def get_image(cli, name):
     try:
         return cli.images.get(name)

@@ -142,17 +142,12 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.gh200.sglang.plugins.module_utils import _docker, _proc, _wait
 
 
-def log_lines(container, tail):
-    """The last ``tail`` lines of the container log, as text."""
-    return container.logs(tail=tail).decode("utf-8", "replace").splitlines()
-
-
 def wait_for_line(container, pattern, tail, timeout):
     """Look at the container's log until a line matches ``pattern`` (compiled), the container stops running, or
     ``timeout`` s pass; (the last lines read, the wait's account)."""
     def look():
         container.reload()
-        return container.status, log_lines(container, tail)
+        return container.status, _docker.log_lines(container, tail)
 
     def done(state):
         status, lines = state
@@ -207,7 +202,7 @@ def main():
                 module.fail_json(msg="container %s: %s" % (p["name"], exc), **result)
             result.update(exit_code=rc, stdout=out, stderr=err)
         if p["logs_tail"] > 0 and pattern is None:
-            result["logs"] = log_lines(container, p["logs_tail"])
+            result["logs"] = _docker.log_lines(container, p["logs_tail"])
     except _docker.DockerException as exc:
         module.fail_json(msg="container %s: Docker engine error: %s" % (p["name"], exc))
     module.exit_json(**result)

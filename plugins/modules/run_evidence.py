@@ -198,7 +198,7 @@ def gather(p, cli, root, requested):
     """The evidence of the run, gathered once."""
     found = _docker.get_container(cli, p["name"])
     container = _evidence.container_facts(found.attrs if found is not None else None)
-    log_lines = found.logs(tail=p["logs_tail"]).decode("utf-8", "replace").splitlines() if found is not None and p["logs_tail"] > 0 else []
+    log_lines = _docker.log_lines(found, p["logs_tail"]) if found is not None and p["logs_tail"] > 0 else []
     pointer = _evidence.file_facts(os.path.join(root, _manifest.POINTER))
     raw = _files.read_bytes(pointer["path"]) if pointer["is_file"] else None
     pointer["run_id"] = _manifest.parse_env_file((raw or b"").decode("utf-8", "replace")).get("RUN_ID")
