@@ -189,7 +189,8 @@ container:
   description: The container after the run; empty when there is none.
   returned: always
   type: dict
-  sample: {"id": "3f1c...", "name": "sglang-dev", "status": "running", "image": "sglang-dev:gh200", "run_id": "20251011T120000Z-1a2b3c"}
+  sample: {"id": "3f1c...", "name": "sglang-dev", "status": "running", "image": "sglang-dev:gh200", "run_id": "20251011T120000Z-1a2b3c",
+           "started_at": "2025-10-11T12:00:00.5Z", "restart_count": 0}
 run_id:
   description: Id of the current run (from the pointer); null when no run is current.
   returned: always
@@ -314,7 +315,8 @@ def describe(container, run_id=None):
         return {}
     labels = container.labels or {}
     return {"id": container.id, "name": container.name, "status": container.status,
-            "image": (container.attrs.get("Config") or {}).get("Image"), "run_id": run_id or labels.get(_manifest.LABEL_RUN_ID)}
+            "image": (container.attrs.get("Config") or {}).get("Image"), "run_id": run_id or labels.get(_manifest.LABEL_RUN_ID),
+            "started_at": (container.attrs.get("State") or {}).get("StartedAt"), "restart_count": container.attrs.get("RestartCount", 0)}
 
 
 def plan(module, container, desired, image):

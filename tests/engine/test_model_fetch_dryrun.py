@@ -77,6 +77,13 @@ def test_the_dry_run_fetches_the_model_into_an_empty_models_folder_and_passes_th
     assert all(os.lstat(str(model / f)).st_uid == uid for f in files)  # written by the host user, never root
     for name in ("model weights complete", "no partial model download left", "only the expected model under models"):
         assert checks[name]["status"] == "passed", checks[name]
+    # The container phase 2 judged serves phases 3 and 4, and the restart's run the caches after it: each later
+    # start records that it is still the run judged, and judges no start of its own.
+    reused = [(c["phase"], c["name"], c["status"]) for c in host["checks"] if "judged earlier" in c["name"]]
+    assert reused == [("phase3", "start: container still runs the run judged earlier", "passed"),
+                      ("phase4", "start: container still runs the run judged earlier", "passed"),
+                      ("phase4", "after restart: start: container still runs the run judged earlier", "passed")], reused
+    assert not [c["name"] for c in host["checks"] if c["phase"] == "phase3" and c["name"].startswith("start: entrypoint")]
 
     before = len(hub_requests())
     reports = tempfile.mkdtemp(prefix="gh200-fetch-")
