@@ -314,9 +314,10 @@ def describe(container, run_id=None):
     if container is None:
         return {}
     labels = container.labels or {}
+    facts = _evidence.container_facts(container.attrs)  # as run_evidence reads them, so the two compare
     return {"id": container.id, "name": container.name, "status": container.status,
             "image": (container.attrs.get("Config") or {}).get("Image"), "run_id": run_id or labels.get(_manifest.LABEL_RUN_ID),
-            "started_at": (container.attrs.get("State") or {}).get("StartedAt"), "restart_count": container.attrs.get("RestartCount", 0)}
+            "started_at": facts["started_at"], "restart_count": facts["restart_count"]}
 
 
 def plan(module, container, desired, image):

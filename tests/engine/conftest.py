@@ -178,10 +178,15 @@ def descendants(pid):
     return out
 
 
-def kill_tree(pid):
-    """SIGKILL pid and every process below it at once, as a closed laptop lid or a lost network ends them."""
+def signal_tree(pid, sig):
+    """Send ``sig`` to pid and every process below it (one gone already is left alone)."""
     for each in descendants(pid):
         try:
-            os.kill(each, signal.SIGKILL)
+            os.kill(each, sig)
         except OSError:
             pass
+
+
+def kill_tree(pid):
+    """SIGKILL pid and every process below it at once, as a closed laptop lid or a lost network ends them."""
+    signal_tree(pid, signal.SIGKILL)

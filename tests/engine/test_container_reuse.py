@@ -9,20 +9,12 @@ import subprocess
 import docker
 import pytest
 
-from conftest import descendants, dryrun_report as report, dryrun_start
+from conftest import dryrun_start, signal_tree
 from check_coverage import record  # noqa: E402  pylint: disable=wrong-import-position
 import report_json  # noqa: E402  pylint: disable=wrong-import-position
 
 CONTAINER = "sglang-dev-dryrun"
 CHECK = "start: container still runs the run judged earlier"
-
-
-def signal_tree(pid, sig):
-    for each in descendants(pid):
-        try:
-            os.kill(each, sig)
-        except OSError:
-            pass
 
 
 def test_a_container_restarted_between_phases_fails_the_reuse_check_of_the_next_phase(tmp_path):
@@ -49,8 +41,9 @@ def test_a_container_restarted_between_phases_fails_the_reuse_check_of_the_next_
     text = "".join(output)[-3000:]
     assert before is not None, text
     (found,) = [p for p in tmp_path.iterdir() if p.is_dir()]
-    record(report_json.load(found / "report.json"), "tests/engine/test_container_reuse.py")
-    host = report(tmp_path)
+    data = report_json.load(found / "report.json")
+    record(data, "tests/engine/test_container_reuse.py")
+    (host,) = data["hosts"].values()
     assert run.returncode != 0 and host["phases"]["phase2"]["verdict"] == "passed", text
     assert host["phases"]["phase3"]["verdict"] == "failed", host["phases"]["phase3"]
     checks = dict(((c["phase"], c["name"]), c) for c in host["checks"])
