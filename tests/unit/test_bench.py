@@ -90,6 +90,12 @@ def test_a_strategy_is_named_and_mitogen_s_comes_from_its_installed_package():
     assert (pathlib.Path(env["ANSIBLE_STRATEGY_PLUGINS"]) / "mitogen_linear.py").is_file()
 
 
+def test_a_named_strategy_reaches_the_phases_of_a_collection_playbook_and_none_leaves_each_play_its_own():
+    assert bench.strategy_args("linear", ["playbooks/verify.yml"]) == ["-e", "gh200_strategy=linear"]
+    assert bench.strategy_args(None, ["playbooks/verify.yml"]) == []
+    assert bench.strategy_args("linear", ["benchmarks/playbooks/per_task.yml"]) == []
+
+
 def test_verdicts_keep_each_host_and_each_phase():
     report = {"hosts": {"a": {"verdict": "failed", "phases": {"phase0": {"verdict": "failed"}, "phase1": {"verdict": "skipped"}}}}}
     assert bench.verdicts(report) == {"a": ("failed", {"phase0": "failed", "phase1": "skipped"})}
