@@ -121,6 +121,51 @@ def ensure_dirs(root, rel, uid, gid, mode=0o755):
     os.close(open_dir(root, rel, make=(uid, gid, mode)))
 
 
+def folder_state(root, rel=""):
+    """(uid, gid, mode) of the folder ``rel`` below ``root`` (``root`` itself for ''), read through its own handle;
+    None when it (or a folder above it) is missing; PathProblem when it or a folder on the way is a symlink or not a
+    directory."""
+    try:
+        with folder(root, rel) as fd:
+            info = os.fstat(fd)
+    except OSError as exc:
+        if exc.errno == errno.ENOENT:
+            return None
+        raise
+    return info.st_uid, info.st_gid, stat.S_IMODE(info.st_mode)
+
+
+def folder_line(state):
+    """'absent' or 'directory <uid>:<gid> <mode>', a folder's line in a diff."""
+    return "absent" if state is None else "directory %d:%d %04o" % state
+
+
+def folder_plan(states, uid, gid, mode):
+    """What ensuring each folder of ``states`` ([(rel, state or None)], in order) as a directory ``uid``:``gid``
+    ``mode`` changes: [(rel, before line, after line)] for those that differ, in the same order."""
+    want = (uid, gid, mode)
+    return [(rel, folder_line(state), folder_line(want)) for rel, state in states if state != want]
+
+
+def ensure_folders(root, plan, uid, gid, mode):
+    """Carry out ``folder_plan``'s changes: each missing folder created with its final owner and mode, each other one
+    given them through its own handle; never through a symlink (PathProblem). ``root`` itself is created, when
+    missing, in the folder above it, which lies outside the tree."""
+    for rel, before, dummy in plan:
+        if rel == "" and before == "absent":
+            parent = os.open(os.path.dirname(root) or os.sep, os.O_RDONLY | os.O_DIRECTORY | O_CLOEXEC)
+            try:
+                os.mkdir(os.path.basename(root), 0o700, dir_fd=parent)
+            except OSError as exc:
+                if exc.errno != errno.EEXIST:
+                    raise
+            finally:
+                os.close(parent)
+        with folder(root, rel, make=(uid, gid, mode)) as fd:
+            os.fchown(fd, uid, gid)
+            os.fchmod(fd, mode)
+
+
 def parent_folder(path, root):
     """(descriptor on the folder holding ``path``, the file's name). With ``root``, the folder is reached from ``root``
     by handles that never follow a symlink; without, it is opened as named (a path the user gave, outside any tree)."""
