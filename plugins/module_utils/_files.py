@@ -147,20 +147,39 @@ def folder_plan(states, uid, gid, mode):
     return [(rel, folder_line(state), folder_line(want)) for rel, state in states if state != want]
 
 
-def ensure_folders(root, plan, uid, gid, mode):
-    """Carry out ``folder_plan``'s changes: each missing folder created with its final owner and mode, each other one
-    given them through its own handle; never through a symlink (PathProblem). ``root`` itself is created, when
-    missing, in the folder above it, which lies outside the tree."""
-    for rel, before, dummy in plan:
-        if rel == "" and before == "absent":
-            parent = os.open(os.path.dirname(root) or os.sep, os.O_RDONLY | os.O_DIRECTORY | O_CLOEXEC)
+def make_root(root, uid, gid, mode):
+    """Create ``root`` and the missing folders above it, each with its final owner and mode through its own handle,
+    reached from the deepest folder above that exists (opened as a path: it lies outside the tree)."""
+    missing, top = [], os.path.normpath(root)
+    while not os.path.lexists(top):
+        missing.insert(0, os.path.basename(top))
+        top = os.path.dirname(top)
+    fd = os.open(top, os.O_RDONLY | os.O_DIRECTORY | O_CLOEXEC)
+    try:
+        for name in missing:
+            where = os.path.join(top, name)
             try:
-                os.mkdir(os.path.basename(root), 0o700, dir_fd=parent)
+                os.mkdir(name, 0o700, dir_fd=fd)
             except OSError as exc:
                 if exc.errno != errno.EEXIST:
                     raise
-            finally:
-                os.close(parent)
+            child = _open_dir_at(name, where, fd)
+            os.close(fd)
+            fd, top = child, where
+            os.fchown(fd, uid, gid)
+            os.fchmod(fd, mode)
+    finally:
+        os.close(fd)
+
+
+def ensure_folders(root, plan, uid, gid, mode):
+    """Carry out ``folder_plan``'s changes: each missing folder created with its final owner and mode, each other one
+    given them through its own handle; never through a symlink (PathProblem). ``root`` itself is created, when
+    missing, with the folders above it that are missing too (outside the tree; as ansible.builtin.file makes them,
+    with the same owner and mode), each from the handle of the one above."""
+    for rel, before, dummy in plan:
+        if rel == "" and before == "absent":
+            make_root(root, uid, gid, mode)
         with folder(root, rel, make=(uid, gid, mode)) as fd:
             os.fchown(fd, uid, gid)
             os.fchmod(fd, mode)

@@ -92,3 +92,12 @@ def test_the_plan_lists_only_the_folders_that_differ_in_order():
         ("models", "absent", "directory 0:0 0755"), ("telemetry", "directory 1:1 0755", "directory 0:0 0755"),
         ("x", "directory 0:0 0700", "directory 0:0 0755")]
     assert _files.folder_plan(states[:1], 0, 0, 0o755) == []
+
+
+def test_a_root_whose_parents_are_missing_is_made_with_them_each_with_the_owner_and_mode(run_module, tmp_path):
+    root = tmp_path / "var/tmp/host/tree"
+    code, result = run_module(tree_folders.main, {"root": str(root), "folders": ["models"], "mode": "0750"})
+    assert code == 0 and result["created"] == [".", "models"], result
+    for path in (tmp_path / "var", tmp_path / "var/tmp", tmp_path / "var/tmp/host", root, root / "models"):
+        info = os.lstat(str(path))
+        assert (info.st_mode & 0o7777, info.st_uid) == (0o750, os.geteuid()), path
