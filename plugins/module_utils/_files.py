@@ -52,16 +52,11 @@ def _open_dir_at(name, where, dir_fd=None):
         raise
 
 
-def open_dir(root, rel="", make=None):
-    """A descriptor on the folder ``rel`` below ``root``, reached by opening each folder relative to the one above
-    without following a symlink (``root`` itself included): a folder swapped for a symlink, at any moment, is refused
-    with PathProblem, never followed out of the tree. With ``make`` = (uid, gid, mode), a missing folder is created and
-    given its owner and mode through its own handle; without it, a missing folder raises OSError (ENOENT). The caller
-    closes the descriptor."""
-    parts = [part for part in rel.split("/") if part]
-    if ".." in parts or "." in parts:
-        raise PathProblem("%r is not a path below %s" % (rel, root))
-    fd, where = _open_dir_at(root, root), root
+def _descend(fd, where, parts, make=None):
+    """From the folder descriptor ``fd`` (at path ``where``), a descriptor on the folder ``parts`` below it, each opened
+    relative to the one above without following a symlink (PathProblem). With ``make`` = (uid, gid, mode), a missing
+    folder is created and given its owner and mode through its own handle; without it, a missing folder raises OSError
+    (ENOENT). Takes ``fd`` over: it is closed on the way down, or on an error; the caller closes the one returned."""
     try:
         for part in parts:
             where = os.path.join(where, part)
@@ -83,6 +78,18 @@ def open_dir(root, rel="", make=None):
         os.close(fd)
         raise
     return fd
+
+
+def open_dir(root, rel="", make=None):
+    """A descriptor on the folder ``rel`` below ``root``, reached by opening each folder relative to the one above
+    without following a symlink (``root`` itself included): a folder swapped for a symlink, at any moment, is refused
+    with PathProblem, never followed out of the tree. With ``make`` = (uid, gid, mode), a missing folder is created and
+    given its owner and mode through its own handle; without it, a missing folder raises OSError (ENOENT). The caller
+    closes the descriptor."""
+    parts = [part for part in rel.split("/") if part]
+    if ".." in parts or "." in parts:
+        raise PathProblem("%r is not a path below %s" % (rel, root))
+    return _descend(_open_dir_at(root, root), root, parts, make)
 
 
 @contextlib.contextmanager
@@ -154,22 +161,7 @@ def make_root(root, uid, gid, mode):
     while not os.path.lexists(top):
         missing.insert(0, os.path.basename(top))
         top = os.path.dirname(top)
-    fd = os.open(top, os.O_RDONLY | os.O_DIRECTORY | O_CLOEXEC)
-    try:
-        for name in missing:
-            where = os.path.join(top, name)
-            try:
-                os.mkdir(name, 0o700, dir_fd=fd)
-            except OSError as exc:
-                if exc.errno != errno.EEXIST:
-                    raise
-            child = _open_dir_at(name, where, fd)
-            os.close(fd)
-            fd, top = child, where
-            os.fchown(fd, uid, gid)
-            os.fchmod(fd, mode)
-    finally:
-        os.close(fd)
+    os.close(_descend(os.open(top, os.O_RDONLY | os.O_DIRECTORY | O_CLOEXEC), top, missing, make=(uid, gid, mode)))
 
 
 def ensure_folders(root, plan, uid, gid, mode):

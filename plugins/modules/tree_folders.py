@@ -95,11 +95,11 @@ def main():
         module.fail_json(msg="tree_folders: %s" % exc)
     except OSError as exc:
         module.fail_json(msg="tree_folders: %s: %s" % (getattr(exc, "filename", None) or root, exc.strerror or exc))
-    names = [rel or "." for rel, dummy, dummy2 in plan]
-    module.exit_json(changed=bool(plan), changed_folders=names,
-                     created=[rel or "." for rel, before, dummy in plan if before == "absent"],
-                     diff=dict(before="".join("%s: %s\n" % (n, b) for n, (dummy, b, dummy2) in zip(names, plan)),
-                               after="".join("%s: %s\n" % (n, a) for n, (dummy, dummy2, a) in zip(names, plan))))
+    plan = [(rel or ".", before, after) for rel, before, after in plan]
+    module.exit_json(changed=bool(plan), changed_folders=[name for name, before, after in plan],
+                     created=[name for name, before, after in plan if before == "absent"],
+                     diff=dict(before="".join("%s: %s\n" % (name, before) for name, before, after in plan),
+                               after="".join("%s: %s\n" % (name, after) for name, before, after in plan)))
 
 
 if __name__ == "__main__":

@@ -4,15 +4,13 @@ once, so the fleet stop policy counts the slow host's verdict too. Two local hos
 phase 0 fails on each (no host tree is touched); every module call of the slow one is held, during phase 0, until the
 fast one has recorded its phase 0 (at most 120 s, after which the hold gives up and says so)."""
 import json
-import os
-import pathlib
 import re
 import subprocess
 import sys
 
 import pytest
 
-from conftest import REPO, only_report
+from conftest import REPO, only_report, playbook_command
 
 HOSTS = ["fast", "slow"]
 
@@ -37,11 +35,9 @@ def run_verify(tmp_path, strategy=None, limit=120):
         "slow": {"gh200_run_lock_path": str(tmp_path / "slow-lock.json"), "ansible_python_interpreter": str(python)}},
         "vars": {"ansible_connection": "local", "gh200_host_user": "gh200-no-such-user", "gh200_model": "org/model"}}}))
     dest = tmp_path / "reports"
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(REPO / "collections"), ANSIBLE_FORCE_COLOR="0",
-               ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_PYTHON_INTERPRETER=sys.executable)
-    cmd = [str(pathlib.Path(sys.executable).parent / "ansible-playbook"), "-i", str(inventory), "playbooks/verify.yml",
-           "--tags", "phase0,phase1", "-e", "gh200_max_fail_percentage=0", "-e", "report_dir=%s" % dest]
-    cmd += ["-e", "gh200_strategy=%s" % strategy] if strategy else []
+    extra = ["--tags", "phase0,phase1", "-e", "gh200_max_fail_percentage=0", "-e", "report_dir=%s" % dest]
+    extra += ["-e", "gh200_strategy=%s" % strategy] if strategy else []
+    cmd, env = playbook_command("playbooks/verify.yml", extra, str(inventory))
     proc = subprocess.Popen(cmd, cwd=str(REPO), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     output, task, fast_ended_while_held = [], "", False
     try:
