@@ -15,8 +15,11 @@ import pytest
 from conftest import REPO, dryrun_report, dryrun_start
 
 BASE = "/var/tmp/gh200-ssh-fleet"
-# Its own names, folders and ports: never the benchmarks' fleet (gh200-sim-NN).
-FLEET = [sys.executable, str(REPO / "tests/testbed/fleet.py"), "--base", BASE, "--prefix", "gh200-ssh-", "--connection", "ssh"]
+# Its own names, folders and ports: never the benchmarks' fleet (gh200-sim-NN, ports 20100-20599), which
+# scripts/test.sh may run beside this suite (bench-smoke).
+PORTS = "20600-20699"
+FLEET = [sys.executable, str(REPO / "tests/testbed/fleet.py"), "--base", BASE, "--prefix", "gh200-ssh-", "--connection", "ssh",
+         "--ports", PORTS]
 TEXTFILE = "/var/lib/prometheus/node-exporter"
 HOSTS = ["gh200-ssh-01", "gh200-ssh-02", "gh200-ssh-03"]
 

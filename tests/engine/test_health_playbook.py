@@ -7,7 +7,6 @@ import contextlib
 import json
 import os
 import pathlib
-import platform
 import pwd
 import shutil
 import tempfile
@@ -23,20 +22,23 @@ import report_json  # noqa: E402  pylint: disable=wrong-import-position
 RULES = REPO / "roles/report/files/gh200-verify.rules.yml"
 
 
-def engine_state():
-    """Every container (id, name, status, image, start time) and every image id: what a start, stop or build moves.
-    Images of another architecture's test bed are left out: scripts/test.sh builds the arm64 stand-ins (import, then
-    their config corrected and the first import removed) beside this suite, and none of them is the dry-run's."""
+DRYRUN_CONTAINER, DRYRUN_IMAGES = "sglang-dev-dryrun", ("sglang-dev-dryrun:local", IMAGE)  # inventory/local.yml's
+
+
+def engine_state(*own):
+    """What a start, stop or build by the dry-run host would move: its dev container (id, status, image, start time),
+    the containers in ``own`` (the test's own), and the ids of the dry-run's images. Only those: scripts/test.sh runs
+    Molecule scenarios beside this suite, and they start, stop and build their own containers and images."""
     client = docker.from_env()
-    containers = sorted((c.id, c.name, c.status, c.attrs["Image"], c.attrs["State"]["StartedAt"]) for c in client.containers.list(all=True))
-    native = platform_arch()
-    images = [i for i in client.images.list(all=True) if (i.labels or {}).get("org.gh200-sglang.testbed.arch", native) == native]
-    return containers, sorted(i.id for i in images)
-
-
-def platform_arch():
-    """This machine's Debian architecture name (amd64, arm64), as scripts/testbed/build-image.sh labels images."""
-    return {"x86_64": "amd64", "aarch64": "arm64"}.get(platform.machine(), platform.machine())
+    containers = sorted((c.id, c.name, c.status, c.attrs["Image"], c.attrs["State"]["StartedAt"])
+                        for c in client.containers.list(all=True) if c.name == DRYRUN_CONTAINER or c.id in own)
+    images = []
+    for tag in DRYRUN_IMAGES:
+        try:
+            images.append((tag, client.images.get(tag).id))
+        except docker.errors.ImageNotFound:
+            images.append((tag, None))
+    return containers, images
 
 
 @contextlib.contextmanager
@@ -62,6 +64,7 @@ def prometheus_watching(textfile):
         url = "http://127.0.0.1:%d/api/v1/%s?%s" % (prom, path, urllib.parse.urlencode(query))
         with urllib.request.urlopen(url, timeout=5) as answer:
             return json.loads(answer.read())["data"]
+    api.container = container.id
     try:
         yield api
     finally:
@@ -102,7 +105,7 @@ def test_a_health_run_judges_phase0_and_changes_nothing():
     textfile = tempfile.mkdtemp(prefix="gh200-textfile-")
     os.chmod(textfile, 0o777)  # the dry-run's host user writes it
     with prometheus_watching(textfile) as api:
-        engine, tree = engine_state(), tree_state(root)
+        engine, tree = engine_state(api.container), tree_state(root)
         reports = tempfile.mkdtemp(prefix="gh200-health-")
         rc, out = playbook("playbooks/health.yml", "-e", "report_dir=%s" % reports, "-e", "report_textfile_dir=%s" % textfile)
         assert rc == 0, out[-3000:]
@@ -113,7 +116,7 @@ def test_a_health_run_judges_phase0_and_changes_nothing():
         assert running and set(c["status"] for c in running.values()) == {"skipped: no dev container runs (exited)"}, running
         assert checks["dev image current with its Dockerfile"]["status"] == "passed"
         assert checks["host tree exists"]["status"] == "passed" and "created by this run" not in checks["host tree exists"]["detail"]
-        assert engine_state() == engine and tree_state(root) == tree  # (the watching Prometheus's container included)
+        assert engine_state(api.container) == engine and tree_state(root) == tree  # (the watching Prometheus's container included)
         assert "gh200_verify_host_status{verdict=\"partial\"} -1" in open(os.path.join(textfile, "gh200_verify.prom")).read()
         until("the verdict scraped", lambda: api("query", query='gh200_verify_host_status{verdict="partial"} == -1')["result"])
         assert not firing(api, "host tree exists")
@@ -122,13 +125,13 @@ def test_a_health_run_judges_phase0_and_changes_nothing():
         st = os.stat(jaeger)
         shutil.rmtree(jaeger)
         try:
-            engine, tree = engine_state(), tree_state(root)
+            engine, tree = engine_state(api.container), tree_state(root)
             reports = tempfile.mkdtemp(prefix="gh200-health-")
             rc, out = playbook("playbooks/health.yml", "-e", "report_dir=%s" % reports, "-e", "report_textfile_dir=%s" % textfile)
             assert rc != 0
             host, checks = phase0(reports)
             assert checks["host tree exists"]["status"] == "failed" and "missing telemetry/jaeger" in checks["host tree exists"]["detail"]
-            assert not os.path.exists(jaeger) and engine_state() == engine and tree_state(root) == tree
+            assert not os.path.exists(jaeger) and engine_state(api.container) == engine and tree_state(root) == tree
             (alert,) = until("GH200VerifyCheckFailed firing for 'host tree exists'", lambda: firing(api, "host tree exists"))
             assert alert["labels"]["phase"] == "phase0" and alert["labels"]["severity"] == "warning"
             assert "failed the check host tree exists (phase0)" in alert["annotations"]["summary"]
@@ -165,8 +168,8 @@ def test_a_health_run_judges_the_running_container_read_only_and_names_what_brok
         assert "already running as requested" in checks["container runs"]["detail"]
         assert engine_state() == engine and [e for e in tree_state(root) if not e[0].startswith(volatile)] == tree
 
-        name = [c[1] for c in engine[0] if c[2] == "running" and c[1].startswith("sglang-dev")][0]
-        docker.from_env().containers.get(name).exec_run(["pkill", "-x", "prometheus"], user="root")
+        assert [c[2] for c in engine[0]] == ["running"], engine
+        docker.from_env().containers.get(DRYRUN_CONTAINER).exec_run(["pkill", "-x", "prometheus"], user="root")
         reports = tempfile.mkdtemp(prefix="gh200-health-")
         rc, out = playbook("playbooks/health.yml", "-e", "report_dir=%s" % reports, "-e", "container_start_timeout=4")
         assert rc != 0

@@ -40,7 +40,8 @@ PREFIX = "gh200-sim-"
 LABEL = "gh200.sglang.fleet"
 HOST_IMAGE = "gh200-testhost:testbed"
 HOST_USER = "ubuntu"
-PORT_START, PORT_END, BLOCK = 20100, 20999, 10
+PORT_START, PORT_END, BLOCK = 20100, 20999, 10  # every fleet's ports, clear of the scenarios' and the dry-run's
+PORTS = "20100-20599"  # a fleet's own range by default; another fleet side by side takes another (--ports)
 ROLES = ("prometheus", "node_exporter", "inference", "tool", "ssh")
 CONNECTIONS = ("docker", "ssh")
 OPERATOR = "ops"  # the non-root user an SSH host is reached as (tests/testbed/images/gh200-testhost/setup.sh)
@@ -69,6 +70,14 @@ def port_free(port, host="127.0.0.1"):
         except OSError:
             return False
     return True
+
+
+def port_range(text):
+    """'20600-20699' -> (20600, 20699), within PORT_START..PORT_END; else FleetError naming it."""
+    first, last = (text.split("-", 1) + [""])[:2]
+    if not (first.isdigit() and last.isdigit() and PORT_START <= int(first) < int(last) <= PORT_END):
+        raise FleetError("--ports must be FIRST-LAST within %d-%d, not %r" % (PORT_START, PORT_END, text))
+    return int(first), int(last)
 
 
 def allocate(taken, is_free, start=PORT_START, end=PORT_END, block=BLOCK):
@@ -132,7 +141,7 @@ def inventory(hosts, shared, base=BASE, connection="docker"):
 class Fleet:
     """The fleet on the engine, and its record."""
 
-    def __init__(self, base=BASE, inventory_path=None, connection="docker", prefix=PREFIX):
+    def __init__(self, base=BASE, inventory_path=None, connection="docker", prefix=PREFIX, ports=PORTS):
         import docker  # the test bed's venv has it; the pure functions above do not need it
 
         self.base = pathlib.Path(base)
@@ -141,7 +150,7 @@ class Fleet:
         self.docker = docker
         self.client = docker.from_env()
         self.state = json.loads(self.state_path.read_text()) if self.state_path.exists() else {"hosts": {}}
-        self.connection, self.prefix = connection, prefix
+        self.connection, self.prefix, self.ports = connection, prefix, port_range(ports)
 
     def save(self):
         self.base.mkdir(parents=True, exist_ok=True)
@@ -171,7 +180,7 @@ class Fleet:
 
     def create(self, name):
         taken = [p for record in self.state["hosts"].values() for p in record["ports"].values()]
-        ports = allocate(taken, port_free)
+        ports = allocate(taken, port_free, *self.ports)
         uid, gid = self.owner()
         folder = self.base / name
         if folder.exists():
@@ -269,6 +278,8 @@ def main(argv=None):
     parser.add_argument("--base", default=BASE, help="where the hosts' folders, the record and the inventory live")
     parser.add_argument("--inventory", default=None, help="where to write the inventory (default: BASE/inventory.yml)")
     parser.add_argument("--prefix", default=PREFIX, help="host names, gh200-<x>-NN (default %s): two fleets side by side" % PREFIX)
+    parser.add_argument("--ports", default=PORTS,
+                        help="the ports its hosts take, FIRST-LAST (default %s): two fleets side by side never share one" % PORTS)
     parser.add_argument("--connection", choices=CONNECTIONS, default=os.environ.get("GH200_FLEET_CONNECTION", "docker"),
                         help="how the inventory reaches the hosts (default: $GH200_FLEET_CONNECTION, else docker)")
     args = parser.parse_args(argv)
@@ -283,7 +294,7 @@ def main(argv=None):
     try:
         if not re.match(r"^gh200-[a-z0-9]+-$", args.prefix):
             parser.error("--prefix must look like gh200-<letters or digits>-, not %r" % args.prefix)
-        Fleet(args.base, args.inventory, args.connection, args.prefix).converge(size)
+        Fleet(args.base, args.inventory, args.connection, args.prefix, args.ports).converge(size)
     except FleetError as exc:
         print("fleet: %s" % exc, file=sys.stderr)
         return 1

@@ -1,6 +1,7 @@
 """The simulated fleet (tests/testbed/fleet.py): exactly N hosts, ports that never collide, an inventory per host."""
 import importlib.util
 import pathlib
+import re
 
 import pytest
 import yaml
@@ -28,6 +29,19 @@ def test_the_allocator_skips_taken_and_busy_ports_and_says_when_none_is_left():
     assert fleet.allocate(first.values(), lambda port: port != 20112)["prometheus"] == 20120
     with pytest.raises(fleet.FleetError, match="no block of 5 free ports left between 20100 and 20120"):
         fleet.allocate([], lambda port: False, end=20120)
+
+
+def test_a_fleet_takes_ports_only_from_its_range_and_the_ssh_fleet_test_has_one_of_its_own():
+    assert fleet.port_range(fleet.PORTS) == (20100, 20599)
+    first, last = fleet.port_range("20600-20699")
+    assert fleet.allocate([], lambda port: True, first, last)["prometheus"] == 20600
+    for bad in ("20000-20100", "20600-21000", "20700-20600", "20600", "a-b", ""):
+        with pytest.raises(fleet.FleetError, match="--ports must be FIRST-LAST within 20100-20999, not %r" % bad):
+            fleet.port_range(bad)
+    ssh_test = (pathlib.Path(__file__).parents[1] / "engine" / "test_fleet_over_ssh.py").read_text()
+    ssh_first, ssh_last = fleet.port_range(re.search(r'^PORTS = "([0-9-]+)"', ssh_test, re.M).group(1))
+    default_first, default_last = fleet.port_range(fleet.PORTS)
+    assert ssh_last < default_first or ssh_first > default_last
 
 
 def test_eight_hosts_get_eight_disjoint_blocks_and_distinct_names_and_paths():
