@@ -1,10 +1,9 @@
 # shellcheck shell=bash
 # Sourced by scripts/verify-local.sh and scripts/test.sh: go to the checkout, run the idempotent
-# set-up (not again in a job scripts/test.sh started: GH200_SETUP_DONE=1), and load what it found
-# (.cache/testbed.env) and the venv.
+# set-up, and load what it found (.cache/testbed.env) and the venv.
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo" || exit 1
-[ "${GH200_SETUP_DONE:-}" = 1 ] || scripts/setup.sh
+scripts/setup.sh
 set -a
 # shellcheck source=/dev/null
 . .cache/testbed.env

@@ -3,7 +3,7 @@
 # sglang-dev-standin:testbed-arm64, built from the same recipes as the native ones (idempotent: an unchanged
 # recipe is not rebuilt). On another architecture they run under emulation: Debian's qemu-user-static,
 # registered with binfmt_misc (fix-binary, so it works in chroots and containers), about five times slower.
-# Needs scripts/setup.sh first (it writes .cache/testbed.env); scripts/test.sh runs this at the start of its aarch64 job.
+# Needs scripts/setup.sh first (it writes .cache/testbed.env); scripts/test.sh runs this beside its first steps.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"

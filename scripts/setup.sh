@@ -217,6 +217,6 @@ GH200_DRYRUN_HUB_ENDPOINT=http://127.0.0.1:$hub_port
 GH200_TESTBED_UID=$host_uid
 GH200_TESTBED_GID=$host_gid
 EOF
-# --- 6. arm64 test-bed images (only with GH200_ARM64=1; scripts/test.sh builds them in its aarch64 job) -------
+# --- 6. arm64 test-bed images (only with GH200_ARM64=1; scripts/test.sh builds them beside its first steps) --
 [ "${GH200_ARM64:-0}" != 1 ] || scripts/arm64-images.sh
 say "ready (host user $host_user, uid $host_uid)"

@@ -1,89 +1,30 @@
 #!/usr/bin/env bash
-# Every test, after all set-up (idempotent): linters, ansible-test sanity, pytest units, the engine suite, playbook
-# tests, the collection artifact, and every Molecule scenario (default: the fleet; editable: seed 001; verify:
-# verify.yml itself). Tests run in random order (pytest-randomly); each run prints its seed; replay an order with
-# --randomly-seed=N.
-#   scripts/test.sh                                      everything
-#   scripts/test.sh --job static                         one job alone (its name as in the list below)
-#   GH200_MOLECULE_SCENARIOS="default" scripts/test.sh   only some Molecule scenarios (and the static and engine jobs)
-#   GH200_TEST_JOBS=1 scripts/test.sh                    one job at a time
-#
-# The jobs, taken in this order by GH200_TEST_JOBS slots (default 2), a free slot taking the next one:
-#   engine       the Docker engine restarted (alone on the engine: no other job touches it until this ends), then the
-#                engine suite, the playbook tests and the collection artifact, one after another (they share the
-#                dry-run host);
-#   static       yamllint, ansible-lint, ansible-test sanity, pytest units (no engine);
-#   <scenario>   each Molecule scenario, the heaviest first (aarch64 builds its arm64 images first), and bench-smoke,
-#                the benchmarks' smoke (benchmarks/run --smoke), so the harness does not rot. Each waits until the
-#                engine job is done restarting the engine.
-# Jobs share the engine but no container name, port or host path. Each job's log is printed whole once every job
-# has ended; a line says when each one ends, with its time and result.
+# Every test, after all set-up (idempotent): linters, ansible-test sanity, pytest units, playbook tests,
+# and every Molecule scenario (default: the fleet; editable: seed 001; verify: verify.yml itself).
+# Tests run in random order (pytest-randomly); each run prints its seed; replay an order with --randomly-seed=N.
+#   scripts/test.sh            everything
+#   GH200_MOLECULE_SCENARIOS="default" scripts/test.sh   only some Molecule scenarios
+#   GH200_MOLECULE_JOBS=1 scripts/test.sh                one scenario at a time
 set -euo pipefail
 # shellcheck source=scripts/_prologue.sh
 . "$(dirname "$0")/_prologue.sh"
-export PY_COLORS=0 ANSIBLE_FORCE_COLOR=0 GH200_SETUP_DONE=1
+export PY_COLORS=0 ANSIBLE_FORCE_COLOR=0
 
-# Each step says how long the previous one took.
+# Each step says how long the previous one took (CI must stay well under 30 minutes in all).
 last=$SECONDS
 step() { printf '\n=== %s === (previous step %ds, %ds in all)\n' "$*" $((SECONDS - last)) "$SECONDS"; last=$SECONDS; }
-
-job_static() {
-  step "yamllint"
-  yamllint --strict .
-  step "ansible-lint (production profile)"
-  ansible-lint --profile production
-  step "ansible-test sanity"
-  scripts/sanity.sh
-  step "pytest units"
-  pytest -q tests/unit
-  step "static: done"
-}
-
-job_engine() {
+# A job started in the background: wait for it, print its log, stop the run when it failed.
+join() {  # <pid> <log> <what it was>
   local rc=0
-  step "the Docker engine restarted under a stage and between phases (tests/engine/test_engine_restarted.py), alone on the engine"
-  GH200_ENGINE_RESTART=1 pytest -q tests/engine/test_engine_restarted.py || rc=$?
-  [ -z "${GH200_ENGINE_SETTLED:-}" ] || touch "$GH200_ENGINE_SETTLED"  # the other jobs may use the engine now
-  [ "$rc" -eq 0 ] || return "$rc"
-  step "modules and playbooks on the real engine (the stand-in images, the dry-run host, no Molecule)"
-  pytest -q --durations=10 tests/engine
-  step "playbook tests on localhost (check, phase and report plugins; role options from -e)"
-  pytest -q tests/playbooks
-  step "the collection artifact (built, installed into an empty path, used from there; ansible-builder)"
-  pytest -q tests/artifact
-  step "engine: done"
+  wait "$1" || rc=$?
+  cat "$2"
+  rm -f "$2"
+  [ "$rc" -eq 0 ] || { echo "$3 failed (exit $rc)" >&2; exit 1; }
 }
 
-# Wait (at most 15 minutes) until the engine job has restarted the engine and started it again.
-engine_settled() {
-  local deadline=$((SECONDS + 900))
-  [ -n "${GH200_ENGINE_SETTLED:-}" ] || return 0
-  until [ -e "$GH200_ENGINE_SETTLED" ]; do
-    [ "$SECONDS" -lt "$deadline" ] || { echo "the engine job did not finish restarting the engine in 15 minutes" >&2; return 1; }
-    sleep 2
-  done
-}
-
-run_job() {  # <name> <a scratch folder (bench-smoke's results)>
-  case "$1" in
-    static) job_static ;;
-    engine) job_engine ;;
-    bench-smoke) engine_settled && benchmarks/run --smoke --out "$2/bench-results" ;;
-    aarch64) engine_settled && scripts/arm64-images.sh && molecule test -s aarch64 ;;
-    *) engine_settled && molecule test -s "$1" ;;
-  esac
-}
-
-if [ "${1:-}" = --job ]; then
-  [ $# -eq 2 ] || { echo "usage: scripts/test.sh [--job <name>]" >&2; exit 2; }
-  out=$(mktemp -d /var/tmp/gh200-test-job-XXXXXX)
-  trap 'rm -rf "$out"' EXIT
-  run_job "$2" "$out"
-  exit
-fi
-[ $# -eq 0 ] || { echo "usage: scripts/test.sh [--job <name>]" >&2; exit 2; }
-
-# The Molecule scenarios, the heaviest first (known ones by their cost on this machine kind, new ones after them).
+# Every scenario, the heaviest first (known ones by their cost on this machine kind, new ones after them),
+# GH200_MOLECULE_JOBS (default 2) at a time: most of a scenario's time is waiting on containers, not CPU.
+# bench-smoke is the benchmarks' smoke (benchmarks/run --smoke) in a slot of its own, so the harness does not rot.
 heaviest_first=(verify aarch64 bench-smoke default caches gpuhealth editable)
 mapfile -t found < <(find molecule -mindepth 2 -maxdepth 2 -name molecule.yml -printf "%h\n" | xargs -n1 basename | sort)
 found+=(bench-smoke)
@@ -92,7 +33,6 @@ for s in "${heaviest_first[@]}" "${found[@]}"; do
   [[ " ${found[*]} " == *" $s "* && " ${ordered[*]} " != *" $s "* ]] && ordered+=("$s")
 done
 read -r -a scenarios <<<"${GH200_MOLECULE_SCENARIOS:-${ordered[*]}}"
-jobs=(engine static "${scenarios[@]}")
 
 # Every check seen failing: with every scenario, their suites record each verify.yml report they read, and the
 # last step compares what was recorded with what was seen failed (tests/check_coverage.py).
@@ -102,35 +42,57 @@ if [ -z "${GH200_MOLECULE_SCENARIOS:-}" ]; then
   export GH200_CHECK_COVERAGE_DIR=$coverage_dir
 fi
 
-logs=$(mktemp -d /var/tmp/gh200-test-logs-XXXXXX)
-export GH200_ENGINE_SETTLED=$logs/engine-settled
-one() {  # <job> <log folder>: the job's log, then "<rc> <seconds>" in <job>.result
-  local start=$SECONDS rc=0
-  scripts/test.sh --job "$1" >"$2/$1.log" 2>&1 || rc=$?
-  echo "$rc $((SECONDS - start))" >"$2/$1.result"
-  printf '=== job %s: %s in %ds (%ds in all) ===\n' "$1" "$([ "$rc" -eq 0 ] && echo passed || echo "FAILED (exit $rc)")" \
-    $((SECONDS - start)) "$(($(date +%s) - started))"
-}
-started=$(date +%s)
-export -f one
-export started
-step "jobs: ${jobs[*]}, ${GH200_TEST_JOBS:-2} at a time"
-# shellcheck disable=SC2016  # the inner shell expands its own arguments
-printf '%s\n' "${jobs[@]}" | xargs -P "${GH200_TEST_JOBS:-2}" -I{} bash -c 'one "$1" "$2"' _ {} "$logs"
-
-failed=()
-for j in "${jobs[@]}"; do
-  printf '\n=== job %s: its log ===\n' "$j"
-  cat "$logs/$j.log"
-  read -r rc seconds <"$logs/$j.result" 2>/dev/null || { rc=1; seconds=0; }
-  printf '=== job %s: exit %s after %ss ===\n' "$j" "$rc" "$seconds"
-  [ "$rc" -eq 0 ] || failed+=("$j")
-done
-rm -rf "$logs"
-if [ ${#failed[@]} -gt 0 ]; then
-  echo "failed: ${failed[*]}" >&2
-  exit 1
+# The arm64 images (for molecule/aarch64) build under emulation beside the steps before Molecule.
+arm64_log=$(mktemp /var/tmp/gh200-arm64-images-XXXXXX.log)
+arm64_pid=""
+if [[ " ${scenarios[*]} " == *" aarch64 "* ]]; then
+  scripts/arm64-images.sh >"$arm64_log" 2>&1 &
+  arm64_pid=$!
 fi
+
+# The engine suite (tests/engine: mostly waiting on containers, about half the CPU) runs beside the steps that need
+# no engine (the linters, sanity, units, the playbook tests: one Python process each); the steps that share the
+# dry-run host with it (the artifact test runs verify.yml on it) come after it.
+engine_log=$(mktemp /var/tmp/gh200-engine-suite-XXXXXX.log)
+pytest -q --durations=10 tests/engine >"$engine_log" 2>&1 &
+engine_pid=$!
+engine_started=$SECONDS
+trap 'kill "$engine_pid" ${arm64_pid:+"$arm64_pid"} 2>/dev/null || true' EXIT
+
+step "yamllint"
+yamllint --strict .
+
+step "ansible-lint (production profile)"
+ansible-lint --profile production
+
+step "ansible-test sanity"
+scripts/sanity.sh
+
+step "pytest units"
+pytest -q tests/unit
+
+step "playbook tests on localhost (check, phase and report plugins; role options from -e)"
+pytest -q tests/playbooks
+
+step "modules and playbooks on the real engine (the stand-in images, the dry-run host, no Molecule), started beside the steps above"
+join "$engine_pid" "$engine_log" "the engine suite (tests/engine)"
+echo "(the engine suite took $((SECONDS - engine_started))s in all, beside the steps above)"
+
+step "the collection artifact (built, installed into an empty path, used from there; ansible-builder)"
+pytest -q tests/artifact
+
+if [ -n "$arm64_pid" ]; then
+  step "the arm64 test images (built beside the steps above)"
+  join "$arm64_pid" "$arm64_log" "scripts/arm64-images.sh"
+fi
+rm -f "$arm64_log"
+
+# Alone on the engine: nothing else runs on it now (the arm64 images are built, Molecule has not started).
+step "the Docker engine restarted under a stage and between phases (tests/engine/test_engine_restarted.py)"
+GH200_ENGINE_RESTART=1 pytest -q tests/engine/test_engine_restarted.py
+
+step "molecule: ${scenarios[*]}, ${GH200_MOLECULE_JOBS:-2} at a time"
+scripts/molecule-scenarios.sh "${scenarios[@]}"
 
 if [ -n "$coverage_dir" ]; then
   step "every check seen failing in a verify.yml run (tests/check_coverage.py)"

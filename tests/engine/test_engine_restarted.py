@@ -2,7 +2,7 @@
 started): during a cache stage, and between phases of a verify.yml run. Each run fails with one line naming the
 cause; the next run recovers and records what it found (the container stopped by the restart: its exit and
 finish time). These stop the engine every other test uses, so scripts/test.sh runs them in a step of their own
-(GH200_ENGINE_RESTART=1), the first of its engine job, before any other job uses the engine."""
+(GH200_ENGINE_RESTART=1), after the arm64 images are built and before Molecule starts."""
 import os
 import pathlib
 import pwd
