@@ -15,8 +15,8 @@ import pytest
 from conftest import REPO, dryrun_report, dryrun_start
 
 BASE = "/var/tmp/gh200-ssh-fleet"
-# Its own names, folders and ports: never the benchmarks' fleet (gh200-sim-NN, ports 20100-20599), which
-# scripts/test.sh may run beside this suite (bench-smoke).
+# Its own names, folders and ports: never the benchmarks' fleet's (gh200-sim-NN, ports 20100-20599), so the two can
+# run side by side.
 PORTS = "20600-20699"
 FLEET = [sys.executable, str(REPO / "tests/testbed/fleet.py"), "--base", BASE, "--prefix", "gh200-ssh-", "--connection", "ssh",
          "--ports", PORTS]
