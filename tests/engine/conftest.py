@@ -17,6 +17,7 @@ import pytest
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests"))
+from check_coverage import record  # noqa: E402  pylint: disable=wrong-import-position
 import report_json  # noqa: E402  pylint: disable=wrong-import-position
 IMAGE = "sglang-dev-standin:testbed"
 MODEL = "standin/tiny-model"
@@ -140,10 +141,14 @@ def dryrun_start(*args, inventory="inventory/local.yml", quiet=False):
                             text=True)
 
 
-def dryrun_report(folder, host=None):
-    """The report entry of ``host`` (default: the only host) in the one report a run wrote under ``folder``."""
+def dryrun_report(folder, host=None, source=None):
+    """The report entry of ``host`` (default: the only host) in the one report a run wrote under ``folder``; with
+    ``source`` (the test), a verify.yml report is recorded for the check coverage too (tests/check_coverage.py)."""
     (found,) = [p for p in pathlib.Path(folder).iterdir() if p.is_dir()]
-    hosts = report_json.load(found / "report.json")["hosts"]
+    data = report_json.load(found / "report.json")
+    if source:
+        record(data, source)
+    hosts = data["hosts"]
     if host is None:
         (host,) = hosts
     return hosts[host]

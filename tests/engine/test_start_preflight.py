@@ -8,8 +8,6 @@ import docker
 import pytest
 
 from conftest import dryrun_playbook as playbook, dryrun_report as report
-from check_coverage import record  # noqa: E402  pylint: disable=wrong-import-position
-import report_json  # noqa: E402  pylint: disable=wrong-import-position
 
 CONTAINER = "sglang-dev-dryrun"
 NETWORK = "gh200-no-such-network"
@@ -31,9 +29,8 @@ def test_a_start_whose_own_preflight_finds_a_problem_fails_that_check_and_starts
     rc, out = playbook("playbooks/verify.yml", "--tags", "phase2", "-e", "container_network_mode=%s" % NETWORK,
                        "-e", "report_dir=%s" % tmp_path)
     assert rc != 0, out[-3000:]
-    (folder,) = [p for p in tmp_path.iterdir() if p.is_dir()]
-    record(report_json.load(folder / "report.json"), "test_start_preflight")
-    checks = dict((c["name"], c) for c in report(tmp_path)["checks"] if c["phase"] == "phase2")
+    host = report(tmp_path, source="tests/engine/test_start_preflight.py")
+    checks = dict((c["name"], c) for c in host["checks"] if c["phase"] == "phase2")
     preflight = checks["start: validate-only preflight"]
     assert preflight["status"] == "failed", preflight
     assert "network_mode %r is not host, none, bridge, container:<name> or a network the engine has" % NETWORK in preflight["detail"]

@@ -74,7 +74,7 @@ def port_free(port, host="127.0.0.1"):
 
 def port_range(text):
     """'20600-20699' -> (20600, 20699), within PORT_START..PORT_END; else FleetError naming it."""
-    first, last = (text.split("-", 1) + [""])[:2]
+    first, last = text.partition("-")[::2]
     if not (first.isdigit() and last.isdigit() and PORT_START <= int(first) < int(last) <= PORT_END):
         raise FleetError("--ports must be FIRST-LAST within %d-%d, not %r" % (PORT_START, PORT_END, text))
     return int(first), int(last)
