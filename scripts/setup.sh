@@ -24,6 +24,21 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
 
+# A venv of the system Python under /opt/gh200-sglang (root only), for the dry-run's host user: remade when its
+# requirements change. opt_venv NAME WHAT REQUIREMENT...
+opt_venv() {
+  local dir=/opt/gh200-sglang/$1 what=$2 stamp
+  shift 2
+  stamp=$(printf '%s\n' "$@" | sha256sum | cut -c1-16)
+  [ "$(cat "$dir/.gh200-stamp" 2>/dev/null)" != "$stamp" ] || return 0
+  say "creating $dir ($what)"
+  rm -rf "$dir"
+  /usr/bin/python3 -m venv "$dir"
+  "$dir/bin/python" -m pip install --quiet --disable-pip-version-check "$@" >".cache/pip-install-$1.log" 2>&1 \
+    || { tail -n 20 ".cache/pip-install-$1.log" >&2; die "installing $* in $dir failed (log: .cache/pip-install-$1.log)."; }
+  echo "$stamp" >"$dir/.gh200-stamp"
+}
+
 # --- 1. Docker engine (first: without it nothing else is worth doing) -------------------
 if ! command -v docker >/dev/null 2>&1; then
   apt_install docker.io
@@ -123,9 +138,15 @@ if is_root; then
   if [ "$sock_group" != root ] && ! id -nG "$host_user" | tr ' ' '\n' | grep -qx "$sock_group"; then
     usermod -aG "$sock_group" "$host_user"
   fi
-  # The dry-run host's interpreter is the system Python, as on a real host.
-  host_python=/usr/bin/python3
-  "$host_python" -c 'import docker, requests, prometheus_client' 2>/dev/null \
+  # The dry-run host's interpreter: the system Python in a venv with the engine client a managed host is asked for
+  # (requirements/managed-host.txt, the model fetch's huggingface_hub aside: its own venv below). The Molecule hosts run
+  # Debian's packages instead (docker 5.0.3), so both are tested; Debian bookworm's python3-docker imports distutils,
+  # which its setuptools answers by importing the whole of setuptools, 0.15 s more per module call.
+  mapfile -t host_reqs < <(grep -Ev '^(#|huggingface|$)' requirements/managed-host.txt)
+  opt_venv host-python "the dry-run host's interpreter: ${host_reqs[*]}" "${host_reqs[@]}"
+  host_python=/opt/gh200-sglang/host-python/bin/python
+  # The system Python keeps Debian's packages too: tests/playbooks/test_docker_access.py runs modules with it.
+  /usr/bin/python3 -c 'import docker, requests, prometheus_client' 2>/dev/null \
     || apt_install python3-docker python3-requests python3-prometheus-client
 else
   host_user=$(id -un)
@@ -172,17 +193,8 @@ if ! hub_answers; then
   hub_answers || die "the hub stand-in did not answer on 127.0.0.1:$hub_port: see .cache/hub-standin.log."
 fi
 if is_root; then
+  opt_venv hub-client "huggingface_hub for the dry-run host user" "$(grep -h '^huggingface' requirements/managed-host.txt)"
   hub_python=/opt/gh200-sglang/hub-client/bin/python
-  hub_stamp=$(grep -h huggingface requirements/managed-host.txt | sha256sum | cut -c1-16)
-  if [ "$(cat /opt/gh200-sglang/hub-client/.gh200-stamp 2>/dev/null)" != "$hub_stamp" ]; then
-    say "creating /opt/gh200-sglang/hub-client (huggingface_hub for the dry-run host user)"
-    rm -rf /opt/gh200-sglang/hub-client
-    /usr/bin/python3 -m venv /opt/gh200-sglang/hub-client
-    /opt/gh200-sglang/hub-client/bin/python -m pip install --quiet --disable-pip-version-check \
-      "$(grep -h '^huggingface' requirements/managed-host.txt)" >.cache/pip-install-hub.log 2>&1 \
-      || { tail -n 20 .cache/pip-install-hub.log >&2; die "installing huggingface_hub failed (log: .cache/pip-install-hub.log)."; }
-    echo "$hub_stamp" >/opt/gh200-sglang/hub-client/.gh200-stamp
-  fi
 else
   hub_python=$repo/.venv/bin/python
 fi

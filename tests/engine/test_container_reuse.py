@@ -9,9 +9,7 @@ import subprocess
 import docker
 import pytest
 
-from conftest import dryrun_start, signal_tree
-from check_coverage import record  # noqa: E402  pylint: disable=wrong-import-position
-import report_json  # noqa: E402  pylint: disable=wrong-import-position
+from conftest import dryrun_report, dryrun_start, signal_tree
 
 CONTAINER = "sglang-dev-dryrun"
 CHECK = "start: container still runs the run judged earlier"
@@ -40,10 +38,7 @@ def test_a_container_restarted_between_phases_fails_the_reuse_check_of_the_next_
             run.kill()
     text = "".join(output)[-3000:]
     assert before is not None, text
-    (found,) = [p for p in tmp_path.iterdir() if p.is_dir()]
-    data = report_json.load(found / "report.json")
-    record(data, "tests/engine/test_container_reuse.py")
-    (host,) = data["hosts"].values()
+    host = dryrun_report(tmp_path, source="tests/engine/test_container_reuse.py")
     assert run.returncode != 0 and host["phases"]["phase2"]["verdict"] == "passed", text
     assert host["phases"]["phase3"]["verdict"] == "failed", host["phases"]["phase3"]
     checks = dict(((c["phase"], c["name"]), c) for c in host["checks"])

@@ -7,17 +7,12 @@ import os
 import pathlib
 import pwd
 import shutil
-import sys
 import tempfile
 import urllib.request
 
 import pytest
 
-from conftest import dryrun_playbook as playbook, REPO
-
-sys.path.insert(0, str(REPO / "tests"))
-from check_coverage import record  # noqa: E402  pylint: disable=wrong-import-position
-import report_json  # noqa: E402  pylint: disable=wrong-import-position
+from conftest import dryrun_playbook as playbook, dryrun_report, REPO
 
 MODEL = "standin/tiny-model"
 SHARD2 = "model-00002-of-00002.safetensors"
@@ -25,10 +20,7 @@ HUB_REPO = REPO / ".cache" / "hub-repos" / MODEL
 
 
 def report_of(folder):
-    (run,) = [p for p in pathlib.Path(folder).iterdir() if p.is_dir()]
-    data = report_json.load(run / "report.json")
-    record(data, "tests/engine/test_model_fetch_dryrun.py")
-    (host,) = data["hosts"].values()
+    host = dryrun_report(folder, source="tests/engine/test_model_fetch_dryrun.py")
     return host, dict((c["name"], c) for c in host["checks"] if c["phase"] == "phase0")
 
 

@@ -16,9 +16,7 @@ import uuid
 import docker
 import pytest
 
-from conftest import BASE, MODEL, REPO, dryrun_playbook as playbook
-from check_coverage import record  # noqa: E402  pylint: disable=wrong-import-position
-import report_json  # noqa: E402  pylint: disable=wrong-import-position
+from conftest import BASE, MODEL, REPO, dryrun_playbook as playbook, dryrun_report
 
 IMAGE = "sglang-upstream-standin:testbed"
 CONTAINER = "sglang-upstream-dryrun"
@@ -57,10 +55,7 @@ def upstream_run():
     }
     try:
         rc, out = playbook("playbooks/verify.yml", "-e", json.dumps(extra))
-        (found,) = [p for p in reports.iterdir() if p.is_dir()]
-        data = report_json.load(found / "report.json")
-        record(data, "tests/engine/test_upstream_image.py")
-        (host,) = data["hosts"].values()
+        host = dryrun_report(reports, source="tests/engine/test_upstream_image.py")
         yield rc, out, host, dict(((c["phase"], c["name"]), c) for c in host["checks"]), root, account
     finally:
         try:
