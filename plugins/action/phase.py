@@ -37,9 +37,10 @@ class ActionModule(_controller.ControllerAction):
 
         if state == "reset":
             checks, run = [], {"started": _checks.iso(moment), "phases": {}}
-            if args["unreachable"]:
-                run.update(unreachable=args["unreachable"], finished=_checks.iso(moment))
-            result["msg"] = "unreachable: %s" % args["unreachable"] if args["unreachable"] else "record reset"
+            unreachable = _checks.one_line(args["unreachable"])
+            if unreachable:
+                run.update(unreachable=unreachable, finished=_checks.iso(moment))
+            result["msg"] = "unreachable: %s" % unreachable if unreachable else "record reset"
         elif state == "begin":
             checks, run, reason = _checks.begin_phase(checks, run, phase, args["title"], moment, skip=args["skip"] or None,
                                                       lost=args["unreachable"] or None)

@@ -113,6 +113,12 @@ def failed_lines(checks, phase=None, prefix=None):
             and (prefix is None or str(c.get("name", "")).startswith(prefix))]
 
 
+def one_line(text):
+    """``text`` with every run of whitespace, line breaks included, made one space: a connection's message (ssh
+    prints its own lines, ending in CR LF) becomes the one line a report's detail is."""
+    return " ".join(str(text or "").split())
+
+
 def earlier_failure(run, phase):
     """The first phase other than ``phase`` whose verdict is failed, or None."""
     for name, info in (run.get("phases") or {}).items():
@@ -132,7 +138,7 @@ def begin_phase(checks, run, phase, title, moment, skip=None, lost=None):
     run = dict(run)
     phases = dict(run.get("phases") or {})
     if lost and not run.get("unreachable"):
-        run["unreachable"] = "lost before %s: %s" % (phase, lost)
+        run["unreachable"] = "lost before %s: %s" % (phase, one_line(lost))
     failed = earlier_failure(run, phase)
     reason = ("the host was lost: unreachable" if run.get("unreachable") else None) or skip or (
         "%s failed on this host" % failed if failed else None)

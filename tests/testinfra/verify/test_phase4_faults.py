@@ -29,7 +29,9 @@ def test_stops_that_lose_caches_and_telemetry_leave_a_folder_read_only_or_wipe_t
     the Prometheus TSDB fails `telemetry survives the stop` with the file counts, and one that loses a DeepGEMM file
     and truncates an inductor one fails `caches under profiles survive the stop` naming both; the restart's ensure then
     builds DeepGEMM again, which fails `after restart: deep_gemm: ensure keeps the signed cache`. The repair run
-    (phases 2 and 4) passes on both."""
+    (phases 2 and 4) passes on both. The hook runs at every stop of the run, the final one too, so it must never
+    create a file: truncate -c (an inductor rebuild at the restart need not write that path again, and a 1-byte
+    unsigned file made at the final stop would fail that stop's check and every later run's phase 0)."""
     root, other = root_of(HOST), root_of(OTHER)
     lost = json.loads(open(os.path.join(other, "profiles/deep_gemm/signature.json")).read())["artifacts"][0]
     cut = json.loads(open(os.path.join(other, "profiles/inductor/signature.json")).read())["artifacts"][0]
@@ -42,7 +44,7 @@ def test_stops_that_lose_caches_and_telemetry_leave_a_folder_read_only_or_wipe_t
     os.lchown(trace, st.st_uid, st.st_gid)
     per_host = {HOST: hook_vars("rm -f /telemetry/jaeger/trace-before-stop.json; chmod 0555 /profiles/inductor"),
                 OTHER: hook_vars("rm -rf /telemetry/prometheus/wal /telemetry/prometheus/chunks_head; "
-                                 "rm -f '/profiles/deep_gemm/%s'; truncate -s 1 '/profiles/inductor/%s'" % (lost, cut), host=OTHER)}
+                                 "rm -f '/profiles/deep_gemm/%s'; truncate -c -s 1 '/profiles/inductor/%s'" % (lost, cut), host=OTHER)}
     try:
         run = verify("--limit", ",".join(per_host), "--tags", "phase4", *host_vars_inventory(tmp_path, per_host))
     finally:

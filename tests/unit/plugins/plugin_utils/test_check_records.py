@@ -91,6 +91,16 @@ def test_failed_lines_filter_by_phase_and_prefix():
     assert len(_checks.failed_lines(checks)) == 3
 
 
+def test_a_lost_hosts_multi_line_connection_message_is_recorded_as_one_line():
+    checks, run, dummy = _checks.begin_phase([], {}, "phase0", "host prep", at(1))
+    lost = 'Data could not be sent to remote host "127.0.0.1": muxclient: master hello exchange failed\r\n' \
+           "ssh: connect to host 127.0.0.1 port 20624: Connection refused\r\n"
+    checks, run, dummy = _checks.begin_phase(checks, run, "phase2", "caches", at(2), lost=lost)
+    assert run["unreachable"] == ('lost before phase2: Data could not be sent to remote host "127.0.0.1": muxclient: '
+                                  "master hello exchange failed ssh: connect to host 127.0.0.1 port 20624: Connection refused")
+    assert _checks.one_line(" a\n\tb  ") == "a b" and _checks.one_line(None) == ""
+
+
 def test_fleet_stop_reason_counts_hosts_with_a_failed_phase():
     runs = {"a": {"phases": {"phase0": {"verdict": "failed"}}}, "b": {"phases": {"phase0": {"verdict": "passed"}}}, "c": {}, "d": {}}
     hosts = ["a", "b", "c", "d"]
