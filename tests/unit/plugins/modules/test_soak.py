@@ -12,11 +12,16 @@ from ansible_collections.gh200.sglang.plugins.modules import soak
 
 
 class Chat(http.server.BaseHTTPRequestHandler):
-    lock = threading.Lock()
+    """Counts requests in flight. With `gate` set, a request waits (at most 5 s) until `gate` requests have been in
+    flight at once, so the peak a test sees depends on how many the client sends together, not on how the threads
+    happen to be scheduled on a loaded machine: a client that sends fewer at once shows its own peak after the wait,
+    one that sends more shows more."""
+    lock = threading.Condition()
     in_flight = 0
     peak = 0
     seen = 0
     fail_every = 0
+    gate = 0
 
     def do_POST(self):  # noqa: N802
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
@@ -26,6 +31,8 @@ class Chat(http.server.BaseHTTPRequestHandler):
             cls.seen += 1
             cls.peak = max(cls.peak, cls.in_flight)
             number = cls.seen
+            cls.lock.notify_all()
+            cls.lock.wait_for(lambda: cls.peak >= cls.gate, timeout=5)
         time.sleep(0.05)
         with cls.lock:
             cls.in_flight -= 1
@@ -46,7 +53,7 @@ class Chat(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def server():
-    Chat.in_flight = Chat.peak = Chat.seen = Chat.fail_every = 0
+    Chat.in_flight = Chat.peak = Chat.seen = Chat.fail_every = Chat.gate = 0
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Chat)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     yield "http://127.0.0.1:%d/v1/chat/completions" % httpd.server_address[1]
@@ -54,6 +61,7 @@ def server():
 
 
 def test_every_request_is_sent_with_at_most_concurrency_in_flight(run_module, server):
+    Chat.gate = 3
     code, result = run_module(soak.main, {"url": server, "model": "tiny", "requests": 12, "concurrency": 3})
     assert code == 0 and not result["changed"]
     assert (result["sent"], result["ok"], result["failed_requests"], Chat.seen) == (12, 12, 0, 12)
